@@ -1,0 +1,315 @@
+//! `conclave`: the headless Conclave client, for scripts, bots, moderators and tests. Every
+//! command is a thin call into `conclave-client`; output is text, or one JSON array with `--json`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use conclave_client::{Client, ClientEvent, Options};
+use mimi::content::{MimiContent, message_id};
+
+#[derive(Parser)]
+#[command(name = "conclave", version, about = "Headless Conclave (MIMI) client")]
+struct Cli {
+    /// The client's data directory (database; keys live in the OS keyring).
+    #[arg(long, env = "CONCLAVE_HOME", global = true)]
+    home: Option<PathBuf>,
+    /// The hub URL; remembered in the home at `register`.
+    #[arg(long, env = "CONCLAVE_HUB", global = true)]
+    hub: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Copy)]
+struct Json {
+    /// Print one JSON array instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Register a new user NAME, or with --link a new device of NAME.
+    Register {
+        /// The user name.
+        name: String,
+        /// A one-time code from `device link` on one of NAME's devices.
+        #[arg(long)]
+        link: Option<String>,
+    },
+    /// Print this client's user, client and hub.
+    Whoami {
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Devices of this user.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Rooms.
+    #[command(subcommand)]
+    Room(RoomCmd),
+    /// Send a text message; prints its message ID (hex).
+    Send {
+        /// Room URI or id.
+        room: String,
+        /// The text.
+        text: String,
+    },
+    /// Fetch and process everything pending, then exit.
+    Sync,
+    /// A room's messages in hub order.
+    Messages {
+        /// Room URI or id.
+        room: String,
+        /// At most this many (the newest).
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Follow events (one JSON object a line) until interrupted.
+    Tail,
+    /// Tools that need neither a home nor a hub.
+    #[command(subcommand)]
+    Debug(DebugCmd),
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    /// Print a one-time code that lets a new device join this user.
+    Link,
+    /// List this user's devices.
+    List {
+        #[command(flatten)]
+        json: Json,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoomCmd {
+    /// Create a room; prints its URI.
+    Create {
+        /// The room's name.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Rooms this client is in.
+    List {
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Invite users (names on this hub or user URIs).
+    Invite {
+        /// Room URI or id.
+        room: String,
+        /// Users.
+        #[arg(required = true)]
+        users: Vec<String>,
+    },
+    /// Members of a room.
+    Members {
+        /// Room URI or id.
+        room: String,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Leave a room.
+    Leave {
+        /// Room URI or id.
+        room: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DebugCmd {
+    /// Print a MIMI content CBOR file as JSON; fails with the reason if it breaks CONTENT §6.4.
+    Content {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Print the message ID (hex) of a MIMI content CBOR file.
+    ContentId {
+        /// The file.
+        file: PathBuf,
+        /// Sender user URI.
+        #[arg(long)]
+        sender: String,
+        /// Room URI.
+        #[arg(long)]
+        room: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "error".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Debug(cmd) => debug(cmd),
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the runtime")
+            .and_then(|rt| rt.block_on(run(cli))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_content(file: &Path) -> anyhow::Result<(Vec<u8>, MimiContent)> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let content = MimiContent::decode(&bytes)
+        .with_context(|| format!("{} is not valid MIMI content", file.display()))?;
+    Ok((bytes, content))
+}
+
+fn debug(cmd: DebugCmd) -> anyhow::Result<()> {
+    match cmd {
+        DebugCmd::Content { file } => {
+            let (_, c) = read_content(&file)?;
+            println!("{}", serde_json::to_string_pretty(&c.to_json())?);
+        }
+        DebugCmd::ContentId { file, sender, room } => {
+            mimi::uri::UserUri::parse(&sender).context("--sender")?;
+            mimi::uri::RoomUri::parse(&room).context("--room")?;
+            let (bytes, c) = read_content(&file)?;
+            println!("{}", message_id(&sender, &room, &bytes, &c.salt));
+        }
+    }
+    Ok(())
+}
+
+fn print<T: serde::Serialize>(json: Json, items: &[T], text: impl Fn(&T) -> String) -> anyhow::Result<()> {
+    if json.json {
+        println!("{}", serde_json::to_string(items)?);
+    } else {
+        for i in items {
+            println!("{}", text(i));
+        }
+    }
+    Ok(())
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let Some(home) = cli.home else {
+        bail!("--home DIR (or CONCLAVE_HOME) is required for this command");
+    };
+    let mut options = Options::from_env()?;
+    if let Command::Register { name, link } = &cli.command {
+        let hub = cli
+            .hub
+            .clone()
+            .unwrap_or_else(|| "http://127.0.0.1:8480".to_owned());
+        let c = Client::register(&home, &hub, name, link.as_deref(), &options).await?;
+        println!("{}", c.user());
+        return Ok(());
+    }
+    options.hub_override = cli.hub.clone();
+    let c = Client::open(&home, &options)?;
+    match cli.command {
+        Command::Register { .. } | Command::Debug(_) => unreachable!("handled above"),
+        Command::Whoami { json } => {
+            let v = serde_json::json!({
+                "user": c.user().to_string(),
+                "client": c.client_uri().to_string(),
+                "hub": c.hub_url(),
+            });
+            if json.json {
+                println!("{v}");
+            } else {
+                println!("{}\n{}\n{}", c.user(), c.client_uri(), c.hub_url());
+            }
+        }
+        Command::Device(DeviceCmd::Link) => {
+            let (code, _) = c.link_code().await?;
+            println!("{code}");
+        }
+        Command::Device(DeviceCmd::List { json }) => {
+            let d = c.devices().await?;
+            print(json, &d, |d| d.client.clone())?;
+        }
+        Command::Room(RoomCmd::Create { name }) => {
+            println!("{}", c.create_room(&name).await?);
+        }
+        Command::Room(RoomCmd::List { json }) => {
+            let rooms = c.rooms().await?;
+            print(json, &rooms, |r| format!("{}\t{}", r.uri, r.name))?;
+        }
+        Command::Room(RoomCmd::Invite { room, users }) => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.invite(&room, &users).await?;
+        }
+        Command::Room(RoomCmd::Members { room, json }) => {
+            let room = c.resolve_room(&room)?;
+            let m = c.members(&room).await?;
+            print(json, &m, |m| format!("{}\t{}", m.user, m.clients.join(",")))?;
+        }
+        Command::Room(RoomCmd::Leave { room }) => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.leave(&room).await?;
+        }
+        Command::Send { room, text } => {
+            let room = c.resolve_room(&room)?;
+            println!("{}", c.send_text(&room, &text).await?);
+        }
+        Command::Sync => {
+            let r = c.sync().await?;
+            eprintln!("processed {} ({} dropped)", r.processed, r.dropped);
+        }
+        Command::Messages { room, limit, json } => {
+            let room = c.resolve_room(&room)?;
+            let m = c.messages(&room, limit).await?;
+            if json.json {
+                let v: Vec<_> = m
+                    .iter()
+                    .map(|m| {
+                        serde_json::json!({
+                            "id": m.id, "sender": m.sender, "text": m.text, "timestamp": m.timestamp,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string(&v)?);
+            } else {
+                for m in m {
+                    println!("{}\t{}\t{}", m.timestamp, m.sender, m.text.unwrap_or_default());
+                }
+            }
+        }
+        Command::Tail => {
+            let mut events = c.subscribe();
+            let printer = tokio::spawn(async move {
+                while let Ok(e) = events.recv().await {
+                    if !matches!(e, ClientEvent::Dropped { ref reason, .. } if reason.is_empty())
+                        && let Ok(s) = serde_json::to_string(&e)
+                    {
+                        println!("{s}");
+                    }
+                }
+            });
+            loop {
+                tokio::select! {
+                    r = c.sync_waiting(Duration::from_secs(25)) => { r?; }
+                    _ = tokio::signal::ctrl_c() => break,
+                }
+            }
+            printer.abort();
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,602 @@
+//! The [`Client`] façade: what UIs, the CLI and tests call. It owns the store, the keystore, the
+//! transport and the event stream; MLS work is delegated to [`crate::room`].
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mimi::content::{MimiContent, message_id};
+use mimi::credential::ProviderCredential;
+use mimi::room::Trust;
+use mimi::uri::{ClientUri, RoomUri, UserUri};
+use mimi::wire::{
+    IdentifierUri, Inline, KEY_MATERIAL_REQUEST_LABEL, KeyMaterialRequest, Protocol,
+    SubmitMessageResponse, encode,
+};
+use openmls::prelude::{Credential, KeyPackage, SignatureScheme};
+use openmls_basic_credential::SignatureKeyPair;
+use openmls_traits::signatures::Signer as _;
+use rand::RngCore;
+use rusqlite::Connection;
+use tls_codec::Serialize as _;
+use tokio::sync::{Mutex, broadcast};
+
+use crate::error::{Error, Result};
+use crate::event::ClientEvent;
+use crate::identity::{self, CIPHERSUITE, Identity};
+use crate::keystore::{self, KeystoreKind, SecretStore};
+use crate::room::{self, MemberInfo};
+use crate::store::{self, Message, Provider, RoomInfo};
+use crate::transport::{Device, Hub, is_wrong_epoch, unb64};
+
+/// KeyPackages kept at the hub besides the last-resort one.
+const KEY_PACKAGE_STOCK: usize = 10;
+/// How often a commit or message is retried after the hub said the epoch moved on.
+const EPOCH_RETRIES: usize = 5;
+
+/// Options for opening a client.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Which keystore holds the secrets.
+    pub keystore: KeystoreKind,
+    /// Talk to this hub URL instead of the one remembered at registration.
+    pub hub_override: Option<String>,
+}
+
+impl Options {
+    /// The keystore the user chose through `CONCLAVE_KEYSTORE`.
+    pub fn from_env() -> Result<Self> {
+        Ok(Options {
+            keystore: KeystoreKind::from_env()?,
+            hub_override: None,
+        })
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Queue entries processed.
+    pub processed: usize,
+    /// Entries dropped as unusable.
+    pub dropped: usize,
+}
+
+/// A Conclave client opened on a data directory.
+pub struct Client {
+    conn: Mutex<Connection>,
+    id: Identity,
+    hub: Hub,
+    events: broadcast::Sender<ClientEvent>,
+    data_dir: PathBuf,
+}
+
+fn db_path(dir: &Path) -> PathBuf {
+    dir.join("conclave.sqlite3")
+}
+
+fn open_dir(dir: &Path) -> Result<Connection> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
+    store::open(&db_path(dir))
+}
+
+fn meta_required(conn: &Connection, key: &str) -> Result<String> {
+    store::meta(conn, key)?.ok_or(Error::NotRegistered)
+}
+
+impl Client {
+    /// Registers a new client at the hub and sets up `dir` for it: a new user `name`, or, with a
+    /// link code from one of the user's devices, a new device of that user.
+    pub async fn register(
+        dir: &Path,
+        hub_url: &str,
+        name: &str,
+        link_code: Option<&str>,
+        options: &Options,
+    ) -> Result<Client> {
+        let mut conn = open_dir(dir)?;
+        if let Some(c) = store::meta(&conn, "client")? {
+            return Err(Error::AlreadyRegistered(c));
+        }
+        let secrets = keystore::open(options.keystore, dir)?;
+        let hub = Hub::new(hub_url, None)?;
+        let provider = hub.provider().await?;
+        let provider_key = unb64(&provider.signature_key)?;
+        let signer = SignatureKeyPair::new(SignatureScheme::ED25519).map_err(Error::mls)?;
+        let reg = hub.register(name, signer.public(), link_code).await?;
+        let credential = unb64(&reg.credential)?;
+        let trust = Trust {
+            domain: provider.domain.clone(),
+            provider_key: provider_key.clone(),
+        };
+        let who = ProviderCredential::from_bytes(&credential)?.verify(
+            &trust.domain,
+            &trust.provider_key,
+            signer.public(),
+        )?;
+        if who.user.to_string() != reg.user || who.client.to_string() != reg.client {
+            return Err(Error::Mls(
+                "the hub issued a credential for another user or client".into(),
+            ));
+        }
+        let key = serde_json::to_vec(&signer).map_err(|e| Error::Keystore(e.to_string()))?;
+        secrets.set("signature_key", &key)?;
+        secrets.set("token", reg.token.as_bytes())?;
+        let tx = conn.transaction()?;
+        store::set_meta(&tx, "hub_url", hub.url())?;
+        store::set_meta(&tx, "user", &reg.user)?;
+        store::set_meta(&tx, "client", &reg.client)?;
+        store::set_meta(&tx, "provider_domain", &provider.domain)?;
+        store::set_meta(&tx, "provider_key", &provider.signature_key)?;
+        store::set_meta(&tx, "credential", &reg.credential)?;
+        store::set_meta(&tx, "queue_cursor", "0")?;
+        tx.commit()?;
+        drop(conn);
+        let client = Client::open_with(dir, secrets, None)?;
+        client.ensure_key_packages().await?;
+        Ok(client)
+    }
+
+    /// Opens the client registered in `dir`.
+    pub fn open(dir: &Path, options: &Options) -> Result<Client> {
+        let conn = open_dir(dir)?;
+        if store::meta(&conn, "client")?.is_none() {
+            return Err(Error::NotRegistered);
+        }
+        drop(conn);
+        let secrets = keystore::open(options.keystore, dir)?;
+        Client::open_with(dir, secrets, options.hub_override.as_deref())
+    }
+
+    fn open_with(
+        dir: &Path,
+        secrets: Box<dyn SecretStore>,
+        hub_override: Option<&str>,
+    ) -> Result<Client> {
+        let conn = open_dir(dir)?;
+        let missing = |what: &str| {
+            Error::Keystore(format!(
+                "the {what} of this client is missing from the keystore ({})",
+                secrets.describe()
+            ))
+        };
+        let key = secrets
+            .get("signature_key")?
+            .ok_or_else(|| missing("signature key"))?;
+        let signer: SignatureKeyPair =
+            serde_json::from_slice(&key).map_err(|_| missing("signature key"))?;
+        let token = secrets.get("token")?.ok_or_else(|| missing("hub token"))?;
+        let token = String::from_utf8(token).map_err(|_| missing("hub token"))?;
+        let id = Identity {
+            user: UserUri::parse(&meta_required(&conn, "user")?)?,
+            client: ClientUri::parse(&meta_required(&conn, "client")?)?,
+            signer,
+            credential: unb64(&meta_required(&conn, "credential")?)?,
+            trust: Trust {
+                domain: meta_required(&conn, "provider_domain")?,
+                provider_key: unb64(&meta_required(&conn, "provider_key")?)?,
+            },
+        };
+        let url = match hub_override {
+            Some(u) => u.to_owned(),
+            None => meta_required(&conn, "hub_url")?,
+        };
+        let hub = Hub::new(&url, Some(token))?;
+        let (events, _) = broadcast::channel(1024);
+        Ok(Client {
+            conn: Mutex::new(conn),
+            id,
+            hub,
+            events,
+            data_dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The user this client belongs to.
+    pub fn user(&self) -> &UserUri {
+        &self.id.user
+    }
+
+    /// This client's URI.
+    pub fn client_uri(&self) -> &ClientUri {
+        &self.id.client
+    }
+
+    /// The hub URL this client talks to.
+    pub fn hub_url(&self) -> &str {
+        self.hub.url()
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Subscribes to events.
+    pub fn subscribe(&self) -> broadcast::Receiver<ClientEvent> {
+        self.events.subscribe()
+    }
+
+    fn emit(&self, events: impl IntoIterator<Item = ClientEvent>) {
+        for e in events {
+            let _ = self.events.send(e);
+        }
+    }
+
+    /// Publishes the first stock of KeyPackages if that has not happened yet (registration may
+    /// have been interrupted after the hub knew the client).
+    async fn ensure_key_packages(&self) -> Result<()> {
+        if store::meta(&*self.conn.lock().await, "key_packages_published")?.is_some() {
+            return Ok(());
+        }
+        self.publish_key_packages(KEY_PACKAGE_STOCK, true).await?;
+        store::set_meta(&*self.conn.lock().await, "key_packages_published", "1")
+    }
+
+    async fn publish_key_packages(&self, n: usize, last_resort: bool) -> Result<()> {
+        let conn = self.conn.lock().await;
+        let provider = Provider::new(&conn);
+        let cwk = self.id.credential_with_key();
+        let make = |lr: bool| -> Result<Vec<u8>> {
+            let mut b = KeyPackage::builder().leaf_node_capabilities(identity::capabilities());
+            if lr {
+                b = b.mark_as_last_resort();
+            }
+            b.build(CIPHERSUITE, &provider, &self.id.signer, cwk.clone())
+                .map_err(Error::mls)?
+                .key_package()
+                .tls_serialize_detached()
+                .map_err(Error::mls)
+        };
+        let kps = (0..n).map(|_| make(false)).collect::<Result<Vec<_>>>()?;
+        let lr = if last_resort { Some(make(true)?) } else { None };
+        drop(provider);
+        drop(conn);
+        self.hub.upload_key_packages(&kps, lr.as_deref()).await
+    }
+
+    /// Creates a room; returns its URI.
+    pub async fn create_room(&self, name: &str) -> Result<RoomUri> {
+        let mut raw = [0u8; 8];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let room = RoomUri::new(&self.id.trust.domain, &hex::encode(raw))?;
+        let mut conn = self.conn.lock().await;
+        let (gi, tree) = room::create(&mut conn, &self.id, &room, name)?;
+        if let Err(e) = self.hub.create_room(&gi, &tree).await {
+            room::forget(&mut conn, &room.to_string())?;
+            return Err(e);
+        }
+        drop(conn);
+        self.emit([ClientEvent::RoomJoined(RoomInfo {
+            uri: room.to_string(),
+            name: name.to_owned(),
+        })]);
+        Ok(room)
+    }
+
+    /// The rooms this client is in.
+    pub async fn rooms(&self) -> Result<Vec<RoomInfo>> {
+        store::rooms(&*self.conn.lock().await)
+    }
+
+    /// The members of a room.
+    pub async fn members(&self, room: &RoomUri) -> Result<Vec<MemberInfo>> {
+        room::members(&*self.conn.lock().await, &self.id, &room.to_string())
+    }
+
+    /// The last `limit` messages of a room, in hub order.
+    pub async fn messages(&self, room: &RoomUri, limit: u32) -> Result<Vec<Message>> {
+        let conn = self.conn.lock().await;
+        if !store::rooms(&conn)?
+            .iter()
+            .any(|r| r.uri == room.to_string())
+        {
+            return Err(Error::UnknownRoom(room.to_string()));
+        }
+        store::messages(&conn, &room.to_string(), limit)
+    }
+
+    async fn claim(&self, room: &RoomUri, user: &UserUri) -> Result<Vec<(mimi::credential::ClientIdentity, KeyPackage)>> {
+        let cwk = self.id.credential_with_key();
+        let mut req = KeyMaterialRequest {
+            protocol: Protocol::Mls10,
+            requesting_user: IdentifierUri::new(&self.id.user),
+            target_user: IdentifierUri::new(user),
+            room_id: IdentifierUri::new(room),
+            acceptable_ciphersuites: vec![mimi::ids::CIPHERSUITE],
+            required_capabilities: Inline::from_bytes(
+                identity::required_capabilities()
+                    .tls_serialize_detached()
+                    .map_err(Error::mls)?,
+                "RequiredCapabilities",
+            )?,
+            requester_signature_key: self.id.signer.public().to_vec().into(),
+            requester_credential: Inline::<Credential>::from_bytes(
+                cwk.credential.tls_serialize_detached().map_err(Error::mls)?,
+                "Credential",
+            )?,
+            signature: Vec::new().into(),
+        };
+        let tbs = mimi::credential::sign_content(KEY_MATERIAL_REQUEST_LABEL, &req.tbs());
+        req.signature = self
+            .id
+            .signer
+            .sign(&tbs)
+            .map_err(|e| Error::Mls(format!("signing: {e:?}")))?
+            .into();
+        let resp = self.hub.key_material(encode(&req)).await?;
+        room::validate_key_material(&resp, user, &self.id.trust)
+    }
+
+    /// Invites users (names on this hub, or user URIs) to a room: claims their KeyPackages, commits
+    /// the Adds and sends the Welcome through the hub.
+    pub async fn invite(&self, room: &RoomUri, users: &[String]) -> Result<()> {
+        let mut adds = Vec::new();
+        for u in users {
+            let user = self.resolve_user(u)?;
+            let kps = self.claim(room, &user).await?;
+            if kps.is_empty() {
+                return Err(Error::NothingToAdd(format!(
+                    "{user} has no device that could be added to {room} (not registered, out of KeyPackages, or already in the room)"
+                )));
+            }
+            adds.extend(kps);
+        }
+        self.commit(room, &adds).await
+    }
+
+    /// A room URI, or the id of a room on this client's hub.
+    pub fn resolve_room(&self, s: &str) -> Result<RoomUri> {
+        if s.starts_with("mimi://") {
+            Ok(RoomUri::parse(s)?)
+        } else {
+            Ok(RoomUri::new(&self.id.trust.domain, s)?)
+        }
+    }
+
+    /// A name on this hub or a user URI.
+    pub fn resolve_user(&self, s: &str) -> Result<UserUri> {
+        if s.starts_with("mimi://") {
+            Ok(UserUri::parse(s)?)
+        } else {
+            Ok(UserUri::new(&self.id.trust.domain, s)?)
+        }
+    }
+
+    /// Stages, submits and merges a commit; on `wrongEpoch` catches up and tries again.
+    async fn commit(
+        &self,
+        room: &RoomUri,
+        adds: &[(mimi::credential::ClientIdentity, KeyPackage)],
+    ) -> Result<()> {
+        let r = room.to_string();
+        for _ in 0..EPOCH_RETRIES {
+            let mut conn = self.conn.lock().await;
+            let Some(bundle) = room::stage_commit(&mut conn, &self.id, &r, adds)? else {
+                return Ok(());
+            };
+            match self.hub.update(room.local(), bundle).await {
+                Ok(_) => {
+                    let ev = room::merge_pending(&mut conn, &r)?;
+                    drop(conn);
+                    self.emit([ev]);
+                    return Ok(());
+                }
+                Err(e) if is_wrong_epoch(&e) => {
+                    room::clear_pending(&mut conn, &r)?;
+                    let (_, events, _) = self.sync_locked(&mut conn, Duration::ZERO).await?;
+                    drop(conn);
+                    self.emit(events);
+                }
+                Err(e) => {
+                    room::clear_pending(&mut conn, &r)?;
+                    return Err(e);
+                }
+            }
+        }
+        Err(Error::Mls(format!(
+            "the room {room} kept moving on; tried {EPOCH_RETRIES} times"
+        )))
+    }
+
+    /// Sends a text message; returns its message ID (hex).
+    pub async fn send_text(&self, room: &RoomUri, text: &str) -> Result<String> {
+        let mut salt = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        let r = room.to_string();
+        let user = self.id.user.to_string();
+        let content = MimiContent::text(salt, &user, &r, text);
+        let bytes = content.encode();
+        let mid = message_id(&user, &r, &bytes, &salt);
+        for _ in 0..EPOCH_RETRIES {
+            let mut conn = self.conn.lock().await;
+            let req = room::encrypt(&mut conn, &self.id, &r, &bytes)?;
+            match self.hub.submit(room.local(), req).await {
+                Ok(SubmitMessageResponse::Accepted {
+                    accepted_timestamp, ..
+                }) => {
+                    let m = Message {
+                        room: r.clone(),
+                        id: mid.to_string(),
+                        sender: user.clone(),
+                        sender_client: self.id.client.to_string(),
+                        text: Some(text.to_owned()),
+                        timestamp: accepted_timestamp,
+                    };
+                    room::store_sent(&conn, &m, &bytes)?;
+                    drop(conn);
+                    self.emit([ClientEvent::Message(m)]);
+                    return Ok(mid.to_string());
+                }
+                Ok(other) => {
+                    return Err(Error::Mls(format!("the hub did not accept: {other:?}")));
+                }
+                Err(e) if is_wrong_epoch(&e) => {
+                    let (_, events, _) = self.sync_locked(&mut conn, Duration::ZERO).await?;
+                    drop(conn);
+                    self.emit(events);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Mls(format!(
+            "the room {room} kept moving on; tried {EPOCH_RETRIES} times"
+        )))
+    }
+
+    /// Leaves a room: a SelfRemove proposal that the next committer includes (MLSEXT §6.3).
+    pub async fn leave(&self, room: &RoomUri) -> Result<()> {
+        let r = room.to_string();
+        for _ in 0..EPOCH_RETRIES {
+            let mut conn = self.conn.lock().await;
+            let bundle = room::leave_proposal(&mut conn, &self.id, &r)?;
+            match self.hub.update(room.local(), bundle).await {
+                Ok(_) => {
+                    room::mark_left(&mut conn, &r)?;
+                    drop(conn);
+                    self.emit([ClientEvent::RoomLeft { room: r }]);
+                    return Ok(());
+                }
+                Err(e) if is_wrong_epoch(&e) => {
+                    let (_, events, _) = self.sync_locked(&mut conn, Duration::ZERO).await?;
+                    drop(conn);
+                    self.emit(events);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Mls(format!(
+            "the room {room} kept moving on; tried {EPOCH_RETRIES} times"
+        )))
+    }
+
+    /// Issues a one-time code with which a new device joins this user.
+    pub async fn link_code(&self) -> Result<(String, u64)> {
+        self.hub.link_code().await
+    }
+
+    /// This user's devices.
+    pub async fn devices(&self) -> Result<Vec<Device>> {
+        self.hub.devices().await
+    }
+
+    /// Fetches and processes everything pending, then does what it asked for (adding a new own
+    /// device to every room, committing pending proposals, restocking KeyPackages).
+    pub async fn sync(&self) -> Result<SyncReport> {
+        self.sync_waiting(Duration::ZERO).await
+    }
+
+    /// Like [`Client::sync`], but first waits up to `wait` for something to arrive.
+    pub async fn sync_waiting(&self, wait: Duration) -> Result<SyncReport> {
+        self.ensure_key_packages().await?;
+        let mut conn = self.conn.lock().await;
+        let (report, events, follow_up) = self.sync_locked(&mut conn, wait).await?;
+        drop(conn);
+        self.emit(events);
+        self.follow_up(follow_up).await?;
+        Ok(report)
+    }
+
+    async fn follow_up(&self, f: FollowUp) -> Result<()> {
+        if f.joined > 0 {
+            self.publish_key_packages(f.joined, false).await?;
+        }
+        let pending: Vec<String> = {
+            let conn = self.conn.lock().await;
+            let mut st = conn.prepare("SELECT client_uri FROM pending_devices")?;
+            st.query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        for device in pending {
+            for r in self.rooms().await? {
+                let room = RoomUri::parse(&r.uri)?;
+                let kps = self.claim(&room, &self.id.user).await?;
+                self.commit(&room, &kps).await?;
+            }
+            self.conn
+                .lock()
+                .await
+                .execute("DELETE FROM pending_devices WHERE client_uri = ?1", [&device])?;
+            self.emit([ClientEvent::DeviceAdded { client: device }]);
+        }
+        for room in f.proposals_in {
+            // Anyone may commit pending proposals; the first commit wins and the rest catch up.
+            if let Ok(room) = RoomUri::parse(&room) {
+                self.commit(&room, &[]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Processes queue entries with the store lock held. Each entry is processed and its sequence
+    /// number recorded in one transaction, so a crash neither loses nor repeats one; entries are
+    /// acknowledged to the hub only after that.
+    async fn sync_locked(
+        &self,
+        conn: &mut Connection,
+        mut wait: Duration,
+    ) -> Result<(SyncReport, Vec<ClientEvent>, FollowUp)> {
+        let mut report = SyncReport::default();
+        let mut events = Vec::new();
+        let mut follow = FollowUp::default();
+        loop {
+            let cursor: u64 = store::meta(conn, "queue_cursor")?
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            let entries = self.hub.fetch(self.id.client.local(), cursor, wait).await?;
+            wait = Duration::ZERO;
+            let Some(last) = entries.last().map(|e| e.seq) else {
+                break;
+            };
+            for e in entries.iter().filter(|e| e.seq > cursor) {
+                let tx = conn.transaction()?;
+                let data = unb64(&e.data)?;
+                let outcome = match e.kind.as_str() {
+                    "fanout" => room::process_fanout(&tx, &self.id, e.room.as_deref(), &data)?,
+                    "device" => {
+                        let v: serde_json::Value =
+                            serde_json::from_slice(&data).unwrap_or_default();
+                        if let Some(c) = v.get("new_client").and_then(|c| c.as_str()) {
+                            tx.execute(
+                                "INSERT OR IGNORE INTO pending_devices (client_uri) VALUES (?1)",
+                                [c],
+                            )?;
+                        }
+                        room::Outcome::default()
+                    }
+                    other => room::Outcome {
+                        events: vec![ClientEvent::Dropped {
+                            room: None,
+                            reason: format!("unknown queue entry kind {other:?}"),
+                        }],
+                        ..Default::default()
+                    },
+                };
+                store::set_meta(&tx, "queue_cursor", &e.seq.to_string())?;
+                tx.commit()?;
+                report.processed += 1;
+                report.dropped += outcome
+                    .events
+                    .iter()
+                    .filter(|e| matches!(e, ClientEvent::Dropped { .. }))
+                    .count();
+                events.extend(outcome.events);
+                follow.joined += usize::from(outcome.joined);
+                if let Some(r) = outcome.proposals_in
+                    && !follow.proposals_in.contains(&r)
+                {
+                    follow.proposals_in.push(r);
+                }
+            }
+            self.hub.ack(self.id.client.local(), last).await?;
+        }
+        Ok((report, events, follow))
+    }
+}
+
+/// Work a sync leaves for after the store lock is released.
+#[derive(Default)]
+struct FollowUp {
+    joined: usize,
+    proposals_in: Vec<String>,
+}
+

@@ -1,0 +1,91 @@
+//! The client core's errors. Variants are what a caller may react to differently; each says in a
+//! sentence what went wrong and, where there is one, what to do.
+
+use thiserror::Error;
+
+/// Everything the client core can fail with.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No OS keyring is reachable and the file fallback was not chosen.
+    #[error(
+        "no OS keyring is available ({detail}). Start a Secret Service (for example gnome-keyring \
+         inside a D-Bus session), or set CONCLAVE_KEYSTORE=file to keep the keys in a file readable \
+         only by you (mode 0600) in the data directory"
+    )]
+    NoKeyring {
+        /// What the keyring said.
+        detail: String,
+    },
+    /// The keystore failed otherwise.
+    #[error("keystore: {0}")]
+    Keystore(String),
+    /// The data directory has no registered client yet.
+    #[error("this data directory has no registered client: run `register NAME` first")]
+    NotRegistered,
+    /// The data directory already holds a registered client.
+    #[error("this data directory already holds {0}")]
+    AlreadyRegistered(String),
+    /// The hub answered with an error.
+    #[error("the hub refused: {message} ({code})")]
+    Hub {
+        /// HTTP status.
+        status: u16,
+        /// The hub's stable code.
+        code: String,
+        /// The hub's sentence.
+        message: String,
+        /// The hub's epoch, for epoch errors.
+        epoch: Option<u64>,
+    },
+    /// The hub could not be reached or answered nonsense.
+    #[error("cannot talk to the hub at {url}: {detail}")]
+    Transport {
+        /// The hub URL.
+        url: String,
+        /// What failed.
+        detail: String,
+    },
+    /// No such room here.
+    #[error("unknown room {0}")]
+    UnknownRoom(String),
+    /// A user or room name that is not valid.
+    #[error(transparent)]
+    Uri(#[from] mimi::UriError),
+    /// A MIMI structure that does not decode or verify.
+    #[error(transparent)]
+    Wire(#[from] mimi::WireError),
+    /// Room policy refuses (checked locally before asking the hub).
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
+    /// The user has no clients with KeyPackages, or all are in the room already.
+    #[error("{0}")]
+    NothingToAdd(String),
+    /// An MLS operation failed.
+    #[error("MLS: {0}")]
+    Mls(String),
+    /// The local database failed.
+    #[error("local store: {0}")]
+    Store(#[from] rusqlite::Error),
+    /// A file could not be read or written.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl Error {
+    /// An MLS failure.
+    pub fn mls(e: impl std::fmt::Display) -> Self {
+        Error::Mls(e.to_string())
+    }
+
+    /// The hub's code, if this is a hub refusal.
+    pub fn hub_code(&self) -> Option<&str> {
+        match self {
+            Error::Hub { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Result with the client's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,39 @@
+//! The event stream UIs subscribe to ([`crate::Client::subscribe`]).
+
+use serde::Serialize;
+
+use crate::store::{Message, RoomInfo};
+
+/// Something that happened, as a UI wants to hear it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientEvent {
+    /// A message was stored (received, or sent by this client).
+    Message(Message),
+    /// This client joined a room.
+    RoomJoined(RoomInfo),
+    /// This client left or was removed from a room.
+    RoomLeft {
+        /// The room.
+        room: String,
+    },
+    /// A room's membership changed (a commit was merged).
+    MembersChanged {
+        /// The room.
+        room: String,
+        /// Its new epoch.
+        epoch: u64,
+    },
+    /// Another device of this user was added to this client's rooms.
+    DeviceAdded {
+        /// The new device.
+        client: String,
+    },
+    /// Something arrived that could not be used; it was dropped.
+    Dropped {
+        /// The room, if known.
+        room: Option<String>,
+        /// Why.
+        reason: String,
+    },
+}

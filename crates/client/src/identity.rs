@@ -1,0 +1,93 @@
+//! Who this client is in MLS terms: its signature key, its provider-issued credential, the
+//! capabilities every Conclave leaf advertises, and the group configuration every room uses.
+
+use mimi::ids::{PROVIDER_CREDENTIAL_TYPE, PSEUDONYMOUS_CREDENTIAL_TYPE};
+use mimi::room::Trust;
+use mimi::uri::{ClientUri, UserUri};
+use openmls::prelude::{
+    Capabilities, Ciphersuite, Credential, CredentialType, CredentialWithKey, ExtensionType,
+    MlsGroupCreateConfig, MlsGroupJoinConfig, ProposalType, PURE_PLAINTEXT_WIRE_FORMAT_POLICY,
+    RequiredCapabilitiesExtension, SenderRatchetConfiguration,
+};
+use openmls_basic_credential::SignatureKeyPair;
+
+/// The one cipher suite (DESIGN "MLS").
+pub const CIPHERSUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+
+/// How many past epochs' secrets a client keeps, so late application messages still decrypt.
+const MAX_PAST_EPOCHS: usize = 5;
+
+/// This client's identity.
+pub struct Identity {
+    /// The user.
+    pub user: UserUri,
+    /// This client.
+    pub client: ClientUri,
+    /// The MLS signature key pair (private half lives in the keystore).
+    pub signer: SignatureKeyPair,
+    /// The ProviderCredential bytes.
+    pub credential: Vec<u8>,
+    /// Whom we trust to issue credentials.
+    pub trust: Trust,
+}
+
+impl Identity {
+    /// The MLS credential with its key.
+    pub fn credential_with_key(&self) -> CredentialWithKey {
+        CredentialWithKey {
+            credential: Credential::new(
+                CredentialType::Other(PROVIDER_CREDENTIAL_TYPE),
+                self.credential.clone(),
+            ),
+            signature_key: self.signer.public().into(),
+        }
+    }
+}
+
+/// What every Conclave leaf supports: app components, SelfRemove, and both Conclave credential
+/// types (credential types are negotiated: every leaf must list every type in use).
+pub fn capabilities() -> Capabilities {
+    Capabilities::builder()
+        .extensions(vec![ExtensionType::AppDataDictionary, ExtensionType::LastResort])
+        .proposals(vec![ProposalType::AppDataUpdate, ProposalType::SelfRemove])
+        .credentials(vec![
+            CredentialType::Basic,
+            CredentialType::Other(PROVIDER_CREDENTIAL_TYPE),
+            CredentialType::Other(PSEUDONYMOUS_CREDENTIAL_TYPE),
+        ])
+        .build()
+}
+
+/// What a room requires of every leaf, so OpenMLS enforces it on every add.
+pub fn required_capabilities() -> RequiredCapabilitiesExtension {
+    RequiredCapabilitiesExtension::new(
+        &[ExtensionType::AppDataDictionary],
+        &[ProposalType::AppDataUpdate, ProposalType::SelfRemove],
+        &[CredentialType::Other(PROVIDER_CREDENTIAL_TYPE)],
+    )
+}
+
+/// Handshakes are PublicMessage so the hub can validate them; application messages are always
+/// PrivateMessage (DESIGN "MLS"). The hub serves the tree, so none is carried in messages.
+pub fn join_config() -> MlsGroupJoinConfig {
+    MlsGroupJoinConfig::builder()
+        .wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
+        .use_ratchet_tree_extension(false)
+        .max_past_epochs(MAX_PAST_EPOCHS)
+        .sender_ratchet_configuration(SenderRatchetConfiguration::default())
+        .build()
+}
+
+/// The configuration of a new room.
+pub fn create_config(
+    extensions: openmls::prelude::Extensions<openmls::prelude::GroupContext>,
+) -> MlsGroupCreateConfig {
+    MlsGroupCreateConfig::builder()
+        .ciphersuite(CIPHERSUITE)
+        .wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
+        .use_ratchet_tree_extension(false)
+        .max_past_epochs(MAX_PAST_EPOCHS)
+        .capabilities(capabilities())
+        .with_group_context_extensions(extensions)
+        .build()
+}

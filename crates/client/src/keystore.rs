@@ -1,0 +1,228 @@
+//! Where the client keeps its secrets (the MLS signature key, the hub token): the OS keyring by
+//! default. On a machine without one the client refuses with an error that says what to do, unless
+//! the user chose the documented file fallback (`CONCLAVE_KEYSTORE=file`: a 0600 file in the data
+//! directory, with a warning at every start). It never falls back silently (STACK.md "Keyring").
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// The environment variable that selects the keystore.
+pub const KEYSTORE_ENV: &str = "CONCLAVE_KEYSTORE";
+const SERVICE: &str = "conclave";
+
+/// A small secret store: named byte strings.
+pub trait SecretStore: Send + Sync {
+    /// Reads a secret.
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// Writes a secret.
+    fn set(&self, name: &str, value: &[u8]) -> Result<()>;
+    /// A line for the user about where secrets live.
+    fn describe(&self) -> String;
+}
+
+/// Which keystore to use, as the user chose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeystoreKind {
+    /// The OS keyring (Secret Service on Linux).
+    Os,
+    /// A 0600 file in the data directory.
+    File,
+}
+
+impl KeystoreKind {
+    /// Reads `CONCLAVE_KEYSTORE` (`os`, the default, or `file`).
+    pub fn from_env() -> Result<Self> {
+        match std::env::var(KEYSTORE_ENV).as_deref() {
+            Err(_) | Ok("") | Ok("os") => Ok(KeystoreKind::Os),
+            Ok("file") => Ok(KeystoreKind::File),
+            Ok(other) => Err(Error::Keystore(format!(
+                "{KEYSTORE_ENV}={other:?} is not understood: use \"os\" or \"file\""
+            ))),
+        }
+    }
+}
+
+/// Opens the chosen keystore for a data directory.
+pub fn open(kind: KeystoreKind, data_dir: &Path) -> Result<Box<dyn SecretStore>> {
+    match kind {
+        KeystoreKind::Os => Ok(Box::new(OsKeyring::open(data_dir)?)),
+        KeystoreKind::File => {
+            let f = FileKeystore::open(data_dir.join("keystore.json"))?;
+            tracing::warn!("{}", f.describe());
+            eprintln!("warning: {}", f.describe());
+            Ok(Box::new(f))
+        }
+    }
+}
+
+/// The OS keyring. Entries are named per data directory, so several homes can coexist.
+pub struct OsKeyring {
+    account_prefix: String,
+}
+
+impl OsKeyring {
+    /// Checks that a keyring is reachable.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        let canonical = data_dir
+            .canonicalize()
+            .unwrap_or_else(|_| data_dir.to_path_buf());
+        let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
+        let k = OsKeyring {
+            account_prefix: hex::encode(&digest[..8]),
+        };
+        // A probe read tells "no keyring" apart from "no entry".
+        match keyring::Entry::new(SERVICE, &k.account("probe")).and_then(|e| e.get_secret()) {
+            Ok(_) | Err(keyring::Error::NoEntry) => Ok(k),
+            Err(e) => Err(Error::NoKeyring {
+                detail: e.to_string(),
+            }),
+        }
+    }
+
+    fn account(&self, name: &str) -> String {
+        format!("{}/{name}", self.account_prefix)
+    }
+}
+
+impl SecretStore for OsKeyring {
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let entry = keyring::Entry::new(SERVICE, &self.account(name))
+            .map_err(|e| Error::Keystore(e.to_string()))?;
+        match entry.get_secret() {
+            Ok(v) => Ok(Some(v)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(Error::Keystore(e.to_string())),
+        }
+    }
+
+    fn set(&self, name: &str, value: &[u8]) -> Result<()> {
+        keyring::Entry::new(SERVICE, &self.account(name))
+            .and_then(|e| e.set_secret(value))
+            .map_err(|e| Error::Keystore(e.to_string()))
+    }
+
+    fn describe(&self) -> String {
+        "keys are in the OS keyring".into()
+    }
+}
+
+/// The explicit file fallback: a JSON map of base64 secrets, mode 0600.
+pub struct FileKeystore {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl FileKeystore {
+    /// Opens (or prepares) the file; refuses one that others can read.
+    pub fn open(path: PathBuf) -> Result<Self> {
+        if let Ok(meta) = std::fs::metadata(&path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                return Err(Error::Keystore(format!(
+                    "{} is readable by others (mode {:o}); run chmod 600 on it",
+                    path.display(),
+                    mode & 0o777
+                )));
+            }
+        }
+        Ok(FileKeystore {
+            path,
+            lock: Mutex::new(()),
+        })
+    }
+
+    fn read(&self) -> Result<BTreeMap<String, String>> {
+        match std::fs::read(&self.path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+                Error::Keystore(format!("{} is damaged: {e}", self.path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(Error::Io(format!("{}: {e}", self.path.display()))),
+        }
+    }
+}
+
+impl SecretStore for FileKeystore {
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let _g = self.lock.lock();
+        self.read()?
+            .get(name)
+            .map(|v| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(v)
+                    .map_err(|_| Error::Keystore(format!("{name} in the keystore file is damaged")))
+            })
+            .transpose()
+    }
+
+    fn set(&self, name: &str, value: &[u8]) -> Result<()> {
+        let _g = self.lock.lock();
+        let mut map = self.read()?;
+        map.insert(
+            name.to_owned(),
+            base64::engine::general_purpose::STANDARD.encode(value),
+        );
+        let bytes = serde_json::to_vec_pretty(&map).map_err(|e| Error::Keystore(e.to_string()))?;
+        // Write a new file and rename it over the old one: a crash leaves one or the other whole.
+        let tmp = self.path.with_extension("json.tmp");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
+        f.write_all(&bytes)
+            .and_then(|_| f.sync_all())
+            .and_then(|_| std::fs::rename(&tmp, &self.path))
+            .map_err(|e| Error::Io(format!("{}: {e}", self.path.display())))
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{KEYSTORE_ENV}=file: keys are kept in {} (mode 0600), not in the OS keyring",
+            self.path.display()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_keystore_round_trips_and_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = FileKeystore::open(dir.path().join("k.json")).unwrap();
+        assert_eq!(ks.get("a").unwrap(), None);
+        ks.set("a", b"secret").unwrap();
+        ks.set("b", b"other").unwrap();
+        let again = FileKeystore::open(dir.path().join("k.json")).unwrap();
+        assert_eq!(again.get("a").unwrap().as_deref(), Some(&b"secret"[..]));
+        let mode = std::fs::metadata(dir.path().join("k.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_readable_or_damaged_keystore_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.json");
+        std::fs::write(&p, b"{not json").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let ks = FileKeystore::open(p.clone()).unwrap();
+        assert!(ks.get("a").unwrap_err().to_string().contains("damaged"));
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(FileKeystore::open(p).is_err());
+    }
+}

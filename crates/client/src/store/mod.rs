@@ -1,0 +1,201 @@
+//! The client's SQLite store: one file holding OpenMLS's state (openmls_sqlite_storage on the same
+//! connection) and Conclave's rows (rooms, messages, settings), so that processing a commit and
+//! writing its rows commit in one transaction. WAL mode, numbered append-only migrations.
+
+use std::path::Path;
+
+use openmls_rust_crypto::RustCrypto;
+use openmls_sqlite_storage::{Codec, SqliteStorageProvider};
+use openmls_traits::OpenMlsProvider;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+
+/// Opens (creating) the database and applies pending migrations.
+pub fn open(path: &Path) -> Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let tx = conn.transaction()?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )?;
+    let current: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            params![version, now_ms() as i64],
+        )?;
+    }
+    tx.commit()?;
+    SqliteStorageProvider::<JsonCodec, &mut Connection>::new(&mut conn)
+        .run_migrations()
+        .map_err(|e| Error::Io(format!("OpenMLS storage migrations: {e}")))?;
+    Ok(conn)
+}
+
+/// Milliseconds since the UNIX epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// OpenMLS state is stored as JSON (self-describing; never to be switched without migration).
+#[derive(Default)]
+pub struct JsonCodec;
+
+impl Codec for JsonCodec {
+    type Error = serde_json::Error;
+    fn to_vec<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, Self::Error> {
+        serde_json::to_vec(v)
+    }
+    fn from_slice<T: serde::de::DeserializeOwned>(s: &[u8]) -> Result<T, Self::Error> {
+        serde_json::from_slice(s)
+    }
+}
+
+/// OpenMLS provider whose storage writes go through one connection or transaction.
+pub struct Provider<'a> {
+    crypto: RustCrypto,
+    storage: SqliteStorageProvider<JsonCodec, &'a Connection>,
+}
+
+impl<'a> Provider<'a> {
+    /// Over `conn` (pass `&*tx` to make OpenMLS writes part of a transaction).
+    pub fn new(conn: &'a Connection) -> Self {
+        Provider {
+            crypto: RustCrypto::default(),
+            storage: SqliteStorageProvider::new(conn),
+        }
+    }
+}
+
+impl<'a> OpenMlsProvider for Provider<'a> {
+    type CryptoProvider = RustCrypto;
+    type RandProvider = RustCrypto;
+    type StorageProvider = SqliteStorageProvider<JsonCodec, &'a Connection>;
+    fn storage(&self) -> &Self::StorageProvider {
+        &self.storage
+    }
+    fn crypto(&self) -> &RustCrypto {
+        &self.crypto
+    }
+    fn rand(&self) -> &RustCrypto {
+        &self.crypto
+    }
+}
+
+/// Reads a setting.
+pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+/// Writes a setting.
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// A room this client is in.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RoomInfo {
+    /// The room URI.
+    pub uri: String,
+    /// Its name (may be empty).
+    pub name: String,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Message {
+    /// The room.
+    pub room: String,
+    /// Message ID, hex (CONTENT §3.3).
+    pub id: String,
+    /// Sender's user URI.
+    pub sender: String,
+    /// Sender's client URI.
+    pub sender_client: String,
+    /// Its text, if it is a text message.
+    pub text: Option<String>,
+    /// Hub acceptance time, ms.
+    pub timestamp: u64,
+}
+
+/// Rooms the client is in, by name then URI.
+pub fn rooms(conn: &Connection) -> Result<Vec<RoomInfo>> {
+    let mut st = conn.prepare(
+        "SELECT uri, name FROM rooms WHERE left_at IS NULL ORDER BY joined_at, uri",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(RoomInfo {
+                uri: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The group ID of a room this client is in.
+pub fn room_group(conn: &Connection, room: &str) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row(
+            "SELECT group_id FROM rooms WHERE uri = ?1 AND left_at IS NULL",
+            [room],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Messages of a room in hub order.
+pub fn messages(conn: &Connection, room: &str, limit: u32) -> Result<Vec<Message>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, sender_user, sender_client, text, timestamp FROM
+           (SELECT * FROM messages WHERE room_uri = ?1 ORDER BY timestamp DESC, id DESC LIMIT ?2)
+         ORDER BY timestamp, id",
+    )?;
+    let rows = st
+        .query_map(params![room, limit], |r| {
+            Ok(Message {
+                room: room.to_owned(),
+                id: hex::encode(r.get::<_, Vec<u8>>(0)?),
+                sender: r.get(1)?,
+                sender_client: r.get(2)?,
+                text: r.get(3)?,
+                timestamp: r.get::<_, i64>(4)? as u64,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Stores a message; false if one with the same ID is already there (a duplicate).
+pub fn insert_message(conn: &Connection, m: &Message, content: &[u8]) -> Result<bool> {
+    let id = hex::decode(&m.id).map_err(|e| Error::Io(e.to_string()))?;
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO messages (room_uri, id, sender_user, sender_client, timestamp, content, text)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![m.room, id, m.sender, m.sender_client, m.timestamp as i64, content, m.text],
+    )?;
+    Ok(n == 1)
+}

@@ -1,0 +1,301 @@
+//! HTTP transport to the client's own provider (the hub). The client-to-provider API is
+//! Conclave's own (PROTO §3 leaves it out of scope): JSON envelopes for account operations, and
+//! the exact TLS-PL bytes of MIMI structs for handshakes, messages and key material.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use mimi::wire::{KeyMaterialResponse, SubmitMessageResponse, decode};
+use reqwest::{RequestBuilder, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::error::{Error, Result};
+
+/// A connection to the hub, authenticated once the client has a token.
+#[derive(Clone)]
+pub struct Hub {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+/// The provider's public identity.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProviderInfo {
+    /// Its domain.
+    pub domain: String,
+    /// Its Ed25519 credential-signing key, base64.
+    pub signature_key: String,
+}
+
+/// What registration returns.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Registered {
+    /// User URI.
+    pub user: String,
+    /// Client URI.
+    pub client: String,
+    /// Bearer token.
+    pub token: String,
+    /// ProviderCredential bytes, base64.
+    pub credential: String,
+}
+
+/// A device of the user.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct Device {
+    /// Client URI.
+    pub client: String,
+    /// Registration time, ms.
+    pub created_at: u64,
+}
+
+/// A queue entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Entry {
+    /// Sequence number.
+    pub seq: u64,
+    /// `fanout` or `device`.
+    pub kind: String,
+    /// The room, for fan-out.
+    pub room: Option<String>,
+    /// Payload, base64.
+    pub data: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: String,
+    message: String,
+    #[serde(default)]
+    epoch: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Entries {
+    entries: Vec<Entry>,
+}
+
+/// The hub's answer to an accepted handshake.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UpdateAccepted {
+    /// Acceptance time, ms.
+    pub accepted_timestamp: u64,
+    /// The room's new epoch.
+    pub epoch: u64,
+}
+
+pub(crate) fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+pub(crate) fn unb64(s: &str) -> Result<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|_| Error::Transport {
+            url: String::new(),
+            detail: "the hub sent invalid base64".into(),
+        })
+}
+
+impl Hub {
+    /// A hub at `base` (e.g. `http://127.0.0.1:8480`).
+    pub fn new(base: &str, token: Option<String>) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Transport {
+                url: base.to_owned(),
+                detail: e.to_string(),
+            })?;
+        Ok(Hub {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+        })
+    }
+
+    /// The hub's base URL.
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(60));
+        match &self.token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+
+    async fn send(&self, r: RequestBuilder) -> Result<reqwest::Response> {
+        let transport = |e: reqwest::Error| Error::Transport {
+            url: self.base.clone(),
+            detail: e.to_string(),
+        };
+        let resp = r.send().await.map_err(transport)?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(transport)?;
+        Err(match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(e) => Error::Hub {
+                status: status.as_u16(),
+                code: e.code,
+                message: e.message,
+                epoch: e.epoch,
+            },
+            Err(_) => Error::Transport {
+                url: self.base.clone(),
+                detail: format!("HTTP {status} without an error body"),
+            },
+        })
+    }
+
+    async fn json<T: DeserializeOwned>(&self, r: RequestBuilder) -> Result<T> {
+        self.send(r).await?.json().await.map_err(|e| Error::Transport {
+            url: self.base.clone(),
+            detail: format!("unexpected answer: {e}"),
+        })
+    }
+
+    async fn bytes(&self, r: RequestBuilder) -> Result<Vec<u8>> {
+        Ok(self
+            .send(r)
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| Error::Transport {
+                url: self.base.clone(),
+                detail: e.to_string(),
+            })?
+            .to_vec())
+    }
+
+    /// `GET /v1/provider`.
+    pub async fn provider(&self) -> Result<ProviderInfo> {
+        self.json(self.req(reqwest::Method::GET, "/v1/provider")).await
+    }
+
+    /// `POST /v1/register`.
+    pub async fn register(
+        &self,
+        name: &str,
+        signature_key: &[u8],
+        link_code: Option<&str>,
+    ) -> Result<Registered> {
+        let body = json!({ "name": name, "signature_key": b64(signature_key), "link_code": link_code });
+        self.json(self.req(reqwest::Method::POST, "/v1/register").json(&body))
+            .await
+    }
+
+    /// `POST /v1/devices/link`: a one-time code for a new device.
+    pub async fn link_code(&self) -> Result<(String, u64)> {
+        #[derive(Deserialize)]
+        struct Code {
+            code: String,
+            expires_at: u64,
+        }
+        let c: Code = self
+            .json(self.req(reqwest::Method::POST, "/v1/devices/link"))
+            .await?;
+        Ok((c.code, c.expires_at))
+    }
+
+    /// `GET /v1/devices`.
+    pub async fn devices(&self) -> Result<Vec<Device>> {
+        self.json(self.req(reqwest::Method::GET, "/v1/devices")).await
+    }
+
+    /// `POST /v1/key-packages`.
+    pub async fn upload_key_packages(&self, kps: &[Vec<u8>], last_resort: Option<&[u8]>) -> Result<()> {
+        let body = json!({
+            "key_packages": kps.iter().map(|k| b64(k)).collect::<Vec<_>>(),
+            "last_resort": last_resort.map(b64),
+        });
+        let _: serde_json::Value = self
+            .json(self.req(reqwest::Method::POST, "/v1/key-packages").json(&body))
+            .await?;
+        Ok(())
+    }
+
+    /// `POST /v1/keyMaterial` with a TLS `KeyMaterialRequest`.
+    pub async fn key_material(&self, request: Vec<u8>) -> Result<KeyMaterialResponse> {
+        let b = self
+            .bytes(self.req(reqwest::Method::POST, "/v1/keyMaterial").body(request))
+            .await?;
+        Ok(decode(&b, "KeyMaterialResponse")?)
+    }
+
+    /// `POST /v1/rooms`.
+    pub async fn create_room(&self, group_info: &[u8], tree: &[u8]) -> Result<String> {
+        #[derive(Deserialize)]
+        struct Created {
+            room: String,
+        }
+        let body = json!({ "group_info": b64(group_info), "ratchet_tree": b64(tree) });
+        let c: Created = self
+            .json(self.req(reqwest::Method::POST, "/v1/rooms").json(&body))
+            .await?;
+        Ok(c.room)
+    }
+
+    /// `POST /v1/rooms/{id}/update` with a TLS `HandshakeBundle`.
+    pub async fn update(&self, room_id: &str, bundle: Vec<u8>) -> Result<UpdateAccepted> {
+        self.json(
+            self.req(reqwest::Method::POST, &format!("/v1/rooms/{room_id}/update"))
+                .body(bundle),
+        )
+        .await
+    }
+
+    /// `POST /v1/rooms/{id}/submitMessage` with a TLS `SubmitMessageRequest`.
+    pub async fn submit(&self, room_id: &str, request: Vec<u8>) -> Result<SubmitMessageResponse> {
+        let b = self
+            .bytes(
+                self.req(
+                    reqwest::Method::POST,
+                    &format!("/v1/rooms/{room_id}/submitMessage"),
+                )
+                .body(request),
+            )
+            .await?;
+        Ok(decode(&b, "SubmitMessageResponse")?)
+    }
+
+    /// `GET /v1/clients/{id}/queue`: entries after `after`, waiting up to `wait` for the first.
+    pub async fn fetch(&self, client_id: &str, after: u64, wait: Duration) -> Result<Vec<Entry>> {
+        let path = format!(
+            "/v1/clients/{client_id}/queue?after={after}&wait={}&limit=200",
+            wait.as_secs()
+        );
+        let r = self
+            .req(reqwest::Method::GET, &path)
+            .timeout(wait + Duration::from_secs(30));
+        let e: Entries = self.json(r).await?;
+        Ok(e.entries)
+    }
+
+    /// `POST /v1/clients/{id}/queue/ack`.
+    pub async fn ack(&self, client_id: &str, seq: u64) -> Result<()> {
+        let r = self
+            .req(
+                reqwest::Method::POST,
+                &format!("/v1/clients/{client_id}/queue/ack"),
+            )
+            .json(&json!({ "seq": seq }));
+        let _: serde_json::Value = self.json(r).await?;
+        Ok(())
+    }
+}
+
+/// Whether an error is the hub saying the handshake was for an old epoch.
+pub fn is_wrong_epoch(e: &Error) -> bool {
+    matches!(e, Error::Hub { status, code, .. } if *status == StatusCode::CONFLICT.as_u16() && (code == "wrong_epoch" || code == "epoch_too_old"))
+}

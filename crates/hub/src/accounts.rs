@@ -1,0 +1,364 @@
+//! The provider side: users, their clients (devices) and credentials, device-link codes,
+//! KeyPackages and the claiming of key material (PROTO §5.2).
+
+use ed25519_dalek::SigningKey;
+use mimi::credential::ProviderCredential;
+use mimi::room::Trust;
+use mimi::uri::{ClientUri, RoomUri, UserUri};
+use mimi::wire::{
+    ClientKeyMaterial, ClientMaterial, IdentifierUri, Inline, KEY_MATERIAL_REQUEST_LABEL,
+    KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode, Protocol,
+};
+use openmls::prelude::{KeyPackageIn, ProtocolVersion};
+use openmls_rust_crypto::RustCrypto;
+use rand::RngCore;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::api::{Auth, secret_hash};
+use crate::error::{Error, Result};
+use crate::store::{self, now_ms};
+
+/// How long a device-link code stays valid.
+pub const LINK_CODE_TTL_MS: u64 = 10 * 60 * 1000;
+/// At most this many KeyPackages per upload.
+pub const MAX_KEY_PACKAGES_PER_UPLOAD: usize = 100;
+
+/// The trust anchor for this hub's own credentials.
+pub fn trust(domain: &str, key: &SigningKey) -> Trust {
+    Trust {
+        domain: domain.to_owned(),
+        provider_key: key.verifying_key().to_bytes().to_vec(),
+    }
+}
+
+/// What registration hands the new client.
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    /// The user URI.
+    pub user: String,
+    /// The new client's URI.
+    pub client: String,
+    /// The bearer token (shown once).
+    pub token: String,
+    /// The ProviderCredential bytes (base64).
+    pub credential: String,
+}
+
+fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Registers a client: a new user, or (with a valid link code) a new device of an existing one.
+pub fn register(
+    conn: &mut Connection,
+    domain: &str,
+    provider_key: &SigningKey,
+    name: &str,
+    signature_key: &[u8],
+    link_code: Option<&str>,
+) -> Result<Registered> {
+    let user = UserUri::new(domain, name)
+        .map_err(|e| Error::MalformedBody(format!("invalid user name: {e}")))?;
+    if signature_key.len() != 32 {
+        return Err(Error::MalformedBody(
+            "signature_key must be a 32-byte Ed25519 public key".into(),
+        ));
+    }
+    let tx = conn.transaction()?;
+    let exists = tx
+        .query_row("SELECT 1 FROM users WHERE uri = ?1", [user.to_string()], |_| Ok(()))
+        .optional()?
+        .is_some();
+    match link_code {
+        None if exists => {
+            return Err(Error::Conflict(
+                "user_exists",
+                format!("{user} is already registered; to add a device use a link code"),
+            ));
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO users (uri, name, created_at) VALUES (?1, ?2, ?3)",
+                params![user.to_string(), name, now_ms() as i64],
+            )?;
+        }
+        Some(code) => {
+            let hash = secret_hash(&normalize_code(code));
+            let n = tx.execute(
+                "DELETE FROM link_codes WHERE code_hash = ?1 AND user_uri = ?2 AND expires_at > ?3",
+                params![hash, user.to_string(), now_ms() as i64],
+            )?;
+            if n != 1 {
+                return Err(Error::BadLinkCode);
+            }
+        }
+    }
+    let client = ClientUri::new(domain, &random_hex(8)).map_err(Error::internal)?;
+    let token = random_hex(32);
+    let credential = ProviderCredential::issue(provider_key, &client, &user, signature_key);
+    tx.execute(
+        "INSERT INTO clients (uri, user_uri, token_hash, signature_key, credential, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            client.to_string(),
+            user.to_string(),
+            secret_hash(&token),
+            signature_key,
+            credential.to_bytes(),
+            now_ms() as i64
+        ],
+    )?;
+    tx.commit()?;
+    Ok(Registered {
+        user: user.to_string(),
+        client: client.to_string(),
+        token,
+        credential: crate::api::to_b64(&credential.to_bytes()),
+    })
+}
+
+/// Link codes are typed by people: case and dashes do not matter.
+fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Issues a one-time code with which a new device registers as the same user.
+pub fn issue_link_code(conn: &Connection, auth: &Auth) -> Result<(String, u64)> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut raw = [0u8; 10];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let code: String = raw
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    let expires = now_ms() + LINK_CODE_TTL_MS;
+    conn.execute(
+        "INSERT INTO link_codes (code_hash, user_uri, expires_at) VALUES (?1, ?2, ?3)",
+        params![secret_hash(&code), auth.user.to_string(), expires as i64],
+    )?;
+    Ok((format!("{}-{}", &code[..5], &code[5..]), expires))
+}
+
+/// A device of a user.
+#[derive(Debug, Serialize)]
+pub struct Device {
+    /// The client URI.
+    pub client: String,
+    /// When it registered, ms.
+    pub created_at: u64,
+}
+
+/// The devices of the authenticated user.
+pub fn devices(conn: &Connection, auth: &Auth) -> Result<Vec<Device>> {
+    let mut st = conn.prepare(
+        "SELECT uri, created_at FROM clients WHERE user_uri = ?1 ORDER BY created_at, uri",
+    )?;
+    let rows = st
+        .query_map([auth.user.to_string()], |r| {
+            Ok(Device {
+                client: r.get(0)?,
+                created_at: r.get::<_, i64>(1)? as u64,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Stores KeyPackages of the authenticated client after validating each one. The first upload of a
+/// user's additional device tells the user's other devices, so they add it to their rooms.
+/// Returns the clients to wake.
+pub fn upload_key_packages(
+    conn: &mut Connection,
+    trust: &Trust,
+    auth: &Auth,
+    packages: &[Vec<u8>],
+    last_resort: Option<&[u8]>,
+) -> Result<Vec<String>> {
+    if packages.len() > MAX_KEY_PACKAGES_PER_UPLOAD {
+        return Err(Error::MalformedBody(format!(
+            "at most {MAX_KEY_PACKAGES_PER_UPLOAD} KeyPackages per upload"
+        )));
+    }
+    let crypto = RustCrypto::default();
+    let check = |bytes: &[u8]| -> Result<()> {
+        let kp = Inline::<KeyPackageIn>::from_bytes(bytes.to_vec(), "KeyPackage")
+            .and_then(|i| i.parse("KeyPackage"))
+            .map_err(|e| Error::MalformedBody(e.to_string()))?
+            .validate(&crypto, ProtocolVersion::Mls10)
+            .map_err(|e| Error::MalformedBody(format!("invalid KeyPackage: {e}")))?;
+        let leaf = kp.leaf_node();
+        let id = trust
+            .identify(leaf.credential(), leaf.signature_key().as_slice())
+            .map_err(|e| Error::MalformedBody(format!("KeyPackage credential: {e}")))?;
+        if id.client != auth.client {
+            return Err(Error::Forbidden(
+                "a KeyPackage names another client than the one uploading it".into(),
+            ));
+        }
+        Ok(())
+    };
+    for p in packages {
+        check(p)?;
+    }
+    if let Some(p) = last_resort {
+        check(p)?;
+    }
+    let me = auth.client.to_string();
+    let tx = conn.transaction()?;
+    for p in packages {
+        tx.execute(
+            "INSERT INTO key_packages (client_uri, data, last_resort) VALUES (?1, ?2, 0)",
+            params![me, p],
+        )?;
+    }
+    if let Some(p) = last_resort {
+        tx.execute(
+            "DELETE FROM key_packages WHERE client_uri = ?1 AND last_resort = 1",
+            [&me],
+        )?;
+        tx.execute(
+            "INSERT INTO key_packages (client_uri, data, last_resort) VALUES (?1, ?2, 1)",
+            params![me, p],
+        )?;
+    }
+    let mut wake = Vec::new();
+    let announced: bool = tx.query_row(
+        "SELECT announced FROM clients WHERE uri = ?1",
+        [&me],
+        |r| r.get::<_, i64>(0).map(|v| v != 0),
+    )?;
+    if !announced {
+        tx.execute("UPDATE clients SET announced = 1 WHERE uri = ?1", [&me])?;
+        let others: Vec<String> = tx
+            .prepare("SELECT uri FROM clients WHERE user_uri = ?1 AND uri != ?2")?
+            .query_map([auth.user.to_string(), me.clone()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let notice = serde_json::to_vec(&serde_json::json!({ "new_client": me }))
+            .map_err(Error::internal)?;
+        for o in &others {
+            store::queue::enqueue(&tx, o, "device", None, &notice)?;
+        }
+        wake = others;
+    }
+    tx.commit()?;
+    Ok(wake)
+}
+
+/// PROTO §5.2: hands out one KeyPackage per client of the target user that is not yet in the room
+/// (each at most once; a last-resort one is kept).
+pub fn claim_key_material(
+    conn: &mut Connection,
+    trust: &Trust,
+    auth: &Auth,
+    req: &KeyMaterialRequest,
+) -> Result<KeyMaterialResponse> {
+    let bad = |m: String| Error::MalformedBody(m);
+    if req.protocol != Protocol::Mls10 {
+        return Err(bad("protocol must be mls10".into()));
+    }
+    let requesting = UserUri::from_bytes(req.requesting_user.uri.as_slice())
+        .map_err(|e| bad(format!("requestingUser: {e}")))?;
+    let target = UserUri::from_bytes(req.target_user.uri.as_slice())
+        .map_err(|e| bad(format!("targetUser: {e}")))?;
+    let room = RoomUri::from_bytes(req.room_id.uri.as_slice())
+        .map_err(|e| bad(format!("roomId: {e}")))?;
+    if requesting != auth.user {
+        return Err(Error::Forbidden(
+            "requestingUser is not the authenticated user".into(),
+        ));
+    }
+    let cred = req
+        .requester_credential
+        .parse("Credential")
+        .map_err(|e| bad(e.to_string()))?;
+    let id = trust
+        .identify(&cred, req.requester_signature_key.as_slice())
+        .map_err(|e| Error::Forbidden(format!("requesterCredential: {e}")))?;
+    if id.client != auth.client {
+        return Err(Error::Forbidden(
+            "requesterCredential names another client".into(),
+        ));
+    }
+    mimi::credential::verify_with_label(
+        req.requester_signature_key.as_slice(),
+        KEY_MATERIAL_REQUEST_LABEL,
+        &req.tbs(),
+        req.signature.as_slice(),
+        "KeyMaterialRequest",
+    )
+    .map_err(|e| Error::Forbidden(e.to_string()))?;
+    if store::room(conn, &room.to_string())?.is_none() {
+        return Err(Error::UnknownRoom(format!("no room {room} on this hub")));
+    }
+    if !store::is_member(conn, &room.to_string(), &auth.client.to_string())? {
+        return Err(Error::NotMember(format!(
+            "{} is not a member of {room}",
+            auth.client
+        )));
+    }
+    let tx = conn.transaction()?;
+    let user_known = tx
+        .query_row("SELECT 1 FROM users WHERE uri = ?1", [target.to_string()], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if !user_known {
+        return Err(Error::UnknownUser(format!("no user {target} on this hub")));
+    }
+    let clients: Vec<String> = tx
+        .prepare(
+            "SELECT uri FROM clients WHERE user_uri = ?1 AND uri NOT IN
+               (SELECT client_uri FROM room_members WHERE room_uri = ?2) ORDER BY created_at, uri",
+        )?
+        .query_map([target.to_string(), room.to_string()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for c in clients {
+        let kp: Option<(i64, Vec<u8>, bool)> = tx
+            .query_row(
+                "SELECT id, data, last_resort FROM key_packages WHERE client_uri = ?1
+                 ORDER BY last_resort, id LIMIT 1",
+                [&c],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)),
+            )
+            .optional()?;
+        let status = match kp {
+            Some((id, data, last_resort)) => {
+                if !last_resort {
+                    tx.execute("DELETE FROM key_packages WHERE id = ?1", [id])?;
+                }
+                ClientMaterial::Success(
+                    Inline::from_bytes(data, "KeyPackage").map_err(Error::internal)?,
+                )
+            }
+            None => ClientMaterial::Exhausted,
+        };
+        out.push(ClientKeyMaterial {
+            client_uri: IdentifierUri::new(&c),
+            status,
+        });
+    }
+    tx.commit()?;
+    let ok = out
+        .iter()
+        .filter(|c| matches!(c.status, ClientMaterial::Success(_)))
+        .count();
+    let user_status = if ok == out.len() {
+        KeyMaterialUserCode::Success
+    } else if ok > 0 {
+        KeyMaterialUserCode::PartialSuccess
+    } else {
+        KeyMaterialUserCode::NoCompatibleMaterial
+    };
+    Ok(KeyMaterialResponse {
+        protocol: Protocol::Mls10,
+        user_status,
+        user_uri: IdentifierUri::new(&target),
+        clients: out,
+    })
+}

@@ -1,0 +1,148 @@
+//! The hub's errors, and how they are said over HTTP: `{ "code": …, "message": … }` with the right
+//! status. 5xx details are logged, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use thiserror::Error;
+
+/// Everything a request can fail with.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The body is not what the endpoint takes.
+    #[error("{0}")]
+    MalformedBody(String),
+    /// The body is larger than the hub accepts.
+    #[error("the request body is larger than the hub accepts")]
+    BodyTooLarge,
+    /// No or an unknown bearer token.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but this is not yours to do.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The client is not a member of the room.
+    #[error("{0}")]
+    NotMember(String),
+    /// Room policy refuses the change (POLICY; PROTO notAllowed).
+    #[error("{0}")]
+    NotAllowed(String),
+    /// No such room.
+    #[error("{0}")]
+    UnknownRoom(String),
+    /// No such user.
+    #[error("{0}")]
+    UnknownUser(String),
+    /// The name or room is taken.
+    #[error("{0}")]
+    Conflict(&'static str, String),
+    /// The handshake is for another epoch (PROTO wrongEpoch).
+    #[error("the room is at epoch {epoch}: {message}")]
+    WrongEpoch {
+        /// The hub's current epoch.
+        epoch: u64,
+        /// What happened.
+        message: String,
+    },
+    /// The application message is for an old epoch (PROTO epochTooOld).
+    #[error("the room is at epoch {epoch}; the message is for epoch {message_epoch}")]
+    EpochTooOld {
+        /// The hub's current epoch.
+        epoch: u64,
+        /// The message's epoch.
+        message_epoch: u64,
+    },
+    /// A handshake OpenMLS refuses.
+    #[error("{0}")]
+    InvalidHandshake(String),
+    /// A link code that is unknown, used or expired.
+    #[error("the link code is unknown, already used or expired")]
+    BadLinkCode,
+    /// Something broke inside the hub.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Result with the hub's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The stable code sent to clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::MalformedBody(_) => "malformed_body",
+            Error::BodyTooLarge => "body_too_large",
+            Error::Unauthenticated(_) => "unauthenticated",
+            Error::Forbidden(_) => "forbidden",
+            Error::NotMember(_) => "not_member",
+            Error::NotAllowed(_) => "not_allowed",
+            Error::UnknownRoom(_) => "unknown_room",
+            Error::UnknownUser(_) => "unknown_user",
+            Error::Conflict(code, _) => code,
+            Error::WrongEpoch { .. } => "wrong_epoch",
+            Error::EpochTooOld { .. } => "epoch_too_old",
+            Error::InvalidHandshake(_) => "invalid_handshake",
+            Error::BadLinkCode => "bad_link_code",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::MalformedBody(_) | Error::InvalidHandshake(_) => StatusCode::BAD_REQUEST,
+            Error::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unauthenticated(_) | Error::BadLinkCode => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) | Error::NotMember(_) | Error::NotAllowed(_) => {
+                StatusCode::FORBIDDEN
+            }
+            Error::UnknownRoom(_) | Error::UnknownUser(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(..) | Error::WrongEpoch { .. } | Error::EpochTooOld { .. } => {
+                StatusCode::CONFLICT
+            }
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Any lower-level failure that is the hub's own fault.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::internal(e)
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    epoch: Option<u64>,
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "the hub failed to handle the request; see its log".to_owned()
+        } else {
+            self.to_string()
+        };
+        let epoch = match &self {
+            Error::WrongEpoch { epoch, .. } | Error::EpochTooOld { epoch, .. } => Some(*epoch),
+            _ => None,
+        };
+        let body = Body {
+            code: self.code(),
+            message,
+            epoch,
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,481 @@
+//! The hub role for the rooms this hub owns (PROTO §4.3, §5.3–§5.5).
+//!
+//! Every handshake goes: decode → membership and epoch checks → `PublicGroup::process_message`
+//! → [`mimi::room`] names who changes → [`mimi::policy`] decides → the committer's GroupInfo must
+//! be signed by it and match the staged group context (the hub cannot check confirmation tags;
+//! `specs/openmls.md` §5) → merge → queue the fan-out. All of it in one SQLite transaction: a
+//! refusal at any step leaves the stored state as it was. The first valid commit for an epoch wins;
+//! a later one for the same epoch gets `wrongEpoch` with the current epoch.
+
+use mimi::credential::ClientIdentity;
+use mimi::policy::{self, Decision, RoomState};
+use mimi::room::{Change, Roster, Trust, commit_changes, proposal_change};
+use mimi::uri::RoomUri;
+use mimi::wire::{
+    FanoutExtra, FanoutMessage, HandshakeBundle, Inline, MessageKind, MlsMessage,
+    RatchetTreeOption, SubmitMessageRequest, SubmitMessageResponse, decode, encode,
+};
+use openmls::group::ProposalStore;
+use openmls::messages::group_info::VerifiableGroupInfo;
+use openmls::prelude::{
+    GroupId, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn, OpenMlsSignaturePublicKey,
+    ProcessedMessageContent, ProtocolMessage, PublicGroup, RatchetTreeIn, Sender,
+    SignatureScheme, Verifiable as _,
+};
+use openmls_traits::OpenMlsProvider as _;
+use rusqlite::{Connection, params};
+use tls_codec::{Deserialize as _, Serialize as _};
+
+use crate::api::Auth;
+use crate::error::{Error, Result};
+use crate::store::{self, Provider, RoomRow, now_ms};
+
+/// What an accepted handshake reports back.
+#[derive(Debug)]
+pub struct Accepted {
+    /// Hub acceptance time, ms.
+    pub timestamp: u64,
+    /// The room's epoch after it.
+    pub epoch: u64,
+    /// Clients whose queues got something.
+    pub wake: Vec<String>,
+}
+
+struct HubRoster<'a> {
+    group: &'a PublicGroup,
+    trust: &'a Trust,
+}
+
+impl Roster for HubRoster<'_> {
+    fn member(&self, leaf: LeafNodeIndex) -> Option<ClientIdentity> {
+        let l = self.group.leaf(leaf)?;
+        self.trust
+            .identify(l.credential(), l.signature_key().as_slice())
+            .ok()
+    }
+}
+
+fn identities(group: &PublicGroup, trust: &Trust) -> Vec<(ClientIdentity, u32)> {
+    group
+        .members()
+        .filter_map(|m| {
+            trust
+                .identify(&m.credential, &m.signature_key)
+                .ok()
+                .map(|id| (id, m.index.u32()))
+        })
+        .collect()
+}
+
+fn member_rows(group: &PublicGroup, trust: &Trust) -> Vec<(String, String, u32)> {
+    identities(group, trust)
+        .into_iter()
+        .map(|(id, leaf)| (id.client.to_string(), id.user.to_string(), leaf))
+        .collect()
+}
+
+fn policy_state(group: &PublicGroup, trust: &Trust) -> RoomState {
+    RoomState {
+        members: identities(group, trust).into_iter().map(|(id, _)| id).collect(),
+    }
+}
+
+fn load_group(provider: &Provider<'_>, room: &RoomRow) -> Result<PublicGroup> {
+    PublicGroup::load(provider.storage(), &GroupId::from_slice(&room.group_id))
+        .map_err(Error::internal)?
+        .ok_or_else(|| Error::Internal(format!("no group state for {}", room.uri)))
+}
+
+fn require_room(conn: &Connection, room: &RoomUri) -> Result<RoomRow> {
+    store::room(conn, &room.to_string())?
+        .ok_or_else(|| Error::UnknownRoom(format!("no room {room} on this hub")))
+}
+
+fn require_member(conn: &Connection, room: &RoomUri, auth: &Auth) -> Result<()> {
+    if store::is_member(conn, &room.to_string(), &auth.client.to_string())? {
+        Ok(())
+    } else {
+        Err(Error::NotMember(format!(
+            "{} is not a member of {room}",
+            auth.client
+        )))
+    }
+}
+
+fn deny(d: Decision) -> Result<()> {
+    d.into_result()
+        .map_err(|(rule, reason)| Error::NotAllowed(format!("{reason} ({rule})")))
+}
+
+/// Registers a new room from its creator's GroupInfo and ratchet tree.
+pub fn create(
+    conn: &mut Connection,
+    trust: &Trust,
+    auth: &Auth,
+    group_info: &[u8],
+    tree: &[u8],
+) -> Result<RoomUri> {
+    let vgi = match MlsMessageIn::tls_deserialize_exact(group_info)
+        .map_err(|e| Error::MalformedBody(format!("group_info: {e}")))?
+        .extract()
+    {
+        MlsMessageBodyIn::GroupInfo(g) => g,
+        _ => return Err(Error::MalformedBody("group_info is not a GroupInfo".into())),
+    };
+    let tree = RatchetTreeIn::tls_deserialize_exact(tree)
+        .map_err(|e| Error::MalformedBody(format!("ratchet_tree: {e}")))?;
+    let room = std::str::from_utf8(vgi.group_id().as_slice())
+        .ok()
+        .and_then(|s| RoomUri::parse(s).ok())
+        .filter(|r| r.domain() == trust.domain)
+        .ok_or_else(|| {
+            Error::MalformedBody(format!(
+                "the MLS group ID must be a room URI of this hub (mimi://{}/r/ID)",
+                trust.domain
+            ))
+        })?;
+    if vgi.epoch().as_u64() != 0 {
+        return Err(Error::MalformedBody("a new room starts at epoch 0".into()));
+    }
+    if store::room(conn, &room.to_string())?.is_some() {
+        return Err(Error::Conflict("room_exists", format!("{room} already exists")));
+    }
+    let tx = conn.transaction()?;
+    let provider = Provider::new(&tx);
+    let (group, _) = PublicGroup::from_external(
+        provider.crypto(),
+        provider.storage(),
+        tree,
+        vgi,
+        ProposalStore::new(),
+    )
+    .map_err(|e| Error::InvalidHandshake(format!("GroupInfo and tree do not verify: {e}")))?;
+    let members = identities(&group, trust);
+    if members.len() != 1
+        || group.members().count() != 1
+        || members[0].0.client != auth.client
+    {
+        return Err(Error::Forbidden(
+            "a new room must hold exactly one member: the creating client".into(),
+        ));
+    }
+    let now = now_ms();
+    tx.execute(
+        "INSERT INTO rooms (uri, group_id, creator, epoch, group_info, last_timestamp, created_at)
+         VALUES (?1, ?2, ?3, 0, ?4, 0, ?5)",
+        params![
+            room.to_string(),
+            group.group_id().as_slice(),
+            auth.client.to_string(),
+            group_info,
+            now as i64
+        ],
+    )?;
+    store::set_room_members(&tx, &room.to_string(), &member_rows(&group, trust))?;
+    drop(provider);
+    tx.commit()?;
+    Ok(room)
+}
+
+fn protocol_message(m: &MlsMessage) -> Result<ProtocolMessage> {
+    m.parse("MLSMessage")
+        .map_err(|e| Error::MalformedBody(e.to_string()))?
+        .try_into_protocol_message()
+        .map_err(|e| Error::MalformedBody(format!("not a protocol message: {e}")))
+}
+
+/// Checks group, epoch and sender of a handshake; returns the sender's identity.
+fn check_handshake(
+    msg: &ProtocolMessage,
+    room: &RoomRow,
+    roster: &HubRoster<'_>,
+    auth: &Auth,
+) -> Result<(ClientIdentity, LeafNodeIndex)> {
+    if msg.group_id().as_slice() != room.group_id.as_slice() {
+        return Err(Error::MalformedBody(
+            "the handshake is for another MLS group".into(),
+        ));
+    }
+    if msg.epoch().as_u64() != room.epoch {
+        return Err(Error::WrongEpoch {
+            epoch: room.epoch,
+            message: format!(
+                "the handshake is for epoch {}; catch up and retry",
+                msg.epoch().as_u64()
+            ),
+        });
+    }
+    let ProtocolMessage::PublicMessage(pm) = msg else {
+        return Err(Error::MalformedBody(
+            "handshakes must be PublicMessage".into(),
+        ));
+    };
+    let Sender::Member(leaf) = pm.sender() else {
+        return Err(Error::NotAllowed(
+            "only members may send handshakes to this room".into(),
+        ));
+    };
+    let who = roster
+        .member(*leaf)
+        .ok_or_else(|| Error::InvalidHandshake(format!("no member at leaf {}", leaf.u32())))?;
+    if who.client != auth.client {
+        return Err(Error::Forbidden(
+            "the handshake is signed by another client than the one sending it".into(),
+        ));
+    }
+    Ok((who, *leaf))
+}
+
+/// PROTO §5.3: validates and applies a HandshakeBundle.
+pub fn update(
+    conn: &mut Connection,
+    trust: &Trust,
+    auth: &Auth,
+    room: &RoomUri,
+    body: &[u8],
+) -> Result<Accepted> {
+    let bundle: HandshakeBundle =
+        decode(body, "HandshakeBundle").map_err(|e| Error::MalformedBody(e.to_string()))?;
+    let row = require_room(conn, room)?;
+    require_member(conn, room, auth)?;
+    let tx = conn.transaction()?;
+    let provider = Provider::new(&tx);
+    let mut group = load_group(&provider, &row)?;
+    let before = member_rows(&group, trust);
+    let accepted = match bundle {
+        HandshakeBundle::Commit {
+            commit,
+            welcome,
+            group_info,
+            ratchet_tree: _,
+        } => {
+            let msg = protocol_message(&commit)?;
+            let roster = HubRoster {
+                group: &group,
+                trust,
+            };
+            let (committer, leaf) = check_handshake(&msg, &row, &roster, auth)?;
+            let processed = group
+                .process_message(provider.crypto(), msg)
+                .map_err(|e| Error::InvalidHandshake(format!("the commit is invalid: {e}")))?;
+            let staged = match processed.into_content() {
+                ProcessedMessageContent::StagedCommitMessage(s) => s,
+                _ => {
+                    return Err(Error::NotAllowed(
+                        "this room accepts no application component updates yet".into(),
+                    ));
+                }
+            };
+            let changes = commit_changes(&staged, &committer, &roster, trust)
+                .map_err(|e| Error::InvalidHandshake(e.to_string()))?;
+            // DESIGN: never merge before mimi::policy has said yes.
+            deny(policy::decide_all(&policy_state(&group, trust), &changes))?;
+            let key = staged
+                .update_path_leaf_node()
+                .map(|l| l.signature_key().clone())
+                .or_else(|| group.leaf(leaf).map(|l| l.signature_key().clone()))
+                .ok_or_else(|| Error::internal("committer leaf vanished"))?;
+            let vgi: VerifiableGroupInfo = group_info
+                .0
+                .parse("GroupInfo")
+                .map_err(|e| Error::MalformedBody(e.to_string()))?;
+            let gi = vgi
+                .verify(
+                    provider.crypto(),
+                    &OpenMlsSignaturePublicKey::from_signature_key(key, SignatureScheme::ED25519),
+                )
+                .map_err(|_| {
+                    Error::InvalidHandshake("the GroupInfo is not signed by the committer".into())
+                })?;
+            if gi.group_context() != staged.group_context() {
+                return Err(Error::InvalidHandshake(
+                    "the GroupInfo's group context differs from the staged commit's".into(),
+                ));
+            }
+            let added: Vec<String> = changes
+                .iter()
+                .filter_map(|c| match &c.change {
+                    Change::Add(id) => Some(id.client.to_string()),
+                    _ => None,
+                })
+                .collect();
+            if !added.is_empty() && welcome.is_none() {
+                return Err(Error::InvalidHandshake(
+                    "a commit that adds members needs a Welcome".into(),
+                ));
+            }
+            group
+                .merge_commit(provider.storage(), *staged)
+                .map_err(Error::internal)?;
+            let epoch = group.group_context().epoch().as_u64();
+            tx.execute(
+                "UPDATE rooms SET epoch = ?2, group_info = ?3 WHERE uri = ?1",
+                params![row.uri, epoch as i64, group_info.0.as_bytes()],
+            )?;
+            store::set_room_members(&tx, &row.uri, &member_rows(&group, trust))?;
+            let timestamp = store::next_timestamp(&tx, &row)?;
+            let fanout = encode(&FanoutMessage {
+                timestamp,
+                message: commit,
+                extra: FanoutExtra::Commit {
+                    external_proposals: vec![],
+                },
+            });
+            let mut wake = Vec::new();
+            // PROTO §5.5: removed clients also get the commit that removes them.
+            for (client, _, _) in before.iter().filter(|(c, _, _)| *c != auth.client.to_string())
+            {
+                store::queue::enqueue(&tx, client, "fanout", Some(&row.uri), &fanout)?;
+                wake.push(client.clone());
+            }
+            if let Some(w) = welcome {
+                let tree = group
+                    .export_ratchet_tree()
+                    .tls_serialize_detached()
+                    .map_err(Error::internal)?;
+                let tree = Inline::<RatchetTreeIn>::from_bytes(tree, "tree")
+                    .map_err(Error::internal)?;
+                let fanout = encode(&FanoutMessage {
+                    timestamp,
+                    message: MlsMessage::from_welcome(&w),
+                    extra: FanoutExtra::Welcome {
+                        ratchet_tree: RatchetTreeOption::Full(tree),
+                    },
+                });
+                for client in &added {
+                    store::queue::enqueue(&tx, client, "fanout", Some(&row.uri), &fanout)?;
+                    wake.push(client.clone());
+                }
+            }
+            Accepted {
+                timestamp,
+                epoch,
+                wake,
+            }
+        }
+        HandshakeBundle::Proposal {
+            proposal,
+            more_proposals,
+        } => {
+            let timestamp = store::next_timestamp(&tx, &row)?;
+            for p in std::iter::once(&proposal).chain(more_proposals.iter()) {
+                if p.kind().map_err(|e| Error::MalformedBody(e.to_string()))?
+                    != MessageKind::Proposal
+                {
+                    return Err(Error::MalformedBody("moreProposals holds a non-proposal".into()));
+                }
+                let msg = protocol_message(p)?;
+                let roster = HubRoster {
+                    group: &group,
+                    trust,
+                };
+                let (sender, _) = check_handshake(&msg, &row, &roster, auth)?;
+                let processed = group.process_message(provider.crypto(), msg).map_err(|e| {
+                    Error::InvalidHandshake(format!("the proposal is invalid: {e}"))
+                })?;
+                let ProcessedMessageContent::ProposalMessage(qp) = processed.into_content() else {
+                    return Err(Error::InvalidHandshake("not a proposal".into()));
+                };
+                let change = proposal_change(&qp, Some(&sender), &roster, trust)
+                    .map_err(|e| Error::InvalidHandshake(e.to_string()))?;
+                deny(policy::decide(&policy_state(&group, trust), &change))?;
+                group
+                    .add_proposal(provider.storage(), *qp)
+                    .map_err(Error::internal)?;
+            }
+            let fanout = encode(&FanoutMessage {
+                timestamp,
+                message: proposal,
+                extra: FanoutExtra::Proposal { more_proposals },
+            });
+            let mut wake = Vec::new();
+            for (client, _, _) in before.iter().filter(|(c, _, _)| *c != auth.client.to_string())
+            {
+                store::queue::enqueue(&tx, client, "fanout", Some(&row.uri), &fanout)?;
+                wake.push(client.clone());
+            }
+            Accepted {
+                timestamp,
+                epoch: row.epoch,
+                wake,
+            }
+        }
+    };
+    drop(provider);
+    tx.commit()?;
+    Ok(accepted)
+}
+
+/// PROTO §5.4: accepts an application message from a member and fans it out.
+pub fn submit(
+    conn: &mut Connection,
+    auth: &Auth,
+    room: &RoomUri,
+    body: &[u8],
+) -> Result<(SubmitMessageResponse, Vec<String>)> {
+    let req: SubmitMessageRequest =
+        decode(body, "SubmitMessageRequest").map_err(|e| Error::MalformedBody(e.to_string()))?;
+    let row = require_room(conn, room)?;
+    require_member(conn, room, auth)?;
+    let sending = req
+        .sending_uri
+        .as_str()
+        .map_err(|e| Error::MalformedBody(e.to_string()))?;
+    if sending != auth.user.to_string() {
+        return Err(Error::NotAllowed(format!(
+            "sendingUri {sending} is not your user {}",
+            auth.user
+        )));
+    }
+    if req
+        .app_message
+        .kind()
+        .map_err(|e| Error::MalformedBody(e.to_string()))?
+        != MessageKind::Application
+    {
+        return Err(Error::MalformedBody(
+            "appMessage must be an application PrivateMessage".into(),
+        ));
+    }
+    let msg = protocol_message(&req.app_message)?;
+    if msg.group_id().as_slice() != row.group_id.as_slice() {
+        return Err(Error::MalformedBody(
+            "the message is for another MLS group".into(),
+        ));
+    }
+    let epoch = msg.epoch().as_u64();
+    if epoch < row.epoch {
+        return Err(Error::EpochTooOld {
+            epoch: row.epoch,
+            message_epoch: epoch,
+        });
+    }
+    if epoch > row.epoch {
+        return Err(Error::NotAllowed(format!(
+            "the message claims epoch {epoch}, but the room is at {}",
+            row.epoch
+        )));
+    }
+    let tx = conn.transaction()?;
+    let timestamp = store::next_timestamp(&tx, &row)?;
+    let fanout = encode(&FanoutMessage {
+        timestamp,
+        message: req.app_message,
+        extra: FanoutExtra::Application { frank: None },
+    });
+    let mut wake = Vec::new();
+    for (client, _, _) in store::room_members(&tx, &row.uri)? {
+        if client != auth.client.to_string() {
+            store::queue::enqueue(&tx, &client, "fanout", Some(&row.uri), &fanout)?;
+            wake.push(client);
+        }
+    }
+    tx.commit()?;
+    Ok((
+        SubmitMessageResponse::Accepted {
+            accepted_timestamp: timestamp,
+            frank: None,
+        },
+        wake,
+    ))
+}

@@ -1,0 +1,214 @@
+//! The hub's SQLite store: one file under the data directory, WAL mode, numbered migrations, and
+//! OpenMLS's `PublicGroup` state in the same database so that validating a commit, merging it and
+//! queueing its fan-out commit in one transaction.
+
+pub mod queue;
+
+use std::path::Path;
+
+use openmls_rust_crypto::RustCrypto;
+use openmls_sqlite_storage::{Codec, SqliteStorageProvider};
+use openmls_traits::OpenMlsProvider;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{Error, Result};
+
+pub use queue::QueueEntry;
+
+/// The numbered, append-only migrations.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+
+/// Opens (creating if needed) the database at `path` and brings its schema up to date.
+pub fn open(path: &Path) -> Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrate(&mut conn)?;
+    SqliteStorageProvider::<JsonCodec, &mut Connection>::new(&mut conn)
+        .run_migrations()
+        .map_err(Error::internal)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )?;
+    let current: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            params![version, now_ms() as i64],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Milliseconds since the UNIX epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The serde codec OpenMLS's state is stored with. JSON: self-describing, never to be switched.
+#[derive(Default)]
+pub struct JsonCodec;
+
+impl Codec for JsonCodec {
+    type Error = serde_json::Error;
+    fn to_vec<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, Self::Error> {
+        serde_json::to_vec(v)
+    }
+    fn from_slice<T: serde::de::DeserializeOwned>(s: &[u8]) -> Result<T, Self::Error> {
+        serde_json::from_slice(s)
+    }
+}
+
+/// OpenMLS provider over one connection (or transaction).
+pub struct Provider<'a> {
+    crypto: RustCrypto,
+    storage: SqliteStorageProvider<JsonCodec, &'a Connection>,
+}
+
+impl<'a> Provider<'a> {
+    /// A provider whose storage writes go through `conn`.
+    pub fn new(conn: &'a Connection) -> Self {
+        Provider {
+            crypto: RustCrypto::default(),
+            storage: SqliteStorageProvider::new(conn),
+        }
+    }
+}
+
+impl<'a> OpenMlsProvider for Provider<'a> {
+    type CryptoProvider = RustCrypto;
+    type RandProvider = RustCrypto;
+    type StorageProvider = SqliteStorageProvider<JsonCodec, &'a Connection>;
+    fn storage(&self) -> &Self::StorageProvider {
+        &self.storage
+    }
+    fn crypto(&self) -> &RustCrypto {
+        &self.crypto
+    }
+    fn rand(&self) -> &RustCrypto {
+        &self.crypto
+    }
+}
+
+/// A registered client as the hub knows it.
+#[derive(Debug, Clone)]
+pub struct ClientRow {
+    /// Client URI.
+    pub uri: String,
+    /// Its user's URI.
+    pub user_uri: String,
+}
+
+/// Looks a client up by the SHA-256 of its bearer token.
+pub fn client_by_token(conn: &Connection, token_hash: &[u8]) -> Result<Option<ClientRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT uri, user_uri FROM clients WHERE token_hash = ?1",
+            [token_hash],
+            |r| {
+                Ok(ClientRow {
+                    uri: r.get(0)?,
+                    user_uri: r.get(1)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// A room as the hub keeps it.
+#[derive(Debug, Clone)]
+pub struct RoomRow {
+    /// Room URI.
+    pub uri: String,
+    /// MLS group ID.
+    pub group_id: Vec<u8>,
+    /// Current epoch.
+    pub epoch: u64,
+    /// The last timestamp handed out, ms.
+    pub last_timestamp: u64,
+}
+
+/// Loads a room.
+pub fn room(conn: &Connection, uri: &str) -> Result<Option<RoomRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT uri, group_id, epoch, last_timestamp FROM rooms WHERE uri = ?1",
+            [uri],
+            |r| {
+                Ok(RoomRow {
+                    uri: r.get(0)?,
+                    group_id: r.get(1)?,
+                    epoch: r.get::<_, i64>(2)? as u64,
+                    last_timestamp: r.get::<_, i64>(3)? as u64,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The next hub timestamp for a room: now, but strictly after the last one, so that the hub order
+/// and the timestamp order agree (CONTENT §4.6 sorts by hub timestamp).
+pub fn next_timestamp(conn: &Connection, room: &RoomRow) -> Result<u64> {
+    let ts = now_ms().max(room.last_timestamp + 1);
+    conn.execute(
+        "UPDATE rooms SET last_timestamp = ?2 WHERE uri = ?1",
+        params![room.uri, ts as i64],
+    )?;
+    Ok(ts)
+}
+
+/// The member clients of a room: (client URI, user URI, leaf index).
+pub fn room_members(conn: &Connection, room: &str) -> Result<Vec<(String, String, u32)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT client_uri, user_uri, leaf_index FROM room_members WHERE room_uri = ?1 ORDER BY leaf_index",
+    )?;
+    let rows = st
+        .query_map([room], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Replaces a room's member rows.
+pub fn set_room_members(
+    conn: &Connection,
+    room: &str,
+    members: &[(String, String, u32)],
+) -> Result<()> {
+    conn.execute("DELETE FROM room_members WHERE room_uri = ?1", [room])?;
+    let mut st = conn.prepare_cached(
+        "INSERT INTO room_members (room_uri, client_uri, user_uri, leaf_index) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (c, u, l) in members {
+        st.execute(params![room, c, u, l])?;
+    }
+    Ok(())
+}
+
+/// Whether a client is a member of a room.
+pub fn is_member(conn: &Connection, room: &str, client: &str) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM room_members WHERE room_uri = ?1 AND client_uri = ?2",
+            [room, client],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
