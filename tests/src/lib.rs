@@ -1,1 +1,233 @@
-//! e2e
+//! Test support for the end-to-end stories: a real hub on 127.0.0.1 with a real SQLite file in a
+//! temporary directory, and real clients in temporary directories. No mocks.
+//!
+//! Waiting is always on evidence: [`settle`] syncs every client until a whole round finds the
+//! queues empty; [`TestClient::wait_for_messages`] long-polls the hub until the messages are there,
+//! failing after a timeout.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use conclave_client::{Client, KeystoreKind, Message, Options};
+use conclave_hub::{AppState, Config};
+use mimi::uri::RoomUri;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The domain test hubs serve.
+pub const DOMAIN: &str = "localhost";
+
+/// How long a story waits for something before failing.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A hub serving on 127.0.0.1 from a temporary data directory.
+pub struct TestHub {
+    data: TempDir,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestHub {
+    /// Starts a hub on a free port.
+    pub async fn spawn() -> TestHub {
+        let data = tempfile::tempdir().expect("tempdir");
+        let mut hub = TestHub {
+            data,
+            addr: "127.0.0.1:0".parse().expect("addr"),
+            stop: None,
+            task: None,
+        };
+        hub.start().await;
+        hub
+    }
+
+    async fn start(&mut self) {
+        let state = AppState::open(&Config::new(self.data.path(), DOMAIN)).expect("open hub");
+        // Rebinding the same port after a restart can race the old socket's close: retry a little.
+        let mut listener = None;
+        for _ in 0..50 {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::task::yield_now().await,
+            }
+        }
+        let listener = listener.expect("bind the hub's port");
+        self.addr = listener.local_addr().expect("local addr");
+        let (tx, rx) = oneshot::channel();
+        self.stop = Some(tx);
+        self.task = Some(tokio::spawn(conclave_hub::serve(state, listener, async {
+            let _ = rx.await;
+        })));
+    }
+
+    /// The hub's base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    /// The hub's SQLite file.
+    pub fn db_path(&self) -> PathBuf {
+        self.data.path().join("hub.sqlite3")
+    }
+
+    /// Stops the hub (graceful shutdown) and waits until it is gone.
+    pub async fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.expect("hub task").expect("hub served");
+        }
+    }
+
+    /// Stops the hub and starts it again on the same port and data directory.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    /// Registers a new user with one client in a fresh directory.
+    pub async fn user(&self, name: &str) -> TestClient {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let client = Client::register(dir.path(), &self.url(), name, None, &options())
+            .await
+            .expect("register");
+        TestClient { dir, client: Some(client) }
+    }
+
+    /// Registers a new device of `existing`'s user, with a link code from it.
+    pub async fn link_device(&self, existing: &TestClient) -> TestClient {
+        let (code, _) = existing.link_code().await.expect("link code");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let name = existing.user().local().to_owned();
+        let client = Client::register(dir.path(), &self.url(), &name, Some(&code), &options())
+            .await
+            .expect("register device");
+        TestClient { dir, client: Some(client) }
+    }
+
+    /// Row counts of every hub table, to prove that refused requests changed nothing.
+    pub fn table_counts(&self) -> Vec<(String, i64)> {
+        let conn = rusqlite::Connection::open(self.db_path()).expect("open hub db");
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        tables
+            .into_iter()
+            .map(|t| {
+                let n = conn
+                    .query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get(0))
+                    .expect("count");
+                (t, n)
+            })
+            .collect()
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// Tests keep keys in the documented file fallback (the OS keyring has its own test).
+pub fn options() -> Options {
+    Options {
+        keystore: KeystoreKind::File,
+        hub_override: None,
+    }
+}
+
+/// A client in its own directory; it can be closed and reopened.
+pub struct TestClient {
+    dir: TempDir,
+    client: Option<Client>,
+}
+
+impl std::ops::Deref for TestClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().expect("client is closed")
+    }
+}
+
+impl TestClient {
+    /// Closes the client (as if the app quit).
+    pub fn close(&mut self) {
+        self.client = None;
+    }
+
+    /// Opens it again from its directory.
+    pub fn reopen(&mut self) {
+        self.client = None;
+        self.client = Some(Client::open(self.dir.path(), &options()).expect("reopen"));
+    }
+
+    /// Long-polls until the room holds at least `n` messages; returns them.
+    pub async fn wait_for_messages(&self, room: &RoomUri, n: usize) -> Vec<Message> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            if let Ok(m) = self.messages(room, 10_000).await
+                && m.len() >= n
+            {
+                return m;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} did not get {n} messages in {room} in time",
+                self.user()
+            );
+            self.sync_waiting(Duration::from_secs(2)).await.expect("sync");
+        }
+    }
+
+    /// Long-polls until this client is in `room`.
+    pub async fn wait_for_room(&self, room: &RoomUri) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !self
+            .rooms()
+            .await
+            .expect("rooms")
+            .iter()
+            .any(|r| r.uri == room.to_string())
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} did not join {room} in time",
+                self.user()
+            );
+            self.sync_waiting(Duration::from_secs(2)).await.expect("sync");
+        }
+    }
+}
+
+/// Syncs every client until one whole round processes nothing: all queues are drained.
+pub async fn settle(clients: &[&TestClient]) {
+    for _ in 0..50 {
+        let mut any = false;
+        for c in clients {
+            any |= c.sync().await.expect("sync").processed > 0;
+        }
+        if !any {
+            return;
+        }
+    }
+    panic!("the clients did not settle");
+}

@@ -283,6 +283,13 @@ impl Client {
         room::members(&*self.conn.lock().await, &self.id, &room.to_string())
     }
 
+    /// The room's current MLS epoch as this client sees it.
+    pub async fn epoch(&self, room: &RoomUri) -> Result<u64> {
+        Ok(room::load_group(&*self.conn.lock().await, &room.to_string())?
+            .epoch()
+            .as_u64())
+    }
+
     /// The last `limit` messages of a room, in hub order.
     pub async fn messages(&self, room: &RoomUri, limit: u32) -> Result<Vec<Message>> {
         let conn = self.conn.lock().await;
@@ -385,6 +392,7 @@ impl Client {
                     room::clear_pending(&mut conn, &r)?;
                     let (_, events, _) = self.sync_locked(&mut conn, Duration::ZERO).await?;
                     drop(conn);
+                    self.emit(retried(&r, &e));
                     self.emit(events);
                 }
                 Err(e) => {
@@ -433,6 +441,7 @@ impl Client {
                 Err(e) if is_wrong_epoch(&e) => {
                     let (_, events, _) = self.sync_locked(&mut conn, Duration::ZERO).await?;
                     drop(conn);
+                    self.emit(retried(&r, &e));
                     self.emit(events);
                 }
                 Err(e) => return Err(e),
@@ -459,6 +468,7 @@ impl Client {
                 Err(e) if is_wrong_epoch(&e) => {
                     let (_, events, _) = self.sync_locked(&mut conn, Duration::ZERO).await?;
                     drop(conn);
+                    self.emit(retried(&r, &e));
                     self.emit(events);
                 }
                 Err(e) => return Err(e),
@@ -590,6 +600,16 @@ impl Client {
             self.hub.ack(self.id.client.local(), last).await?;
         }
         Ok((report, events, follow))
+    }
+}
+
+fn retried(room: &str, e: &Error) -> Option<ClientEvent> {
+    match e {
+        Error::Hub { epoch, .. } => Some(ClientEvent::Retried {
+            room: room.to_owned(),
+            epoch: *epoch,
+        }),
+        _ => None,
     }
 }
 

@@ -24,6 +24,14 @@ pub enum ClientEvent {
         /// Its new epoch.
         epoch: u64,
     },
+    /// The hub refused this client's commit or message because the room had moved to a newer
+    /// epoch; the client caught up and tried again.
+    Retried {
+        /// The room.
+        room: String,
+        /// The hub's epoch at the refusal.
+        epoch: Option<u64>,
+    },
     /// Another device of this user was added to this client's rooms.
     DeviceAdded {
         /// The new device.

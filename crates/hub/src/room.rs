@@ -234,10 +234,11 @@ pub fn update(
     room: &RoomUri,
     body: &[u8],
 ) -> Result<Accepted> {
-    let bundle: HandshakeBundle =
-        decode(body, "HandshakeBundle").map_err(|e| Error::MalformedBody(e.to_string()))?;
+    // Authorization before parsing: a non-member learns nothing about what it sent.
     let row = require_room(conn, room)?;
     require_member(conn, room, auth)?;
+    let bundle: HandshakeBundle =
+        decode(body, "HandshakeBundle").map_err(|e| Error::MalformedBody(e.to_string()))?;
     let tx = conn.transaction()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&provider, &row)?;
@@ -413,10 +414,10 @@ pub fn submit(
     room: &RoomUri,
     body: &[u8],
 ) -> Result<(SubmitMessageResponse, Vec<String>)> {
-    let req: SubmitMessageRequest =
-        decode(body, "SubmitMessageRequest").map_err(|e| Error::MalformedBody(e.to_string()))?;
     let row = require_room(conn, room)?;
     require_member(conn, room, auth)?;
+    let req: SubmitMessageRequest =
+        decode(body, "SubmitMessageRequest").map_err(|e| Error::MalformedBody(e.to_string()))?;
     let sending = req
         .sending_uri
         .as_str()

@@ -1,0 +1,193 @@
+//! End-to-end stories of the walking skeleton: real clients against a real hub on 127.0.0.1.
+
+use conclave_client::ClientEvent;
+use conclave_e2e::{TestHub, settle};
+
+#[tokio::test]
+async fn three_members_each_see_every_message_once_in_the_same_hub_order() {
+    // Given alice's room with bob and carol in it
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let carol = hub.user("carol").await;
+    let room = alice.create_room("Team").await.unwrap();
+    alice
+        .invite(&room, &["bob".into(), "carol".into()])
+        .await
+        .unwrap();
+    bob.wait_for_room(&room).await;
+    carol.wait_for_room(&room).await;
+
+    // When all three send
+    alice.send_text(&room, "hello from alice").await.unwrap();
+    bob.send_text(&room, "hello from bob").await.unwrap();
+    carol.send_text(&room, "hello from carol").await.unwrap();
+    settle(&[&alice, &bob, &carol]).await;
+
+    // Then each sees the three messages once, in the same order, with the right senders
+    let seen_by_alice = alice.messages(&room, 100).await.unwrap();
+    assert_eq!(seen_by_alice.len(), 3);
+    for other in [&bob, &carol] {
+        assert_eq!(other.messages(&room, 100).await.unwrap(), seen_by_alice);
+    }
+    let texts: Vec<_> = seen_by_alice.iter().map(|m| m.text.clone().unwrap()).collect();
+    assert_eq!(texts, ["hello from alice", "hello from bob", "hello from carol"]);
+    assert_eq!(seen_by_alice[1].sender, bob.user().to_string());
+    assert!(seen_by_alice.windows(2).all(|w| w[0].timestamp < w[1].timestamp));
+    let names = bob.rooms().await.unwrap();
+    assert_eq!(names[0].name, "Team");
+    let members = carol.members(&room).await.unwrap();
+    assert_eq!(members.len(), 3);
+}
+
+#[tokio::test]
+async fn a_linked_device_joins_alices_rooms_and_its_messages_show_as_alices() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let room = alice.create_room("").await.unwrap();
+    alice.invite(&room, &["bob".into()]).await.unwrap();
+    bob.wait_for_room(&room).await;
+    bob.send_text(&room, "before the new device").await.unwrap();
+
+    // When alice links a second device
+    let alice2 = hub.link_device(&alice).await;
+    assert_eq!(alice2.user(), alice.user());
+    assert_ne!(alice2.client_uri(), alice.client_uri());
+    let mut events = alice.subscribe();
+    settle(&[&alice, &bob, &alice2]).await;
+
+    // Then alice's first device added it to the room, and it joined
+    let mut added = false;
+    while let Ok(e) = events.try_recv() {
+        added |= matches!(e, ClientEvent::DeviceAdded { ref client } if client == &alice2.client_uri().to_string());
+    }
+    assert!(added, "alice's first device never added the new one");
+    alice2.wait_for_room(&room).await;
+    assert_eq!(alice.devices().await.unwrap().len(), 2);
+    let members = bob.members(&room).await.unwrap();
+    let alices = members.iter().find(|m| m.user == alice.user().to_string()).unwrap();
+    assert_eq!(alices.clients.len(), 2);
+
+    // It receives what is sent after it joined (not before), and speaks as alice
+    bob.send_text(&room, "after the new device").await.unwrap();
+    let got = alice2.wait_for_messages(&room, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].text.as_deref(), Some("after the new device"));
+    alice2.send_text(&room, "from my laptop").await.unwrap();
+    let at_bob = bob.wait_for_messages(&room, 3).await;
+    assert_eq!(at_bob[2].sender, alice.user().to_string());
+    assert_eq!(at_bob[2].sender_client, alice2.client_uri().to_string());
+    let at_alice = alice.wait_for_messages(&room, 3).await;
+    assert_eq!(at_alice[2].text.as_deref(), Some("from my laptop"));
+}
+
+#[tokio::test]
+async fn a_closed_client_gets_everything_sent_meanwhile_when_reopened() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let mut bob = hub.user("bob").await;
+    let room = alice.create_room("").await.unwrap();
+    alice.invite(&room, &["bob".into()]).await.unwrap();
+    bob.wait_for_room(&room).await;
+
+    // When bob's client is closed while alice sends
+    bob.close();
+    for i in 0..5 {
+        alice.send_text(&room, &format!("message {i}")).await.unwrap();
+    }
+
+    // Then bob, reopened from his directory, gets them all, once
+    bob.reopen();
+    let got = bob.wait_for_messages(&room, 5).await;
+    let texts: Vec<_> = got.iter().map(|m| m.text.clone().unwrap()).collect();
+    assert_eq!(texts, (0..5).map(|i| format!("message {i}")).collect::<Vec<_>>());
+    assert_eq!(bob.sync().await.unwrap().processed, 0);
+    assert_eq!(bob.messages(&room, 100).await.unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn a_hub_restart_between_messages_loses_nothing_acknowledged() {
+    let mut hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let room = alice.create_room("").await.unwrap();
+    alice.invite(&room, &["bob".into()]).await.unwrap();
+    bob.wait_for_room(&room).await;
+    alice.send_text(&room, "one").await.unwrap();
+    bob.wait_for_messages(&room, 1).await;
+
+    // A message accepted but not yet fetched by bob, then the hub goes down and comes back
+    alice.send_text(&room, "two").await.unwrap();
+    hub.restart().await;
+    alice.send_text(&room, "three").await.unwrap();
+
+    let got = bob.wait_for_messages(&room, 3).await;
+    let texts: Vec<_> = got.iter().map(|m| m.text.clone().unwrap()).collect();
+    assert_eq!(texts, ["one", "two", "three"]);
+    // and the room still works both ways
+    bob.send_text(&room, "four").await.unwrap();
+    assert_eq!(alice.wait_for_messages(&room, 4).await[3].text.as_deref(), Some("four"));
+}
+
+#[tokio::test]
+async fn two_commits_in_one_epoch_the_second_gets_wrong_epoch_catches_up_and_retries() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let carol = hub.user("carol").await;
+    let dave = hub.user("dave").await;
+    let room = alice.create_room("").await.unwrap();
+    alice.invite(&room, &["bob".into()]).await.unwrap();
+    bob.wait_for_room(&room).await;
+    let epoch_before = bob.epoch(&room).await.unwrap();
+    assert_eq!(alice.epoch(&room).await.unwrap(), epoch_before);
+
+    // When alice commits first and bob, still at the old epoch, commits too
+    alice.invite(&room, &["carol".into()]).await.unwrap();
+    let mut bob_events = bob.subscribe();
+    bob.invite(&room, &["dave".into()]).await.unwrap();
+
+    // Then bob's first try got wrongEpoch with the hub's epoch, and his retry went through
+    let mut retried = None;
+    while let Ok(e) = bob_events.try_recv() {
+        if let ClientEvent::Retried { epoch, .. } = e {
+            retried = epoch;
+        }
+    }
+    assert_eq!(retried, Some(epoch_before + 1));
+    carol.wait_for_room(&room).await;
+    dave.wait_for_room(&room).await;
+    settle(&[&alice, &bob, &carol, &dave]).await;
+    let mut epochs = Vec::new();
+    for c in [&alice, &bob, &carol, &dave] {
+        epochs.push(c.epoch(&room).await.unwrap());
+    }
+    assert_eq!(epochs, vec![epoch_before + 2; 4]);
+
+    // and all four can still talk
+    dave.send_text(&room, "hi, I'm dave").await.unwrap();
+    for c in [&alice, &bob, &carol] {
+        assert_eq!(c.wait_for_messages(&room, 1).await[0].text.as_deref(), Some("hi, I'm dave"));
+    }
+}
+
+#[tokio::test]
+async fn a_member_who_leaves_is_removed_by_the_next_committer_and_gets_nothing_more() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let room = alice.create_room("").await.unwrap();
+    alice.invite(&room, &["bob".into()]).await.unwrap();
+    bob.wait_for_room(&room).await;
+
+    bob.leave(&room).await.unwrap();
+    assert!(bob.rooms().await.unwrap().is_empty());
+    settle(&[&alice, &bob]).await;
+
+    let members = alice.members(&room).await.unwrap();
+    assert_eq!(members.len(), 1, "alice committed bob's SelfRemove");
+    alice.send_text(&room, "bob is gone").await.unwrap();
+    assert_eq!(bob.sync().await.unwrap().processed, 0);
+    assert!(bob.messages(&room, 10).await.is_err());
+}
