@@ -103,7 +103,10 @@ impl TestHub {
         let client = Client::register(dir.path(), &self.url(), name, None, &options())
             .await
             .expect("register");
-        TestClient { dir, client: Some(client) }
+        TestClient {
+            dir,
+            client: Some(client),
+        }
     }
 
     /// Registers a new device of `existing`'s user, with a link code from it.
@@ -114,7 +117,10 @@ impl TestHub {
         let client = Client::register(dir.path(), &self.url(), &name, Some(&code), &options())
             .await
             .expect("register device");
-        TestClient { dir, client: Some(client) }
+        TestClient {
+            dir,
+            client: Some(client),
+        }
     }
 
     /// Row counts of every hub table, to prove that refused requests changed nothing.
@@ -194,7 +200,9 @@ impl TestClient {
                 "{} did not get {n} messages in {room} in time",
                 self.user()
             );
-            self.sync_waiting(Duration::from_secs(2)).await.expect("sync");
+            self.sync_waiting(Duration::from_secs(2))
+                .await
+                .expect("sync");
         }
     }
 
@@ -213,7 +221,9 @@ impl TestClient {
                 "{} did not join {room} in time",
                 self.user()
             );
-            self.sync_waiting(Duration::from_secs(2)).await.expect("sync");
+            self.sync_waiting(Duration::from_secs(2))
+                .await
+                .expect("sync");
         }
     }
 }
@@ -230,4 +240,21 @@ pub async fn settle(clients: &[&TestClient]) {
         }
     }
     panic!("the clients did not settle");
+}
+
+/// The path of a binary of this workspace, built by the same `cargo test --workspace` run.
+pub fn bin(name: &str) -> PathBuf {
+    // target/debug/deps/<test binary> → target/debug/<name>
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test --workspace` so the binaries are built",
+        path.display()
+    );
+    path
 }

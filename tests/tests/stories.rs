@@ -30,10 +30,20 @@ async fn three_members_each_see_every_message_once_in_the_same_hub_order() {
     for other in [&bob, &carol] {
         assert_eq!(other.messages(&room, 100).await.unwrap(), seen_by_alice);
     }
-    let texts: Vec<_> = seen_by_alice.iter().map(|m| m.text.clone().unwrap()).collect();
-    assert_eq!(texts, ["hello from alice", "hello from bob", "hello from carol"]);
+    let texts: Vec<_> = seen_by_alice
+        .iter()
+        .map(|m| m.text.clone().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["hello from alice", "hello from bob", "hello from carol"]
+    );
     assert_eq!(seen_by_alice[1].sender, bob.user().to_string());
-    assert!(seen_by_alice.windows(2).all(|w| w[0].timestamp < w[1].timestamp));
+    assert!(
+        seen_by_alice
+            .windows(2)
+            .all(|w| w[0].timestamp < w[1].timestamp)
+    );
     let names = bob.rooms().await.unwrap();
     assert_eq!(names[0].name, "Team");
     let members = carol.members(&room).await.unwrap();
@@ -66,7 +76,10 @@ async fn a_linked_device_joins_alices_rooms_and_its_messages_show_as_alices() {
     alice2.wait_for_room(&room).await;
     assert_eq!(alice.devices().await.unwrap().len(), 2);
     let members = bob.members(&room).await.unwrap();
-    let alices = members.iter().find(|m| m.user == alice.user().to_string()).unwrap();
+    let alices = members
+        .iter()
+        .find(|m| m.user == alice.user().to_string())
+        .unwrap();
     assert_eq!(alices.clients.len(), 2);
 
     // It receives what is sent after it joined (not before), and speaks as alice
@@ -94,14 +107,20 @@ async fn a_closed_client_gets_everything_sent_meanwhile_when_reopened() {
     // When bob's client is closed while alice sends
     bob.close();
     for i in 0..5 {
-        alice.send_text(&room, &format!("message {i}")).await.unwrap();
+        alice
+            .send_text(&room, &format!("message {i}"))
+            .await
+            .unwrap();
     }
 
     // Then bob, reopened from his directory, gets them all, once
     bob.reopen();
     let got = bob.wait_for_messages(&room, 5).await;
     let texts: Vec<_> = got.iter().map(|m| m.text.clone().unwrap()).collect();
-    assert_eq!(texts, (0..5).map(|i| format!("message {i}")).collect::<Vec<_>>());
+    assert_eq!(
+        texts,
+        (0..5).map(|i| format!("message {i}")).collect::<Vec<_>>()
+    );
     assert_eq!(bob.sync().await.unwrap().processed, 0);
     assert_eq!(bob.messages(&room, 100).await.unwrap().len(), 5);
 }
@@ -127,7 +146,10 @@ async fn a_hub_restart_between_messages_loses_nothing_acknowledged() {
     assert_eq!(texts, ["one", "two", "three"]);
     // and the room still works both ways
     bob.send_text(&room, "four").await.unwrap();
-    assert_eq!(alice.wait_for_messages(&room, 4).await[3].text.as_deref(), Some("four"));
+    assert_eq!(
+        alice.wait_for_messages(&room, 4).await[3].text.as_deref(),
+        Some("four")
+    );
 }
 
 #[tokio::test]
@@ -168,7 +190,10 @@ async fn two_commits_in_one_epoch_the_second_gets_wrong_epoch_catches_up_and_ret
     // and all four can still talk
     dave.send_text(&room, "hi, I'm dave").await.unwrap();
     for c in [&alice, &bob, &carol] {
-        assert_eq!(c.wait_for_messages(&room, 1).await[0].text.as_deref(), Some("hi, I'm dave"));
+        assert_eq!(
+            c.wait_for_messages(&room, 1).await[0].text.as_deref(),
+            Some("hi, I'm dave")
+        );
     }
 }
 

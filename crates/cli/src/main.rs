@@ -193,7 +193,11 @@ fn debug(cmd: DebugCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print<T: serde::Serialize>(json: Json, items: &[T], text: impl Fn(&T) -> String) -> anyhow::Result<()> {
+fn print<T: serde::Serialize>(
+    json: Json,
+    items: &[T],
+    text: impl Fn(&T) -> String,
+) -> anyhow::Result<()> {
     if json.json {
         println!("{}", serde_json::to_string(items)?);
     } else {
@@ -287,7 +291,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&v)?);
             } else {
                 for m in m {
-                    println!("{}\t{}\t{}", m.timestamp, m.sender, m.text.unwrap_or_default());
+                    println!(
+                        "{}\t{}\t{}",
+                        m.timestamp,
+                        m.sender,
+                        m.text.unwrap_or_default()
+                    );
                 }
             }
         }

@@ -249,7 +249,6 @@ impl Client {
         };
         let kps = (0..n).map(|_| make(false)).collect::<Result<Vec<_>>>()?;
         let lr = if last_resort { Some(make(true)?) } else { None };
-        drop(provider);
         drop(conn);
         self.hub.upload_key_packages(&kps, lr.as_deref()).await
     }
@@ -285,9 +284,11 @@ impl Client {
 
     /// The room's current MLS epoch as this client sees it.
     pub async fn epoch(&self, room: &RoomUri) -> Result<u64> {
-        Ok(room::load_group(&*self.conn.lock().await, &room.to_string())?
-            .epoch()
-            .as_u64())
+        Ok(
+            room::load_group(&*self.conn.lock().await, &room.to_string())?
+                .epoch()
+                .as_u64(),
+        )
     }
 
     /// The last `limit` messages of a room, in hub order.
@@ -302,7 +303,11 @@ impl Client {
         store::messages(&conn, &room.to_string(), limit)
     }
 
-    async fn claim(&self, room: &RoomUri, user: &UserUri) -> Result<Vec<(mimi::credential::ClientIdentity, KeyPackage)>> {
+    async fn claim(
+        &self,
+        room: &RoomUri,
+        user: &UserUri,
+    ) -> Result<Vec<(mimi::credential::ClientIdentity, KeyPackage)>> {
         let cwk = self.id.credential_with_key();
         let mut req = KeyMaterialRequest {
             protocol: Protocol::Mls10,
@@ -318,7 +323,9 @@ impl Client {
             )?,
             requester_signature_key: self.id.signer.public().to_vec().into(),
             requester_credential: Inline::<Credential>::from_bytes(
-                cwk.credential.tls_serialize_detached().map_err(Error::mls)?,
+                cwk.credential
+                    .tls_serialize_detached()
+                    .map_err(Error::mls)?,
                 "Credential",
             )?,
             signature: Vec::new().into(),
@@ -513,8 +520,7 @@ impl Client {
         let pending: Vec<String> = {
             let conn = self.conn.lock().await;
             let mut st = conn.prepare("SELECT client_uri FROM pending_devices")?;
-            st.query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?
+            st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
         };
         for device in pending {
             for r in self.rooms().await? {
@@ -522,10 +528,10 @@ impl Client {
                 let kps = self.claim(&room, &self.id.user).await?;
                 self.commit(&room, &kps).await?;
             }
-            self.conn
-                .lock()
-                .await
-                .execute("DELETE FROM pending_devices WHERE client_uri = ?1", [&device])?;
+            self.conn.lock().await.execute(
+                "DELETE FROM pending_devices WHERE client_uri = ?1",
+                [&device],
+            )?;
             self.emit([ClientEvent::DeviceAdded { client: device }]);
         }
         for room in f.proposals_in {
@@ -619,4 +625,3 @@ struct FollowUp {
     joined: usize,
     proposals_in: Vec<String>,
 }
-

@@ -6,7 +6,7 @@ use mimi::room::Trust;
 use mimi::uri::{ClientUri, UserUri};
 use openmls::prelude::{
     Capabilities, Ciphersuite, Credential, CredentialType, CredentialWithKey, ExtensionType,
-    MlsGroupCreateConfig, MlsGroupJoinConfig, ProposalType, PURE_PLAINTEXT_WIRE_FORMAT_POLICY,
+    MlsGroupCreateConfig, MlsGroupJoinConfig, PURE_PLAINTEXT_WIRE_FORMAT_POLICY, ProposalType,
     RequiredCapabilitiesExtension, SenderRatchetConfiguration,
 };
 use openmls_basic_credential::SignatureKeyPair;
@@ -48,7 +48,10 @@ impl Identity {
 /// types (credential types are negotiated: every leaf must list every type in use).
 pub fn capabilities() -> Capabilities {
     Capabilities::builder()
-        .extensions(vec![ExtensionType::AppDataDictionary, ExtensionType::LastResort])
+        .extensions(vec![
+            ExtensionType::AppDataDictionary,
+            ExtensionType::LastResort,
+        ])
         .proposals(vec![ProposalType::AppDataUpdate, ProposalType::SelfRemove])
         .credentials(vec![
             CredentialType::Basic,

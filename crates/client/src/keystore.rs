@@ -141,9 +141,8 @@ impl FileKeystore {
 
     fn read(&self) -> Result<BTreeMap<String, String>> {
         match std::fs::read(&self.path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-                Error::Keystore(format!("{} is damaged: {e}", self.path.display()))
-            }),
+            Ok(b) => serde_json::from_slice(&b)
+                .map_err(|e| Error::Keystore(format!("{} is damaged: {e}", self.path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
             Err(e) => Err(Error::Io(format!("{}: {e}", self.path.display()))),
         }

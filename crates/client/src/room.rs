@@ -3,10 +3,10 @@
 //! process → stage → [`mimi::policy`] → merge, and the merge, the room rows and the timeline rows
 //! commit together (DESIGN "The core is pure", STYLE "Process → stage → check policy → merge").
 
+use mimi::components::RoomMetaData;
 use mimi::content::{MimiContent, message_id};
 use mimi::credential::ClientIdentity;
 use mimi::ids::ROOM_METADATA;
-use mimi::components::RoomMetaData;
 use mimi::policy::{self, RoomState};
 use mimi::room::{Change, ProposedChange, Roster, Trust, commit_changes, proposal_change};
 use mimi::uri::{RoomUri, UserUri};
@@ -101,7 +101,6 @@ pub fn create(
         "INSERT INTO rooms (uri, group_id, name, joined_at) VALUES (?1, ?2, ?3, ?4)",
         params![room.to_string(), room.to_bytes(), name, now_ms() as i64],
     )?;
-    drop(provider);
     tx.commit()?;
     Ok((gi, tree))
 }
@@ -111,8 +110,8 @@ pub fn forget(conn: &mut Connection, room: &str) -> Result<()> {
     let tx = conn.transaction()?;
     if let Some(gid) = store::room_group(&tx, room)? {
         let provider = Provider::new(&tx);
-        if let Some(mut g) = MlsGroup::load(provider.storage(), &GroupId::from_slice(&gid))
-            .map_err(Error::mls)?
+        if let Some(mut g) =
+            MlsGroup::load(provider.storage(), &GroupId::from_slice(&gid)).map_err(Error::mls)?
         {
             g.delete(provider.storage()).map_err(Error::mls)?;
         }
@@ -135,9 +134,9 @@ pub fn validate_key_material(
     for c in &resp.clients {
         if let ClientMaterial::Success(kp) = &c.status {
             let kp: KeyPackageIn = kp.parse("KeyPackage")?;
-            let kp = kp
-                .validate(&crypto, ProtocolVersion::Mls10)
-                .map_err(|e| Error::Mls(format!("the hub handed out an invalid KeyPackage: {e}")))?;
+            let kp = kp.validate(&crypto, ProtocolVersion::Mls10).map_err(|e| {
+                Error::Mls(format!("the hub handed out an invalid KeyPackage: {e}"))
+            })?;
             let leaf = kp.leaf_node();
             let who = trust.identify(leaf.credential(), leaf.signature_key().as_slice())?;
             if &who.user != user {
@@ -215,7 +214,6 @@ pub fn stage_commit(
         group_info: GroupInfoOption(Inline::from_bytes(gi, "GroupInfo")?),
         ratchet_tree: RatchetTreeOption::DistributionService,
     });
-    drop(provider);
     tx.commit()?;
     Ok(Some(out))
 }
@@ -227,7 +225,6 @@ pub fn merge_pending(conn: &mut Connection, room: &str) -> Result<ClientEvent> {
     let mut group = load_group(&tx, room)?;
     group.merge_pending_commit(&provider).map_err(Error::mls)?;
     let epoch = group.epoch().as_u64();
-    drop(provider);
     tx.commit()?;
     Ok(ClientEvent::MembersChanged {
         room: room.to_owned(),
@@ -243,13 +240,17 @@ pub fn clear_pending(conn: &mut Connection, room: &str) -> Result<()> {
     group
         .clear_pending_commit(provider.storage())
         .map_err(Error::mls)?;
-    drop(provider);
     tx.commit()?;
     Ok(())
 }
 
 /// Encrypts MIMI content for a room; returns the SubmitMessageRequest bytes.
-pub fn encrypt(conn: &mut Connection, id: &Identity, room: &str, content: &[u8]) -> Result<Vec<u8>> {
+pub fn encrypt(
+    conn: &mut Connection,
+    id: &Identity,
+    room: &str,
+    content: &[u8],
+) -> Result<Vec<u8>> {
     let tx = conn.transaction()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&tx, room)?;
@@ -263,7 +264,6 @@ pub fn encrypt(conn: &mut Connection, id: &Identity, room: &str, content: &[u8])
         app_message: Inline::from_bytes(msg, "MLSMessage")?,
         sending_uri: IdentifierUri::new(&id.user),
     };
-    drop(provider);
     tx.commit()?;
     Ok(encode(&req))
 }
@@ -279,7 +279,6 @@ pub fn leave_proposal(conn: &mut Connection, id: &Identity, room: &str) -> Resul
         .to_bytes()
         .map_err(Error::mls)?;
     // The proposal is not kept: the room is forgotten once the hub accepted it.
-    drop(provider);
     drop(tx);
     Ok(encode(&HandshakeBundle::Proposal {
         proposal: Inline::from_bytes(p, "proposal")?,
@@ -292,8 +291,8 @@ pub fn mark_left(conn: &mut Connection, room: &str) -> Result<()> {
     let tx = conn.transaction()?;
     if let Some(gid) = store::room_group(&tx, room)? {
         let provider = Provider::new(&tx);
-        if let Some(mut g) = MlsGroup::load(provider.storage(), &GroupId::from_slice(&gid))
-            .map_err(Error::mls)?
+        if let Some(mut g) =
+            MlsGroup::load(provider.storage(), &GroupId::from_slice(&gid)).map_err(Error::mls)?
         {
             g.delete(provider.storage()).map_err(Error::mls)?;
         }
@@ -401,7 +400,7 @@ fn join(
         &provider,
         &identity::join_config(),
         welcome,
-        Some(tree.parse("ratchet tree")?.into()),
+        Some(tree.parse("ratchet tree")?),
     ) {
         Ok(s) => s,
         Err(e) => return Ok(dropped(None, format!("cannot join: {e}"))),
@@ -417,7 +416,10 @@ fn join(
     if RoomUri::parse(&uri).is_err() {
         let mut group = group;
         group.delete(provider.storage()).map_err(Error::mls)?;
-        return Ok(dropped(None, format!("refused to join: {uri:?} is not a room URI")));
+        return Ok(dropped(
+            None,
+            format!("refused to join: {uri:?} is not a room URI"),
+        ));
     }
     let name = group
         .extensions()
@@ -471,7 +473,10 @@ fn on_room_message(
     match processed.into_content() {
         ProcessedMessageContent::ApplicationMessage(app) => {
             let Some(who) = sender_id else {
-                return Ok(dropped(Some(room), "an application message from a non-member"));
+                return Ok(dropped(
+                    Some(room),
+                    "an application message from a non-member",
+                ));
             };
             let bytes = app.into_bytes();
             let content = match MimiContent::decode(&bytes) {
@@ -509,7 +514,10 @@ fn on_room_message(
             if let Err((rule, reason)) =
                 policy::decide(&room_state(&group, &id.trust), &change).into_result()
             {
-                return Ok(dropped(Some(room), format!("proposal refused: {reason} ({rule})")));
+                return Ok(dropped(
+                    Some(room),
+                    format!("proposal refused: {reason} ({rule})"),
+                ));
             }
             group
                 .store_pending_proposal(provider.storage(), *qp)
@@ -531,7 +539,10 @@ fn on_room_message(
             if let Err((rule, reason)) =
                 policy::decide_all(&room_state(&group, &id.trust), &changes).into_result()
             {
-                return Ok(dropped(Some(room), format!("commit refused: {reason} ({rule})")));
+                return Ok(dropped(
+                    Some(room),
+                    format!("commit refused: {reason} ({rule})"),
+                ));
             }
             let removed_me = staged.self_removed();
             group

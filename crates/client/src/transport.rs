@@ -159,10 +159,14 @@ impl Hub {
     }
 
     async fn json<T: DeserializeOwned>(&self, r: RequestBuilder) -> Result<T> {
-        self.send(r).await?.json().await.map_err(|e| Error::Transport {
-            url: self.base.clone(),
-            detail: format!("unexpected answer: {e}"),
-        })
+        self.send(r)
+            .await?
+            .json()
+            .await
+            .map_err(|e| Error::Transport {
+                url: self.base.clone(),
+                detail: format!("unexpected answer: {e}"),
+            })
     }
 
     async fn bytes(&self, r: RequestBuilder) -> Result<Vec<u8>> {
@@ -180,7 +184,8 @@ impl Hub {
 
     /// `GET /v1/provider`.
     pub async fn provider(&self) -> Result<ProviderInfo> {
-        self.json(self.req(reqwest::Method::GET, "/v1/provider")).await
+        self.json(self.req(reqwest::Method::GET, "/v1/provider"))
+            .await
     }
 
     /// `POST /v1/register`.
@@ -190,7 +195,8 @@ impl Hub {
         signature_key: &[u8],
         link_code: Option<&str>,
     ) -> Result<Registered> {
-        let body = json!({ "name": name, "signature_key": b64(signature_key), "link_code": link_code });
+        let body =
+            json!({ "name": name, "signature_key": b64(signature_key), "link_code": link_code });
         self.json(self.req(reqwest::Method::POST, "/v1/register").json(&body))
             .await
     }
@@ -210,17 +216,25 @@ impl Hub {
 
     /// `GET /v1/devices`.
     pub async fn devices(&self) -> Result<Vec<Device>> {
-        self.json(self.req(reqwest::Method::GET, "/v1/devices")).await
+        self.json(self.req(reqwest::Method::GET, "/v1/devices"))
+            .await
     }
 
     /// `POST /v1/key-packages`.
-    pub async fn upload_key_packages(&self, kps: &[Vec<u8>], last_resort: Option<&[u8]>) -> Result<()> {
+    pub async fn upload_key_packages(
+        &self,
+        kps: &[Vec<u8>],
+        last_resort: Option<&[u8]>,
+    ) -> Result<()> {
         let body = json!({
             "key_packages": kps.iter().map(|k| b64(k)).collect::<Vec<_>>(),
             "last_resort": last_resort.map(b64),
         });
         let _: serde_json::Value = self
-            .json(self.req(reqwest::Method::POST, "/v1/key-packages").json(&body))
+            .json(
+                self.req(reqwest::Method::POST, "/v1/key-packages")
+                    .json(&body),
+            )
             .await?;
         Ok(())
     }
@@ -228,7 +242,10 @@ impl Hub {
     /// `POST /v1/keyMaterial` with a TLS `KeyMaterialRequest`.
     pub async fn key_material(&self, request: Vec<u8>) -> Result<KeyMaterialResponse> {
         let b = self
-            .bytes(self.req(reqwest::Method::POST, "/v1/keyMaterial").body(request))
+            .bytes(
+                self.req(reqwest::Method::POST, "/v1/keyMaterial")
+                    .body(request),
+            )
             .await?;
         Ok(decode(&b, "KeyMaterialResponse")?)
     }
@@ -249,8 +266,11 @@ impl Hub {
     /// `POST /v1/rooms/{id}/update` with a TLS `HandshakeBundle`.
     pub async fn update(&self, room_id: &str, bundle: Vec<u8>) -> Result<UpdateAccepted> {
         self.json(
-            self.req(reqwest::Method::POST, &format!("/v1/rooms/{room_id}/update"))
-                .body(bundle),
+            self.req(
+                reqwest::Method::POST,
+                &format!("/v1/rooms/{room_id}/update"),
+            )
+            .body(bundle),
         )
         .await
     }

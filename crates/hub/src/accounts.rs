@@ -69,7 +69,11 @@ pub fn register(
     }
     let tx = conn.transaction()?;
     let exists = tx
-        .query_row("SELECT 1 FROM users WHERE uri = ?1", [user.to_string()], |_| Ok(()))
+        .query_row(
+            "SELECT 1 FROM users WHERE uri = ?1",
+            [user.to_string()],
+            |_| Ok(()),
+        )
         .optional()?
         .is_some();
     match link_code {
@@ -228,11 +232,10 @@ pub fn upload_key_packages(
         )?;
     }
     let mut wake = Vec::new();
-    let announced: bool = tx.query_row(
-        "SELECT announced FROM clients WHERE uri = ?1",
-        [&me],
-        |r| r.get::<_, i64>(0).map(|v| v != 0),
-    )?;
+    let announced: bool =
+        tx.query_row("SELECT announced FROM clients WHERE uri = ?1", [&me], |r| {
+            r.get::<_, i64>(0).map(|v| v != 0)
+        })?;
     if !announced {
         tx.execute("UPDATE clients SET announced = 1 WHERE uri = ?1", [&me])?;
         let others: Vec<String> = tx
@@ -266,8 +269,8 @@ pub fn claim_key_material(
         .map_err(|e| bad(format!("requestingUser: {e}")))?;
     let target = UserUri::from_bytes(req.target_user.uri.as_slice())
         .map_err(|e| bad(format!("targetUser: {e}")))?;
-    let room = RoomUri::from_bytes(req.room_id.uri.as_slice())
-        .map_err(|e| bad(format!("roomId: {e}")))?;
+    let room =
+        RoomUri::from_bytes(req.room_id.uri.as_slice()).map_err(|e| bad(format!("roomId: {e}")))?;
     if requesting != auth.user {
         return Err(Error::Forbidden(
             "requestingUser is not the authenticated user".into(),
@@ -304,7 +307,11 @@ pub fn claim_key_material(
     }
     let tx = conn.transaction()?;
     let user_known = tx
-        .query_row("SELECT 1 FROM users WHERE uri = ?1", [target.to_string()], |_| Ok(()))
+        .query_row(
+            "SELECT 1 FROM users WHERE uri = ?1",
+            [target.to_string()],
+            |_| Ok(()),
+        )
         .optional()?
         .is_some();
     if !user_known {

@@ -31,6 +31,9 @@ pub enum Error {
     /// No such room.
     #[error("{0}")]
     UnknownRoom(String),
+    /// No such endpoint.
+    #[error("{0}")]
+    NotFound(String),
     /// No such user.
     #[error("{0}")]
     UnknownUser(String),
@@ -79,6 +82,7 @@ impl Error {
             Error::NotAllowed(_) => "not_allowed",
             Error::UnknownRoom(_) => "unknown_room",
             Error::UnknownUser(_) => "unknown_user",
+            Error::NotFound(_) => "not_found",
             Error::Conflict(code, _) => code,
             Error::WrongEpoch { .. } => "wrong_epoch",
             Error::EpochTooOld { .. } => "epoch_too_old",
@@ -97,7 +101,9 @@ impl Error {
             Error::Forbidden(_) | Error::NotMember(_) | Error::NotAllowed(_) => {
                 StatusCode::FORBIDDEN
             }
-            Error::UnknownRoom(_) | Error::UnknownUser(_) => StatusCode::NOT_FOUND,
+            Error::UnknownRoom(_) | Error::UnknownUser(_) | Error::NotFound(_) => {
+                StatusCode::NOT_FOUND
+            }
             Error::Conflict(..) | Error::WrongEpoch { .. } | Error::EpochTooOld { .. } => {
                 StatusCode::CONFLICT
             }

@@ -43,9 +43,9 @@ pub fn load_or_create(path: &Path) -> Result<SigningKey> {
                 .mode(0o600)
                 .open(path)
                 .map_err(|e| Error::Internal(format!("cannot create {}: {e}", path.display())))?;
-            f.write_all(&seed).and_then(|_| f.sync_all()).map_err(|e| {
-                Error::Internal(format!("cannot write {}: {e}", path.display()))
-            })?;
+            f.write_all(&seed)
+                .and_then(|_| f.sync_all())
+                .map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))?;
             Ok(SigningKey::from_bytes(&seed))
         }
         Err(e) => Err(Error::Internal(format!(
@@ -76,9 +76,19 @@ mod tests {
         let p = dir.path().join("provider.key");
         load_or_create(&p).unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(load_or_create(&p).unwrap_err().to_string().contains("chmod 600"));
+        assert!(
+            load_or_create(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("chmod 600")
+        );
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::fs::write(&p, b"short").unwrap();
-        assert!(load_or_create(&p).unwrap_err().to_string().contains("32 bytes"));
+        assert!(
+            load_or_create(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("32 bytes")
+        );
     }
 }

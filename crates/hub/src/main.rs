@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use conclave_hub::{AppState, Config};
 
 #[derive(Parser)]
-#[command(name = "conclave-hub", version, about = "Conclave's MIMI provider and hub")]
+#[command(
+    name = "conclave-hub",
+    version,
+    about = "Conclave's MIMI provider and hub"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -19,8 +19,8 @@ use openmls::group::ProposalStore;
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
     GroupId, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn, OpenMlsSignaturePublicKey,
-    ProcessedMessageContent, ProtocolMessage, PublicGroup, RatchetTreeIn, Sender,
-    SignatureScheme, Verifiable as _,
+    ProcessedMessageContent, ProtocolMessage, PublicGroup, RatchetTreeIn, Sender, SignatureScheme,
+    Verifiable as _,
 };
 use openmls_traits::OpenMlsProvider as _;
 use rusqlite::{Connection, params};
@@ -76,7 +76,10 @@ fn member_rows(group: &PublicGroup, trust: &Trust) -> Vec<(String, String, u32)>
 
 fn policy_state(group: &PublicGroup, trust: &Trust) -> RoomState {
     RoomState {
-        members: identities(group, trust).into_iter().map(|(id, _)| id).collect(),
+        members: identities(group, trust)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
     }
 }
 
@@ -138,7 +141,10 @@ pub fn create(
         return Err(Error::MalformedBody("a new room starts at epoch 0".into()));
     }
     if store::room(conn, &room.to_string())?.is_some() {
-        return Err(Error::Conflict("room_exists", format!("{room} already exists")));
+        return Err(Error::Conflict(
+            "room_exists",
+            format!("{room} already exists"),
+        ));
     }
     let tx = conn.transaction()?;
     let provider = Provider::new(&tx);
@@ -151,10 +157,7 @@ pub fn create(
     )
     .map_err(|e| Error::InvalidHandshake(format!("GroupInfo and tree do not verify: {e}")))?;
     let members = identities(&group, trust);
-    if members.len() != 1
-        || group.members().count() != 1
-        || members[0].0.client != auth.client
-    {
+    if members.len() != 1 || group.members().count() != 1 || members[0].0.client != auth.client {
         return Err(Error::Forbidden(
             "a new room must hold exactly one member: the creating client".into(),
         ));
@@ -172,7 +175,6 @@ pub fn create(
         ],
     )?;
     store::set_room_members(&tx, &room.to_string(), &member_rows(&group, trust))?;
-    drop(provider);
     tx.commit()?;
     Ok(room)
 }
@@ -324,7 +326,9 @@ pub fn update(
             });
             let mut wake = Vec::new();
             // PROTO §5.5: removed clients also get the commit that removes them.
-            for (client, _, _) in before.iter().filter(|(c, _, _)| *c != auth.client.to_string())
+            for (client, _, _) in before
+                .iter()
+                .filter(|(c, _, _)| *c != auth.client.to_string())
             {
                 store::queue::enqueue(&tx, client, "fanout", Some(&row.uri), &fanout)?;
                 wake.push(client.clone());
@@ -334,8 +338,8 @@ pub fn update(
                     .export_ratchet_tree()
                     .tls_serialize_detached()
                     .map_err(Error::internal)?;
-                let tree = Inline::<RatchetTreeIn>::from_bytes(tree, "tree")
-                    .map_err(Error::internal)?;
+                let tree =
+                    Inline::<RatchetTreeIn>::from_bytes(tree, "tree").map_err(Error::internal)?;
                 let fanout = encode(&FanoutMessage {
                     timestamp,
                     message: MlsMessage::from_welcome(&w),
@@ -363,7 +367,9 @@ pub fn update(
                 if p.kind().map_err(|e| Error::MalformedBody(e.to_string()))?
                     != MessageKind::Proposal
                 {
-                    return Err(Error::MalformedBody("moreProposals holds a non-proposal".into()));
+                    return Err(Error::MalformedBody(
+                        "moreProposals holds a non-proposal".into(),
+                    ));
                 }
                 let msg = protocol_message(p)?;
                 let roster = HubRoster {
@@ -390,7 +396,9 @@ pub fn update(
                 extra: FanoutExtra::Proposal { more_proposals },
             });
             let mut wake = Vec::new();
-            for (client, _, _) in before.iter().filter(|(c, _, _)| *c != auth.client.to_string())
+            for (client, _, _) in before
+                .iter()
+                .filter(|(c, _, _)| *c != auth.client.to_string())
             {
                 store::queue::enqueue(&tx, client, "fanout", Some(&row.uri), &fanout)?;
                 wake.push(client.clone());
@@ -402,7 +410,6 @@ pub fn update(
             }
         }
     };
-    drop(provider);
     tx.commit()?;
     Ok(accepted)
 }

@@ -16,9 +16,7 @@
 //! KeyPackage or a member list.
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
-use tls_codec::{
-    Deserialize as _, Serialize as _, TlsDeserialize, TlsSerialize, TlsSize, VLBytes,
-};
+use tls_codec::{Deserialize as _, Serialize as _, TlsDeserialize, TlsSerialize, TlsSize, VLBytes};
 
 use crate::error::WireError;
 use crate::uri::{ClientUri, UserUri};
@@ -229,6 +227,7 @@ mod tests {
         let bytes = cred.to_bytes();
         // Ed25519 is deterministic, so the whole credential is a known answer.
         assert_eq!(hex::encode(&bytes[..12]), "0c6d696d693a2f2f682f642f");
-        assert_eq!(bytes.len(), 1 + 12 + 1 + 12 + 1 + 32 + 1 + 64);
+        // A 64-byte opaque<V> takes a two-byte length prefix (RFC 9420 §2.1.2).
+        assert_eq!(bytes.len(), 1 + 12 + 1 + 12 + 1 + 32 + 2 + 64);
     }
 }

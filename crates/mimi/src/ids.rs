@@ -93,7 +93,7 @@ mod tests {
     fn private_code_points_are_not_grease() {
         for t in [PROVIDER_CREDENTIAL_TYPE, PSEUDONYMOUS_CREDENTIAL_TYPE] {
             assert!(t >= 0xF000);
-            assert!(!(t & 0x0F0F == 0x0A0A), "{t:#x} is a GREASE value");
+            assert_ne!(t & 0x0F0F, 0x0A0A, "{t:#x} is a GREASE value");
         }
     }
 }

@@ -18,7 +18,7 @@ pub mod uri;
 pub mod wire;
 
 pub use error::{UriError, WireError};
+pub mod components;
+pub mod content;
 pub mod policy;
 pub mod room;
-pub mod content;
-pub mod components;

@@ -124,11 +124,17 @@ mod tests {
         let room = RoomState {
             members: vec![id("a1", "alice")],
         };
-        let by = |p: Option<ClientIdentity>, change| ProposedChange { proposer: p, change };
+        let by = |p: Option<ClientIdentity>, change| ProposedChange {
+            proposer: p,
+            change,
+        };
         let cases = [
             (by(Some(id("m1", "mallory")), Change::Update), "membership"),
             (by(None, Change::Update), "externalSender"),
-            (by(Some(id("a1", "alice")), Change::Other("ReInit")), "unknownProposal"),
+            (
+                by(Some(id("a1", "alice")), Change::Other("ReInit")),
+                "unknownProposal",
+            ),
             (
                 by(Some(id("a1", "alice")), Change::GroupContextExtensions),
                 "groupContextExtensions",
@@ -147,6 +153,12 @@ mod tests {
                 by(None, Change::Update),
             ],
         );
-        assert!(matches!(all, Decision::Denied { rule: "externalSender", .. }));
+        assert!(matches!(
+            all,
+            Decision::Denied {
+                rule: "externalSender",
+                ..
+            }
+        ));
     }
 }

@@ -81,13 +81,15 @@ fn proposer_of(
     roster: &dyn Roster,
 ) -> Result<Option<ClientIdentity>, WireError> {
     match sender {
-        Sender::Member(idx) => roster
-            .member(*idx)
-            .map(Some)
-            .ok_or_else(|| WireError::Unsupported {
-                what: "proposal sender",
-                detail: format!("no member at leaf {}", idx.u32()),
-            }),
+        Sender::Member(idx) => {
+            roster
+                .member(*idx)
+                .map(Some)
+                .ok_or_else(|| WireError::Unsupported {
+                    what: "proposal sender",
+                    detail: format!("no member at leaf {}", idx.u32()),
+                })
+        }
         Sender::External(_) => Ok(None),
         Sender::NewMemberCommit | Sender::NewMemberProposal => Ok(committer.cloned()),
     }
@@ -101,27 +103,28 @@ pub fn proposal_change(
     trust: &Trust,
 ) -> Result<ProposedChange, WireError> {
     let proposer = proposer_of(qp.sender(), committer, roster)?;
-    let change = match qp.proposal() {
-        Proposal::Add(add) => {
-            let kp = add.key_package();
-            let leaf = kp.leaf_node();
-            Change::Add(trust.identify(leaf.credential(), leaf.signature_key().as_slice())?)
-        }
-        Proposal::Remove(r) => Change::Remove(roster.member(r.removed()).ok_or_else(|| {
-            WireError::Unsupported {
-                what: "remove",
-                detail: format!("no member at leaf {}", r.removed().u32()),
+    let change =
+        match qp.proposal() {
+            Proposal::Add(add) => {
+                let kp = add.key_package();
+                let leaf = kp.leaf_node();
+                Change::Add(trust.identify(leaf.credential(), leaf.signature_key().as_slice())?)
             }
-        })?),
-        Proposal::Update(_) => Change::Update,
-        Proposal::SelfRemove => Change::SelfRemove,
-        Proposal::GroupContextExtensions(_) => Change::GroupContextExtensions,
-        Proposal::AppDataUpdate(_) => Change::AppDataUpdate,
-        Proposal::PreSharedKey(_) => Change::Other("PreSharedKey"),
-        Proposal::ReInit(_) => Change::Other("ReInit"),
-        Proposal::ExternalInit(_) => Change::Other("ExternalInit"),
-        _ => Change::Other("unknown proposal"),
-    };
+            Proposal::Remove(r) => Change::Remove(roster.member(r.removed()).ok_or_else(|| {
+                WireError::Unsupported {
+                    what: "remove",
+                    detail: format!("no member at leaf {}", r.removed().u32()),
+                }
+            })?),
+            Proposal::Update(_) => Change::Update,
+            Proposal::SelfRemove => Change::SelfRemove,
+            Proposal::GroupContextExtensions(_) => Change::GroupContextExtensions,
+            Proposal::AppDataUpdate(_) => Change::AppDataUpdate,
+            Proposal::PreSharedKey(_) => Change::Other("PreSharedKey"),
+            Proposal::ReInit(_) => Change::Other("ReInit"),
+            Proposal::ExternalInit(_) => Change::Other("ExternalInit"),
+            _ => Change::Other("unknown proposal"),
+        };
     Ok(ProposedChange { proposer, change })
 }
 

@@ -153,7 +153,9 @@ fn validate_domain(d: &str) -> Result<(), UriError> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
-            return Err(bad("only lowercase letters, digits, '-' and '.' are allowed"));
+            return Err(bad(
+                "only lowercase letters, digits, '-' and '.' are allowed",
+            ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(bad("a label starts or ends with '-'"));
@@ -290,7 +292,9 @@ mod tests {
         let r = RoomUri::parse("mimi://a.example/r/clubhouse").unwrap();
         assert_eq!(r.to_string(), "mimi://a.example/r/clubhouse");
         assert_eq!(
-            UserUri::parse("mimi://127.0.0.1:8443/u/bob").unwrap().domain(),
+            UserUri::parse("mimi://127.0.0.1:8443/u/bob")
+                .unwrap()
+                .domain(),
             "127.0.0.1:8443"
         );
     }

@@ -15,14 +15,12 @@
 use std::io::{Read, Write};
 use std::marker::PhantomData;
 
+use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
     ContentType, Credential, KeyPackageIn, MlsMessageBodyIn, MlsMessageIn, RatchetTreeIn,
     RequiredCapabilitiesExtension, Welcome,
 };
-use openmls::messages::group_info::VerifiableGroupInfo;
-use tls_codec::{
-    Deserialize, Serialize, Size, TlsDeserialize, TlsSerialize, TlsSize, VLBytes,
-};
+use tls_codec::{Deserialize, Serialize, Size, TlsDeserialize, TlsSerialize, TlsSize, VLBytes};
 
 use crate::error::WireError;
 
@@ -651,7 +649,9 @@ impl Serialize for FanoutMessage {
                 FanoutExtra::Application { frank } => frank.tls_serialize(w)?,
                 FanoutExtra::Welcome { ratchet_tree } => ratchet_tree.tls_serialize(w)?,
                 FanoutExtra::Proposal { more_proposals } => more_proposals.tls_serialize(w)?,
-                FanoutExtra::Commit { external_proposals } => external_proposals.tls_serialize(w)?,
+                FanoutExtra::Commit { external_proposals } => {
+                    external_proposals.tls_serialize(w)?
+                }
             })
     }
 }

@@ -142,9 +142,8 @@ pub struct Message {
 
 /// Rooms the client is in, by name then URI.
 pub fn rooms(conn: &Connection) -> Result<Vec<RoomInfo>> {
-    let mut st = conn.prepare(
-        "SELECT uri, name FROM rooms WHERE left_at IS NULL ORDER BY joined_at, uri",
-    )?;
+    let mut st =
+        conn.prepare("SELECT uri, name FROM rooms WHERE left_at IS NULL ORDER BY joined_at, uri")?;
     let rows = st
         .query_map([], |r| {
             Ok(RoomInfo {

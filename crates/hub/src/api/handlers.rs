@@ -25,17 +25,8 @@ pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-pub async fn not_found() -> Error {
-    Error::UnknownRoom("no such endpoint".into()).into_not_found()
-}
-
-impl Error {
-    fn into_not_found(self) -> Error {
-        match self {
-            Error::UnknownRoom(m) => Error::Conflict("not_found", m),
-            e => e,
-        }
-    }
+pub async fn not_found(uri: axum::http::Uri) -> Error {
+    Error::NotFound(format!("no endpoint {}", uri.path()))
 }
 
 pub async fn provider(State(s): State<AppState>) -> Json<Value> {
@@ -75,14 +66,13 @@ pub async fn register(
 }
 
 pub async fn link_device(State(s): State<AppState>, auth: Auth) -> Result<Json<Value>> {
-    let (code, expires_at) = s.db(move |c, _| accounts::issue_link_code(c, &auth)).await?;
+    let (code, expires_at) = s
+        .db(move |c, _| accounts::issue_link_code(c, &auth))
+        .await?;
     Ok(Json(json!({ "code": code, "expires_at": expires_at })))
 }
 
-pub async fn devices(
-    State(s): State<AppState>,
-    auth: Auth,
-) -> Result<Json<Vec<accounts::Device>>> {
+pub async fn devices(State(s): State<AppState>, auth: Auth) -> Result<Json<Vec<accounts::Device>>> {
     Ok(Json(s.db(move |c, _| accounts::devices(c, &auth)).await?))
 }
 

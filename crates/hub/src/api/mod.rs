@@ -34,7 +34,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/keyMaterial", post(handlers::key_material))
         .route("/v1/rooms", post(handlers::create_room))
         .route("/v1/rooms/{room}/update", post(handlers::update_room))
-        .route("/v1/rooms/{room}/submitMessage", post(handlers::submit_message))
+        .route(
+            "/v1/rooms/{room}/submitMessage",
+            post(handlers::submit_message),
+        )
         .route("/v1/clients/{client}/queue", get(handlers::fetch_queue))
         .route("/v1/clients/{client}/queue/ack", post(handlers::ack_queue))
         .fallback(handlers::not_found)

@@ -35,7 +35,9 @@ fn fixture() -> Fixture {
     let (pa, pb) = (OpenMlsRustCrypto::default(), OpenMlsRustCrypto::default());
     let (sa, ca) = identity(&pa, "alice");
     let (sb, cb) = identity(&pb, "bob");
-    let kp = KeyPackage::builder().build(CS, &pb, &sb, cb.clone()).unwrap();
+    let kp = KeyPackage::builder()
+        .build(CS, &pb, &sb, cb.clone())
+        .unwrap();
     let mut g = MlsGroup::builder()
         .ciphersuite(CS)
         .with_wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
@@ -46,17 +48,28 @@ fn fixture() -> Fixture {
         .propose_adds(vec![kp.key_package().clone()])
         .load_psks(pa.storage())
         .unwrap()
+        .create_group_info(true)
         .build(pa.rand(), pa.crypto(), &sa, |_| true)
         .unwrap()
         .stage_commit(&pa)
         .unwrap();
     let commit = bundle.commit().to_bytes().unwrap();
     let welcome = bundle.welcome().unwrap().tls_serialize_detached().unwrap();
-    let group_info = bundle.group_info().unwrap().tls_serialize_detached().unwrap();
+    let group_info = bundle
+        .group_info()
+        .unwrap()
+        .tls_serialize_detached()
+        .unwrap();
     g.merge_pending_commit(&pa).unwrap();
     let tree = g.export_ratchet_tree().tls_serialize_detached().unwrap();
-    let app_message = g.create_message(&pa, &sa, b"hello").unwrap().to_bytes().unwrap();
-    let (proposal, _) = g.propose_self_update(&pa, &sa, LeafNodeParameters::default()).unwrap();
+    let app_message = g
+        .create_message(&pa, &sa, b"hello")
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+    let (proposal, _) = g
+        .propose_self_update(&pa, &sa, LeafNodeParameters::default())
+        .unwrap();
     let required = RequiredCapabilitiesExtension::new(&[], &[], &[CredentialType::Basic]);
     Fixture {
         key_package: kp.key_package().tls_serialize_detached().unwrap(),
@@ -79,7 +92,10 @@ fn roundtrip<T: Serialize + Deserialize + PartialEq + std::fmt::Debug>(t: &T) {
     assert_eq!(encode(&back), bytes, "re-encoding changed the bytes");
     let mut extra = bytes.clone();
     extra.push(0);
-    assert!(decode::<T>(&extra, "test").is_err(), "trailing bytes accepted");
+    assert!(
+        decode::<T>(&extra, "test").is_err(),
+        "trailing bytes accepted"
+    );
 }
 
 fn uri(s: &str) -> IdentifierUri {
@@ -104,7 +120,11 @@ fn key_material_request_and_response_round_trip() {
     };
     roundtrip(&req);
     let tbs = req.tbs();
-    assert_eq!(tbs.len() + 1 + 64, encode(&req).len());
+    assert_eq!(
+        tbs.len() + 2 + 64,
+        encode(&req).len(),
+        "TBS = all but the signature<V>"
+    );
     let resp = KeyMaterialResponse {
         protocol: Protocol::Mls10,
         user_status: KeyMaterialUserCode::PartialSuccess,
@@ -147,7 +167,9 @@ fn handshake_bundles_round_trip_and_are_told_apart_by_content_type() {
     bad.extend_from_slice(&[0, 1, 0, 4]);
     assert!(decode::<HandshakeBundle>(&bad, "HandshakeBundle").is_err());
     assert_eq!(
-        Inline::<MlsMessageIn>::from_bytes(f.commit, "c").unwrap().kind(),
+        Inline::<MlsMessageIn>::from_bytes(f.commit, "c")
+            .unwrap()
+            .kind(),
         Ok(MessageKind::Commit)
     );
 }

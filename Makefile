@@ -1,0 +1,40 @@
+# Conclave: the two commands a newcomer needs are `make run` and `make test`.
+.PHONY: run test deps build hub check fmt clippy
+
+HUB_LISTEN ?= 127.0.0.1:8480
+HUB_DATA   ?= .conclave/hub
+HUB_DOMAIN ?= localhost
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	cargo build --workspace
+
+## Starts a hub on 127.0.0.1 with its embedded SQLite and says how to use the CLI against it.
+run: build
+	@echo
+	@echo "Conclave hub on http://$(HUB_LISTEN) (data in $(HUB_DATA)). In another terminal:"
+	@echo "  export CONCLAVE_HUB=http://$(HUB_LISTEN)"
+	@echo "  # on a machine without an OS keyring (headless): export CONCLAVE_KEYSTORE=file"
+	@echo "  target/debug/conclave --home /tmp/alice register alice"
+	@echo "  target/debug/conclave --home /tmp/bob register bob"
+	@echo "  ROOM=\$$(target/debug/conclave --home /tmp/alice room create --name Team)"
+	@echo "  target/debug/conclave --home /tmp/alice room invite \$$ROOM bob"
+	@echo "  target/debug/conclave --home /tmp/bob sync"
+	@echo "  target/debug/conclave --home /tmp/alice send \$$ROOM 'hello bob'"
+	@echo "  target/debug/conclave --home /tmp/bob sync && target/debug/conclave --home /tmp/bob messages \$$ROOM"
+	@echo
+	target/debug/conclave-hub serve --listen $(HUB_LISTEN) --data $(HUB_DATA) --domain $(HUB_DOMAIN)
+
+## All tests, including the one that needs a real Secret Service (run on a private D-Bus session).
+test: deps
+	cargo fmt --all -- --check
+	scripts/check-pure.sh
+	scripts/with-keyring.sh cargo test --workspace -- --include-ignored
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all

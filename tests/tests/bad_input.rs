@@ -1,0 +1,381 @@
+//! Bad input gets a clear error with a stable code and the right status, and changes nothing the
+//! hub has stored.
+
+use conclave_e2e::{TestHub, settle};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn call(
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Vec<u8>>,
+    json: bool,
+) -> (StatusCode, Value) {
+    let mut r = reqwest::Client::new().request(method, url);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        r = r.body(b);
+        if json {
+            r = r.header("content-type", "application/json");
+        }
+    }
+    let resp = r.send().await.expect("hub answers");
+    let status = resp.status();
+    let body: Value = resp.json().await.expect("errors are JSON");
+    (status, body)
+}
+
+fn token_of(dir_keystore: &std::path::Path) -> String {
+    let raw = std::fs::read(dir_keystore.join("keystore.json")).expect("keystore file");
+    let map: serde_json::Map<String, Value> = serde_json::from_slice(&raw).expect("json");
+    let b64 = map["token"].as_str().expect("token").to_owned();
+    use base64_like::decode;
+    String::from_utf8(decode(&b64)).expect("utf8 token")
+}
+
+/// A tiny base64 decoder for the test, so the test does not trust the client's own code.
+mod base64_like {
+    pub fn decode(s: &str) -> Vec<u8> {
+        let val = |c: u8| -> u32 {
+            match c {
+                b'A'..=b'Z' => (c - b'A') as u32,
+                b'a'..=b'z' => (c - b'a' + 26) as u32,
+                b'0'..=b'9' => (c - b'0' + 52) as u32,
+                b'+' => 62,
+                b'/' => 63,
+                _ => panic!("not base64"),
+            }
+        };
+        let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=').collect();
+        let mut out = Vec::new();
+        for chunk in bytes.chunks(4) {
+            let mut acc = 0u32;
+            for (i, &c) in chunk.iter().enumerate() {
+                acc |= val(c) << (18 - 6 * i);
+            }
+            let n = chunk.len() * 6 / 8;
+            for i in 0..n {
+                out.push((acc >> (16 - 8 * i)) as u8);
+            }
+        }
+        out
+    }
+}
+
+struct Case<'a> {
+    what: &'a str,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&'a str>,
+    body: Option<Vec<u8>>,
+    json: bool,
+    status: StatusCode,
+    code: &'a str,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn case<'a>(
+    what: &'a str,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&'a str>,
+    body: Option<Vec<u8>>,
+    json: bool,
+    status: StatusCode,
+    code: &'a str,
+) -> Case<'a> {
+    Case {
+        what,
+        method,
+        url,
+        token,
+        body,
+        json,
+        status,
+        code,
+    }
+}
+
+#[tokio::test]
+async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_change_nothing() {
+    use reqwest::Method;
+    // Given alice and bob in a room, and carol outside it
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let carol = hub.user("carol").await;
+    let room = alice.create_room("").await.unwrap();
+    alice.invite(&room, &["bob".into()]).await.unwrap();
+    bob.wait_for_room(&room).await;
+    alice.send_text(&room, "pending for bob").await.unwrap();
+    let before = hub.table_counts();
+    let url = hub.url();
+    let alice_token = token_of(alice.data_dir());
+    let carol_token = token_of(carol.data_dir());
+    let room_id = room.local().to_owned();
+    let bob_id = bob.client_uri().local().to_owned();
+
+    let cases: Vec<Case> = vec![
+        case(
+            "garbage JSON",
+            Method::POST,
+            format!("{url}/v1/register"),
+            None,
+            Some(b"{nope".to_vec()),
+            true,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        ),
+        case(
+            "bad user name",
+            Method::POST,
+            format!("{url}/v1/register"),
+            None,
+            Some(br#"{"name":"Bad Name","signature_key":"AAAA"}"#.to_vec()),
+            true,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        ),
+        case(
+            "taken user name",
+            Method::POST,
+            format!("{url}/v1/register"),
+            None,
+            Some(
+                format!(
+                    r#"{{"name":"alice","signature_key":"{}"}}"#,
+                    "A".repeat(43) + "="
+                )
+                .into_bytes(),
+            ),
+            true,
+            StatusCode::CONFLICT,
+            "user_exists",
+        ),
+        case(
+            "bad link code",
+            Method::POST,
+            format!("{url}/v1/register"),
+            None,
+            Some(
+                format!(
+                    r#"{{"name":"alice","signature_key":"{}","link_code":"AAAAA-BBBBB"}}"#,
+                    "A".repeat(43) + "="
+                )
+                .into_bytes(),
+            ),
+            true,
+            StatusCode::UNAUTHORIZED,
+            "bad_link_code",
+        ),
+        case(
+            "garbage handshake",
+            Method::POST,
+            format!("{url}/v1/rooms/{room_id}/update"),
+            Some(&alice_token),
+            Some(vec![0xde, 0xad, 0xbe, 0xef]),
+            false,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        ),
+        case(
+            "garbage message",
+            Method::POST,
+            format!("{url}/v1/rooms/{room_id}/submitMessage"),
+            Some(&alice_token),
+            Some(vec![1, 2, 3]),
+            false,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        ),
+        case(
+            "garbage key material request",
+            Method::POST,
+            format!("{url}/v1/keyMaterial"),
+            Some(&alice_token),
+            Some(vec![1]),
+            false,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        ),
+        case(
+            "garbage key packages",
+            Method::POST,
+            format!("{url}/v1/key-packages"),
+            Some(&alice_token),
+            Some(br#"{"key_packages":["AAAA"]}"#.to_vec()),
+            true,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        ),
+        case(
+            "a body over the limit",
+            Method::POST,
+            format!("{url}/v1/rooms/{room_id}/submitMessage"),
+            Some(&alice_token),
+            Some(vec![0; 2 << 20]),
+            false,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+        case(
+            "no token",
+            Method::GET,
+            format!("{url}/v1/devices"),
+            None,
+            None,
+            false,
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        case(
+            "a wrong token",
+            Method::GET,
+            format!("{url}/v1/devices"),
+            Some("0123456789abcdef"),
+            None,
+            false,
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        case(
+            "a wrong token on a room",
+            Method::POST,
+            format!("{url}/v1/rooms/{room_id}/submitMessage"),
+            Some("nope"),
+            Some(vec![1]),
+            false,
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        case(
+            "another client's queue",
+            Method::GET,
+            format!("{url}/v1/clients/{bob_id}/queue"),
+            Some(&alice_token),
+            None,
+            false,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        case(
+            "acking another client's queue",
+            Method::POST,
+            format!("{url}/v1/clients/{bob_id}/queue/ack"),
+            Some(&alice_token),
+            Some(br#"{"seq":100}"#.to_vec()),
+            true,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        case(
+            "acking what was never sent",
+            Method::POST,
+            format!("{url}/v1/clients/{}/queue/ack", alice.client_uri().local()),
+            Some(&alice_token),
+            Some(br#"{"seq":999999}"#.to_vec()),
+            true,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        ),
+        case(
+            "a message to a room carol is not in",
+            Method::POST,
+            format!("{url}/v1/rooms/{room_id}/submitMessage"),
+            Some(&carol_token),
+            Some(vec![1, 2, 3]),
+            false,
+            StatusCode::FORBIDDEN,
+            "not_member",
+        ),
+        case(
+            "a handshake to a room carol is not in",
+            Method::POST,
+            format!("{url}/v1/rooms/{room_id}/update"),
+            Some(&carol_token),
+            Some(vec![1, 2, 3]),
+            false,
+            StatusCode::FORBIDDEN,
+            "not_member",
+        ),
+        case(
+            "an unknown room",
+            Method::POST,
+            format!("{url}/v1/rooms/doesnotexist/submitMessage"),
+            Some(&alice_token),
+            Some(vec![1]),
+            false,
+            StatusCode::NOT_FOUND,
+            "unknown_room",
+        ),
+        case(
+            "a room creation with garbage",
+            Method::POST,
+            format!("{url}/v1/rooms"),
+            Some(&alice_token),
+            Some(br#"{"group_info":"AAAA","ratchet_tree":"AAAA"}"#.to_vec()),
+            true,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        ),
+        case(
+            "an unknown endpoint",
+            Method::GET,
+            format!("{url}/v1/nothing"),
+            None,
+            None,
+            false,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ];
+    for Case {
+        what,
+        method,
+        url: u,
+        token,
+        body,
+        json,
+        status,
+        code,
+    } in cases
+    {
+        let (s, b) = call(method, u, token, body, json).await;
+        assert_eq!((s, b["code"].as_str()), (status, Some(code)), "{what}: {b}");
+        assert!(
+            b["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: no message"
+        );
+    }
+
+    // Inviting a user who does not exist is a 404 through the real client too
+    let e = alice.invite(&room, &["nobody".into()]).await.unwrap_err();
+    assert_eq!(e.hub_code(), Some("unknown_user"));
+
+    // Then nothing the hub stores changed
+    assert_eq!(hub.table_counts(), before);
+    // and the room still works
+    let got = bob.wait_for_messages(&room, 1).await;
+    assert_eq!(got[0].text.as_deref(), Some("pending for bob"));
+    bob.send_text(&room, "still here").await.unwrap();
+    settle(&[&alice, &bob]).await;
+    assert_eq!(alice.messages(&room, 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn health_answers() {
+    let hub = TestHub::spawn().await;
+    let (s, b) = call(
+        reqwest::Method::GET,
+        format!("{}/health", hub.url()),
+        None,
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["status"], "ok");
+}

@@ -1,0 +1,192 @@
+//! The real binaries: `conclave-hub serve` in its own process and `conclave` commands against it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use conclave_e2e::bin;
+use serde_json::Value;
+
+struct HubProcess(Child, String);
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_hub(data: &Path) -> HubProcess {
+    let mut child = Command::new(bin("conclave-hub"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--domain",
+            "localhost",
+            "--data",
+        ])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first line says where it listens: wait for it rather than for time to pass.
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    HubProcess(child, url)
+}
+
+fn conclave(home: &Path, hub: Option<&str>, args: &[&str]) -> (bool, String, String) {
+    let mut c = Command::new(bin("conclave"));
+    c.arg("--home").arg(home).env("CONCLAVE_KEYSTORE", "file");
+    if let Some(h) = hub {
+        c.args(["--hub", h]);
+    }
+    let out = c.args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+    )
+}
+
+fn ok(home: &Path, args: &[&str]) -> String {
+    let (success, out, err) = conclave(home, None, args);
+    assert!(success, "conclave {args:?} failed: {err}");
+    out
+}
+
+#[test]
+fn alice_and_bob_talk_through_the_cli_and_a_hub_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = start_hub(&tmp.path().join("hub"));
+    let (a, b) = (tmp.path().join("alice"), tmp.path().join("bob"));
+
+    let (s, out, err) = conclave(&a, Some(&hub.1), &["register", "alice"]);
+    assert!(s, "{err}");
+    assert_eq!(out, "mimi://localhost/u/alice");
+    assert!(
+        err.contains("CONCLAVE_KEYSTORE=file"),
+        "the file keystore warns: {err}"
+    );
+    assert!(conclave(&b, Some(&hub.1), &["register", "bob"]).0);
+    // The hub URL is remembered: no --hub from here on.
+    let who: Value = serde_json::from_str(&ok(&a, &["whoami", "--json"])).unwrap();
+    assert_eq!(who["hub"], hub.1.as_str());
+
+    let room = ok(&a, &["room", "create", "--name", "Book club"]);
+    assert!(room.starts_with("mimi://localhost/r/"), "{room}");
+    ok(&a, &["room", "invite", &room, "bob"]);
+    ok(&b, &["sync"]);
+    let rooms: Value = serde_json::from_str(&ok(&b, &["room", "list", "--json"])).unwrap();
+    assert_eq!(
+        rooms,
+        serde_json::json!([{ "uri": room, "name": "Book club" }])
+    );
+
+    let id = ok(&a, &["send", &room, "Chapter 3 tonight?"]);
+    assert_eq!(id.len(), 64);
+    assert!(id.starts_with("01"));
+    ok(&b, &["sync"]);
+    let msgs: Value = serde_json::from_str(&ok(&b, &["messages", &room, "--json"])).unwrap();
+    assert_eq!(msgs[0]["id"], id.as_str());
+    assert_eq!(msgs[0]["sender"], "mimi://localhost/u/alice");
+    assert_eq!(msgs[0]["text"], "Chapter 3 tonight?");
+    assert!(msgs[0]["timestamp"].as_u64().unwrap() > 1_600_000_000_000);
+
+    let members: Value =
+        serde_json::from_str(&ok(&a, &["room", "members", &room, "--json"])).unwrap();
+    let users: Vec<_> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user"].clone())
+        .collect();
+    assert_eq!(
+        users,
+        ["mimi://localhost/u/alice", "mimi://localhost/u/bob"]
+    );
+
+    // Errors: one line, non-zero exit
+    let (s, _, err) = conclave(&a, None, &["room", "invite", &room, "nobody"]);
+    assert!(!s);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ") && last.contains("unknown_user"),
+        "{err}"
+    );
+    assert_eq!(err.lines().filter(|l| l.starts_with("error")).count(), 1);
+    let (s, _, err) = conclave(&tmp.path().join("nobody"), None, &["room", "list"]);
+    assert!(!s && err.contains("register NAME"), "{err}");
+}
+
+#[test]
+fn debug_content_reads_a_mimi_content_file_without_home_or_hub() {
+    let tmp = tempfile::tempdir().unwrap();
+    let salt = [0x5e; 16];
+    let content = mimi::content::MimiContent::text(
+        salt,
+        "mimi://example.com/u/alice",
+        "mimi://example.com/r/room",
+        "hello",
+    );
+    let bytes = content.encode();
+    let file = tmp.path().join("m.cbor");
+    std::fs::write(&file, &bytes).unwrap();
+
+    let out = Command::new(bin("conclave"))
+        .args(["debug", "content"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.to_string().contains("hello"), "{v}");
+
+    let out = Command::new(bin("conclave"))
+        .args(["debug", "content-id"])
+        .arg(&file)
+        .args([
+            "--sender",
+            "mimi://example.com/u/alice",
+            "--room",
+            "mimi://example.com/r/room",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let want = mimi::content::message_id(
+        "mimi://example.com/u/alice",
+        "mimi://example.com/r/room",
+        &bytes,
+        &salt,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        want.to_string()
+    );
+
+    // A file that breaks CONTENT §6.4 (trailing byte) fails with the reason
+    let mut bad = bytes.clone();
+    bad.push(0);
+    std::fs::write(&file, &bad).unwrap();
+    let out = Command::new(bin("conclave"))
+        .args(["debug", "content"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not valid MIMI content") && err.contains("trailing"),
+        "{err}"
+    );
+}
