@@ -62,6 +62,9 @@ pub enum Error {
     /// A link code that is unknown, used or expired.
     #[error("the link code is unknown, already used or expired")]
     BadLinkCode,
+    /// The request took longer than the hub allows.
+    #[error("the hub took too long to answer; try again")]
+    Timeout,
     /// Something broke inside the hub.
     #[error("internal error: {0}")]
     Internal(String),
@@ -88,6 +91,7 @@ impl Error {
             Error::EpochTooOld { .. } => "epoch_too_old",
             Error::InvalidHandshake(_) => "invalid_handshake",
             Error::BadLinkCode => "bad_link_code",
+            Error::Timeout => "timeout",
             Error::Internal(_) => "internal",
         }
     }
@@ -107,6 +111,7 @@ impl Error {
             Error::Conflict(..) | Error::WrongEpoch { .. } | Error::EpochTooOld { .. } => {
                 StatusCode::CONFLICT
             }
+            Error::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -134,7 +139,7 @@ struct Body<'a> {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = if status.is_server_error() {
+        let message = if matches!(self, Error::Internal(_)) {
             tracing::error!(error = %self, "request failed");
             "the hub failed to handle the request; see its log".to_owned()
         } else {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -15,7 +16,7 @@ use base64::Engine as _;
 use mimi::uri::{ClientUri, UserUri};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
-use tower_http::timeout::TimeoutLayer;
+use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
 use crate::error::Error;
@@ -41,10 +42,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/clients/{client}/queue", get(handlers::fetch_queue))
         .route("/v1/clients/{client}/queue/ack", post(handlers::ack_queue))
         .fallback(handlers::not_found)
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(60),
-        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                    Error::Timeout
+                }))
+                .timeout(Duration::from_secs(60)),
+        )
         .layer(DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
