@@ -31,6 +31,8 @@ run: build
 test: deps
 	cargo fmt --all -- --check
 	scripts/check-pure.sh
+	# The stories run the real binaries: build them first (same selection, nothing rebuilt twice).
+	cargo build --workspace --bins
 	scripts/with-keyring.sh cargo test --workspace -- --include-ignored
 
 clippy:
