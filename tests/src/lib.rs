@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use conclave_client::{Client, KeystoreKind, Message, Options};
+use conclave_client::{Client, KeystoreKind, Message, MessageKind, Options};
 use conclave_hub::{AppState, Config};
 use mimi::uri::RoomUri;
 use tempfile::TempDir;
@@ -186,14 +186,43 @@ impl TestClient {
         self.client = Some(Client::open(self.dir.path(), &options()).expect("reopen"));
     }
 
-    /// Long-polls until the room holds at least `n` messages; returns them.
+    /// The room's messages (not its history events), in hub order.
+    pub async fn texts(&self, room: &RoomUri) -> Vec<Message> {
+        self.messages(room, 10_000)
+            .await
+            .expect("messages")
+            .into_iter()
+            .filter(|m| m.kind == MessageKind::Message)
+            .collect()
+    }
+
+    /// The room's history events, in hub order.
+    pub async fn history(&self, room: &RoomUri) -> Vec<String> {
+        self.messages(room, 10_000)
+            .await
+            .expect("messages")
+            .into_iter()
+            .filter(|m| m.kind == MessageKind::Event)
+            .filter_map(|m| m.text)
+            .collect()
+    }
+
+    /// Long-polls until the room holds at least `n` messages (history events not counted);
+    /// returns them.
     pub async fn wait_for_messages(&self, room: &RoomUri, n: usize) -> Vec<Message> {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            if let Ok(m) = self.messages(room, 10_000).await
-                && m.len() >= n
+            if self
+                .rooms()
+                .await
+                .expect("rooms")
+                .iter()
+                .any(|r| r.uri == room.to_string())
             {
-                return m;
+                let m = self.texts(room).await;
+                if m.len() >= n {
+                    return m;
+                }
             }
             assert!(
                 tokio::time::Instant::now() < deadline,

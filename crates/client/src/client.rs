@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use mimi::components::{ParticipantListUpdate, RoleData, UserRolePair, UserindexRolePair};
 use mimi::content::{MimiContent, message_id};
 use mimi::credential::ProviderCredential;
+use mimi::ids;
+use mimi::policy::{self, Action, Decision, PolicyState, Preset};
 use mimi::room::Trust;
 use mimi::uri::{ClientUri, RoomUri, UserUri};
 use mimi::wire::{
@@ -24,8 +27,8 @@ use crate::error::{Error, Result};
 use crate::event::ClientEvent;
 use crate::identity::{self, CIPHERSUITE, Identity};
 use crate::keystore::{self, KeystoreKind, SecretStore};
-use crate::room::{self, MemberInfo};
-use crate::store::{self, Message, Provider, RoomInfo};
+use crate::room::{self, MemberInfo, Plan};
+use crate::store::{self, Message, MessageKind, Provider, RoomInfo};
 use crate::transport::{Device, Hub, is_wrong_epoch, unb64};
 
 /// KeyPackages kept at the hub besides the last-resort one.
@@ -253,13 +256,19 @@ impl Client {
         self.hub.upload_key_packages(&kps, lr.as_deref()).await
     }
 
-    /// Creates a room; returns its URI.
+    /// Creates a room with the `private` preset; returns its URI.
     pub async fn create_room(&self, name: &str) -> Result<RoomUri> {
+        self.create_room_with(name, Preset::Private).await
+    }
+
+    /// Creates a room whose roles come from `preset` (POLICY App. A and Conclave's own); the
+    /// creator gets the preset's creator role. Returns its URI.
+    pub async fn create_room_with(&self, name: &str, preset: Preset) -> Result<RoomUri> {
         let mut raw = [0u8; 8];
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let room = RoomUri::new(&self.id.trust.domain, &hex::encode(raw))?;
         let mut conn = self.conn.lock().await;
-        let (gi, tree) = room::create(&mut conn, &self.id, &room, name)?;
+        let (gi, tree) = room::create(&mut conn, &self.id, &room, name, preset)?;
         if let Err(e) = self.hub.create_room(&gi, &tree).await {
             room::forget(&mut conn, &room.to_string())?;
             return Err(e);
@@ -341,21 +350,219 @@ impl Client {
         room::validate_key_material(&resp, user, &self.id.trust)
     }
 
-    /// Invites users (names on this hub, or user URIs) to a room: claims their KeyPackages, commits
-    /// the Adds and sends the Welcome through the hub.
+    /// Invites users (names on this hub, or user URIs) to a room as the first role the local
+    /// user may add them to; see [`Client::invite_as`].
     pub async fn invite(&self, room: &RoomUri, users: &[String]) -> Result<()> {
-        let mut adds = Vec::new();
+        self.invite_as(room, users, None).await
+    }
+
+    /// Invites users to a room: lists each one not yet listed with `role` (by default the first
+    /// role the local user's role may add to, POLICY §8.1 canAddParticipant), claims their
+    /// KeyPackages and commits the participant-list update with the Adds in one commit (PROTO
+    /// §5.3); the Welcome goes out through the hub. A listed user whose clients were kicked is let
+    /// back in with Adds alone.
+    pub async fn invite_as(
+        &self,
+        room: &RoomUri,
+        users: &[String],
+        role: Option<&str>,
+    ) -> Result<()> {
+        let state = self.policy_state(room).await?;
+        let mut plan = Plan::default();
+        let mut added = ParticipantListUpdate::default();
         for u in users {
             let user = self.resolve_user(u)?;
+            if state.participants.index_of(&user.to_bytes()).is_none() {
+                let role = match role {
+                    Some(r) => resolve_role(&state, r)?,
+                    None => default_add_role(&state, &self.id.user, &user)?,
+                };
+                added.added_participants.push(UserRolePair {
+                    user: user.to_bytes().into(),
+                    role_index: role,
+                });
+            }
             let kps = self.claim(room, &user).await?;
             if kps.is_empty() {
                 return Err(Error::NothingToAdd(format!(
                     "{user} has no device that could be added to {room} (not registered, out of KeyPackages, or already in the room)"
                 )));
             }
-            adds.extend(kps);
+            plan.adds.extend(kps);
         }
-        self.commit(room, &adds).await
+        if !added.added_participants.is_empty() {
+            plan.updates.push((ids::PARTICIPANT_LIST, added.to_bytes()));
+        }
+        self.commit(room, &plan).await
+    }
+
+    /// The room's policy state (roles, participants, base policy) as this client holds it.
+    pub async fn policy_state(&self, room: &RoomUri) -> Result<PolicyState> {
+        let conn = self.conn.lock().await;
+        room::state_of(&room::load_group(&conn, &room.to_string())?, &self.id.trust)
+    }
+
+    /// What the policy engine answers if the local user (or `as_user`) does `action` now — the
+    /// same call the UI uses to decide which actions to offer.
+    pub async fn can(&self, room: &RoomUri, action: &Action) -> Result<Decision> {
+        let state = self.policy_state(room).await?;
+        Ok(policy::decide_action(&state, &self.id.user, action))
+    }
+
+    /// Parses a CLI/UI verb into a policy action against `room`'s roles.
+    pub async fn action(
+        &self,
+        room: &RoomUri,
+        verb: &str,
+        user: Option<&str>,
+        role: Option<&str>,
+    ) -> Result<Action> {
+        let state = self.policy_state(room).await?;
+        let target = user.map(|u| self.resolve_user(u)).transpose()?;
+        let need =
+            |t: Option<UserUri>| t.ok_or_else(|| Error::Usage(format!("{verb} needs a USER")));
+        let role_or = |default: Option<u32>| -> Result<u32> {
+            match role {
+                Some(r) => resolve_role(&state, r),
+                None => default.ok_or_else(|| Error::Usage(format!("{verb} needs --role ROLE"))),
+            }
+        };
+        Ok(match verb {
+            "add" | "invite" => {
+                let t = need(target)?;
+                let r = match role {
+                    Some(r) => resolve_role(&state, r)?,
+                    None => default_add_role(&state, &self.id.user, &t)?,
+                };
+                Action::Add { target: t, role: r }
+            }
+            "remove" => Action::Remove {
+                target: need(target)?,
+            },
+            "kick" => Action::Kick {
+                target: need(target)?,
+            },
+            "ban" => Action::Ban {
+                target: need(target)?,
+            },
+            "unban" => Action::Unban {
+                target: need(target)?,
+                role: role_or(None)?,
+            },
+            "role" | "set-role" => Action::ChangeRole {
+                target: need(target)?,
+                role: role_or(None)?,
+            },
+            "leave" => Action::Leave,
+            "send" => Action::SendMessage,
+            "receive" => Action::ReceiveMessage,
+            "report" => Action::ReportAbuse,
+            other => {
+                return Err(Error::Usage(format!(
+                    "unknown action {other:?}: use add, remove, kick, ban, unban, role, leave, send, receive or report"
+                )));
+            }
+        })
+    }
+
+    /// Changes another user's role (POLICY §8.1 canChangeUserRole, or canBan/canUnban when
+    /// moving to or from `banned`).
+    pub async fn set_role(&self, room: &RoomUri, user: &str, role: &str) -> Result<()> {
+        let state = self.policy_state(room).await?;
+        let user = self.resolve_user(user)?;
+        let role = resolve_role(&state, role)?;
+        let index = listed_index(&state, &user)?;
+        let update = ParticipantListUpdate {
+            changed_role_participants: vec![UserindexRolePair {
+                user_index: index,
+                role_index: role,
+            }],
+            ..Default::default()
+        };
+        let mut plan = Plan {
+            updates: vec![(ids::PARTICIPANT_LIST, update.to_bytes())],
+            ..Default::default()
+        };
+        // A role that allows no active participants (e.g. banned) takes the user's clients out.
+        if state.role(role).is_some_and(|r| !r.allows_active()) {
+            plan.removes = state.clients_of(&user).map(|c| c.client.clone()).collect();
+        }
+        self.commit(room, &plan).await
+    }
+
+    /// Removes all of a user's clients, keeping the user listed with its role (canKick).
+    pub async fn kick(&self, room: &RoomUri, user: &str) -> Result<()> {
+        let state = self.policy_state(room).await?;
+        let user = self.resolve_user(user)?;
+        listed_index(&state, &user)?;
+        let plan = Plan {
+            removes: state.clients_of(&user).map(|c| c.client.clone()).collect(),
+            ..Default::default()
+        };
+        if plan.removes.is_empty() {
+            return Err(Error::NothingToAdd(format!(
+                "{user} has no clients in {room}"
+            )));
+        }
+        self.commit(room, &plan).await
+    }
+
+    /// Bans a user: role 1 `banned` and all their clients out (canBan).
+    pub async fn ban(&self, room: &RoomUri, user: &str) -> Result<()> {
+        self.set_role(room, user, "banned").await
+    }
+
+    /// Unbans a user to `role`, by default the role they would be invited as (canUnban). Their
+    /// clients are not added back: they come back by invitation.
+    pub async fn unban(&self, room: &RoomUri, user: &str, role: Option<&str>) -> Result<()> {
+        let state = self.policy_state(room).await?;
+        let target = self.resolve_user(user)?;
+        let role = match role {
+            Some(r) => r.to_owned(),
+            None => {
+                let r = state
+                    .role(state.role_of(&self.id.user))
+                    .and_then(|r| {
+                        r.authorized_role_changes
+                            .iter()
+                            .find(|c| c.from_role_index == 1)
+                            .and_then(|c| c.target_role_indexes.iter().find(|t| **t > 1).copied())
+                    })
+                    .ok_or_else(|| Error::NotAllowed {
+                        rule: "canUnban".into(),
+                        reason: format!("your role may not unban {target}"),
+                    })?;
+                r.to_string()
+            }
+        };
+        self.set_role(room, user, &role).await
+    }
+
+    /// Removes a user from the room: out of the participant list and all clients out
+    /// (canRemoveParticipant).
+    pub async fn remove_user(&self, room: &RoomUri, user: &str) -> Result<()> {
+        let state = self.policy_state(room).await?;
+        let user = self.resolve_user(user)?;
+        let index = listed_index(&state, &user)?;
+        let update = ParticipantListUpdate {
+            removed_indices: vec![index],
+            ..Default::default()
+        };
+        let plan = Plan {
+            removes: state.clients_of(&user).map(|c| c.client.clone()).collect(),
+            updates: vec![(ids::PARTICIPANT_LIST, update.to_bytes())],
+            ..Default::default()
+        };
+        self.commit(room, &plan).await
+    }
+
+    /// Replaces the room's role definitions (canChangeRoleDefinitions).
+    pub async fn define_roles(&self, room: &RoomUri, roles: &RoleData) -> Result<()> {
+        let plan = Plan {
+            updates: vec![(ids::ROLES_LIST, roles.to_bytes())],
+            ..Default::default()
+        };
+        self.commit(room, &plan).await
     }
 
     /// A room URI, or the id of a room on this client's hub.
@@ -377,22 +584,19 @@ impl Client {
     }
 
     /// Stages, submits and merges a commit; on `wrongEpoch` catches up and tries again.
-    async fn commit(
-        &self,
-        room: &RoomUri,
-        adds: &[(mimi::credential::ClientIdentity, KeyPackage)],
-    ) -> Result<()> {
+    async fn commit(&self, room: &RoomUri, plan: &Plan) -> Result<()> {
         let r = room.to_string();
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.conn.lock().await;
-            let Some(bundle) = room::stage_commit(&mut conn, &self.id, &r, adds)? else {
+            let Some(bundle) = room::stage_commit(&mut conn, &self.id, &r, plan)? else {
                 return Ok(());
             };
             match self.hub.update(room.local(), bundle).await {
-                Ok(_) => {
-                    let ev = room::merge_pending(&mut conn, &r)?;
+                Ok(accepted) => {
+                    let events =
+                        room::merge_pending(&mut conn, &self.id, &r, accepted.accepted_timestamp)?;
                     drop(conn);
-                    self.emit([ev]);
+                    self.emit(events);
                     return Ok(());
                 }
                 Err(e) if is_wrong_epoch(&e) => {
@@ -432,6 +636,7 @@ impl Client {
                     let m = Message {
                         room: r.clone(),
                         id: mid.to_string(),
+                        kind: MessageKind::Message,
                         sender: user.clone(),
                         sender_client: self.id.client.to_string(),
                         text: Some(text.to_owned()),
@@ -464,7 +669,7 @@ impl Client {
         let r = room.to_string();
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.conn.lock().await;
-            let bundle = room::leave_proposal(&mut conn, &self.id, &r)?;
+            let bundle = room::leave_proposals(&mut conn, &self.id, &r)?;
             match self.hub.update(room.local(), bundle).await {
                 Ok(_) => {
                     room::mark_left(&mut conn, &r)?;
@@ -525,8 +730,15 @@ impl Client {
         for device in pending {
             for r in self.rooms().await? {
                 let room = RoomUri::parse(&r.uri)?;
-                let kps = self.claim(&room, &self.id.user).await?;
-                self.commit(&room, &kps).await?;
+                let adds = self.claim(&room, &self.id.user).await?;
+                self.commit(
+                    &room,
+                    &Plan {
+                        adds,
+                        ..Default::default()
+                    },
+                )
+                .await?;
             }
             self.conn.lock().await.execute(
                 "DELETE FROM pending_devices WHERE client_uri = ?1",
@@ -537,7 +749,7 @@ impl Client {
         for room in f.proposals_in {
             // Anyone may commit pending proposals; the first commit wins and the rest catch up.
             if let Ok(room) = RoomUri::parse(&room) {
-                self.commit(&room, &[]).await?;
+                self.commit(&room, &Plan::default()).await?;
             }
         }
         Ok(())
@@ -624,4 +836,69 @@ fn retried(room: &str, e: &Error) -> Option<ClientEvent> {
 struct FollowUp {
     joined: usize,
     proposals_in: Vec<String>,
+}
+
+fn resolve_role(state: &PolicyState, role: &str) -> Result<u32> {
+    if let Ok(i) = role.parse::<u32>()
+        && state.role(i).is_some()
+    {
+        return Ok(i);
+    }
+    state
+        .roles
+        .roles
+        .iter()
+        .find(|r| r.name() == role)
+        .map(|r| r.role_index)
+        .ok_or_else(|| {
+            let names: Vec<String> = state.roles.roles.iter().map(|r| r.name()).collect();
+            Error::Usage(format!(
+                "the room has no role {role:?}; its roles are {}",
+                names.join(", ")
+            ))
+        })
+}
+
+/// The first role `actor` may add `target` to (its role's entry from 0, POLICY §8.1).
+fn default_add_role(state: &PolicyState, actor: &UserUri, target: &UserUri) -> Result<u32> {
+    let targets: Vec<u32> = state
+        .role(state.role_of(actor))
+        .and_then(|r| {
+            r.authorized_role_changes
+                .iter()
+                .find(|c| c.from_role_index == 0)
+                .map(|c| c.target_role_indexes.clone())
+        })
+        .unwrap_or_default();
+    for t in targets.into_iter().filter(|t| *t > 1) {
+        let action = Action::Add {
+            target: target.clone(),
+            role: t,
+        };
+        if policy::decide_action(state, actor, &action) == Decision::Allowed {
+            return Ok(t);
+        }
+    }
+    match policy::decide_action(
+        state,
+        actor,
+        &Action::Add {
+            target: target.clone(),
+            role: 2,
+        },
+    ) {
+        Decision::Denied { rule, reason } => Err(Error::NotAllowed {
+            rule: rule.to_owned(),
+            reason,
+        }),
+        Decision::Allowed => Ok(2),
+    }
+}
+
+fn listed_index(state: &PolicyState, user: &UserUri) -> Result<u32> {
+    state
+        .participants
+        .index_of(&user.to_bytes())
+        .map(|i| i as u32)
+        .ok_or_else(|| Error::Usage(format!("{user} is not in the room")))
 }

@@ -55,12 +55,21 @@ pub enum Error {
     /// A MIMI structure that does not decode or verify.
     #[error(transparent)]
     Wire(#[from] mimi::WireError),
-    /// Room policy refuses (checked locally before asking the hub).
-    #[error("not allowed: {0}")]
-    NotAllowed(String),
+    /// Room policy refuses (checked locally before asking the hub): `rule` names the capability
+    /// or constraint that failed.
+    #[error("not allowed: {reason} ({rule})")]
+    NotAllowed {
+        /// The capability or constraint.
+        rule: String,
+        /// Why, for people.
+        reason: String,
+    },
     /// The user has no clients with KeyPackages, or all are in the room already.
     #[error("{0}")]
     NothingToAdd(String),
+    /// The request does not make sense (an unknown role or action, a user not in the room).
+    #[error("{0}")]
+    Usage(String),
     /// An MLS operation failed.
     #[error("MLS: {0}")]
     Mls(String),

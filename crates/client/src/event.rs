@@ -6,6 +6,7 @@ use crate::store::{Message, RoomInfo};
 
 /// Something that happened, as a UI wants to hear it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientEvent {
     /// A message was stored (received, or sent by this client).
@@ -36,6 +37,16 @@ pub enum ClientEvent {
     DeviceAdded {
         /// The new device.
         client: String,
+    },
+    /// A handshake the room policy forbids arrived (a misbehaving hub, or a race); it was not
+    /// applied and the room did not change.
+    Refused {
+        /// The room.
+        room: String,
+        /// The capability or constraint that failed.
+        rule: String,
+        /// Why.
+        reason: String,
     },
     /// Something arrived that could not be used; it was dropped.
     Dropped {

@@ -32,6 +32,14 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// This client as the policy engine names it.
+    pub fn me(&self) -> mimi::credential::ClientIdentity {
+        mimi::credential::ClientIdentity {
+            client: self.client.clone(),
+            user: self.user.clone(),
+        }
+    }
+
     /// The MLS credential with its key.
     pub fn credential_with_key(&self) -> CredentialWithKey {
         CredentialWithKey {

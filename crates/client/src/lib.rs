@@ -17,6 +17,7 @@
 pub mod client;
 pub mod error;
 pub mod event;
+pub mod history;
 pub mod identity;
 pub mod keystore;
 pub mod room;
@@ -28,4 +29,4 @@ pub use error::{Error, Result};
 pub use event::ClientEvent;
 pub use keystore::KeystoreKind;
 pub use room::MemberInfo;
-pub use store::{Message, RoomInfo};
+pub use store::{Message, MessageKind, RoomInfo};

@@ -3,13 +3,16 @@
 //! process → stage → [`mimi::policy`] → merge, and the merge, the room rows and the timeline rows
 //! commit together (DESIGN "The core is pure", STYLE "Process → stage → check policy → merge").
 
-use mimi::components::RoomMetaData;
+use mimi::components::{ParticipantListUpdate, RoomMetaData};
 use mimi::content::{MimiContent, message_id};
 use mimi::credential::ClientIdentity;
-use mimi::ids::ROOM_METADATA;
-use mimi::policy::{self, RoomState};
-use mimi::room::{Change, ProposedChange, Roster, Trust, commit_changes, proposal_change};
-use mimi::uri::{RoomUri, UserUri};
+use mimi::ids::{self, ROOM_METADATA};
+use mimi::policy::{self, Item, PolicyState, Preset, Proposed};
+use mimi::room::{
+    Roster, Trust, check_proposal, commit_items, component_item, policy_state, proposal_item,
+    resolve_app_data,
+};
+use mimi::uri::{ClientUri, RoomUri, UserUri};
 use mimi::wire::{
     ClientMaterial, FanoutExtra, FanoutMessage, GroupInfoOption, HandshakeBundle, IdentifierUri,
     Inline, KeyMaterialResponse, MlsMessage, Protocol, RatchetTreeOption, SubmitMessageRequest,
@@ -17,8 +20,9 @@ use mimi::wire::{
 };
 use openmls::extensions::{AppDataDictionary, AppDataDictionaryExtension};
 use openmls::prelude::{
-    Extension, Extensions, GroupId, KeyPackage, KeyPackageIn, LeafNodeIndex, MlsGroup,
-    MlsMessageBodyIn, ProcessedMessageContent, ProtocolVersion, Sender, StagedWelcome,
+    AppDataUpdateOperation, AppDataUpdateProposal, Extension, Extensions, GroupId, KeyPackage,
+    KeyPackageIn, LeafNodeIndex, MlsGroup, MlsMessageBodyIn, ProcessedMessageContent, Proposal,
+    ProtocolVersion, Sender, StagedWelcome,
 };
 use openmls_traits::OpenMlsProvider as _;
 use rusqlite::{Connection, params};
@@ -27,6 +31,7 @@ use tls_codec::Serialize as _;
 
 use crate::error::{Error, Result};
 use crate::event::ClientEvent;
+use crate::history;
 use crate::identity::{self, Identity};
 use crate::store::{self, Message, Provider, RoomInfo, now_ms};
 
@@ -44,12 +49,28 @@ impl Roster for GroupRoster<'_> {
     }
 }
 
-fn room_state(group: &MlsGroup, trust: &Trust) -> RoomState {
-    RoomState {
-        members: group
-            .members()
-            .filter_map(|m| trust.identify(&m.credential, &m.signature_key).ok())
-            .collect(),
+fn identities(group: &MlsGroup, trust: &Trust) -> Vec<ClientIdentity> {
+    group
+        .members()
+        .filter_map(|m| trust.identify(&m.credential, &m.signature_key).ok())
+        .collect()
+}
+
+/// The room's policy state as this client's group holds it.
+pub fn state_of(group: &MlsGroup, trust: &Trust) -> Result<PolicyState> {
+    Ok(policy_state(
+        group
+            .extensions()
+            .app_data_dictionary()
+            .map(|d| d.dictionary()),
+        identities(group, trust),
+    )?)
+}
+
+fn not_allowed(d: policy::Denied) -> Error {
+    Error::NotAllowed {
+        rule: d.rule.to_owned(),
+        reason: d.reason,
     }
 }
 
@@ -67,12 +88,20 @@ pub fn create(
     id: &Identity,
     room: &RoomUri,
     name: &str,
+    preset: Preset,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
+    let me = id.me();
+    let metadata = RoomMetaData::named(&room.to_string(), name);
+    let state = PolicyState::create(preset, &me, Some(metadata.clone()));
+    state.validate().map_err(not_allowed)?;
+    // Room state lives in the GroupContext app_data_dictionary (DESIGN "Room state is MIMI
+    // components"); `franking_agent` (0x0021) joins it with the franking issue.
     let mut dict = AppDataDictionary::new();
-    dict.insert(
-        ROOM_METADATA,
-        RoomMetaData::named(&room.to_string(), name).to_bytes(),
-    );
+    dict.insert(ROOM_METADATA, metadata.to_bytes());
+    dict.insert(ids::PARTICIPANT_LIST, state.participants.to_bytes());
+    dict.insert(ids::ROLES_LIST, state.roles.to_bytes());
+    dict.insert(ids::PREAUTH_LIST, state.preauth.to_bytes());
+    dict.insert(ids::BASE_ROOM_POLICY, state.base.to_bytes());
     let extensions = Extensions::from_vec(vec![
         Extension::RequiredCapabilities(identity::required_capabilities()),
         Extension::AppDataDictionary(AppDataDictionaryExtension::new(dict)),
@@ -151,46 +180,95 @@ pub fn validate_key_material(
     Ok(out)
 }
 
-/// Stages a commit adding `adds` (and any pending proposals); returns the HandshakeBundle bytes.
-/// KeyPackages of clients already in the room are skipped; `None` if there is nothing to commit.
+/// What a commit this client makes should do.
+#[derive(Debug, Default, Clone)]
+pub struct Plan {
+    /// Clients to add, with their validated KeyPackages.
+    pub adds: Vec<(ClientIdentity, KeyPackage)>,
+    /// Clients to remove.
+    pub removes: Vec<ClientUri>,
+    /// AppDataUpdate payloads, by component.
+    pub updates: Vec<(u16, Vec<u8>)>,
+}
+
+/// Stages a commit carrying `plan` (and any pending proposals) after asking the policy engine;
+/// returns the HandshakeBundle bytes, or `None` if there is nothing to commit. KeyPackages of
+/// clients already in the room are skipped.
 pub fn stage_commit(
     conn: &mut Connection,
     id: &Identity,
     room: &str,
-    adds: &[(ClientIdentity, KeyPackage)],
+    plan: &Plan,
 ) -> Result<Option<Vec<u8>>> {
     let tx = conn.transaction()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&tx, room)?;
-    let state = room_state(&group, &id.trust);
-    let adds: Vec<_> = adds
+    let state = state_of(&group, &id.trust)?;
+    let adds: Vec<_> = plan
+        .adds
         .iter()
-        .filter(|(who, _)| !state.members.iter().any(|m| m.client == who.client))
+        .filter(|(who, _)| !state.clients.iter().any(|m| m.client == who.client))
         .collect();
-    if adds.is_empty() && group.pending_proposals().next().is_none() {
+    let removes: Vec<(ClientIdentity, LeafNodeIndex)> = group
+        .members()
+        .filter_map(|m| {
+            let who = id.trust.identify(&m.credential, &m.signature_key).ok()?;
+            plan.removes.contains(&who.client).then_some((who, m.index))
+        })
+        .collect();
+    if adds.is_empty()
+        && removes.is_empty()
+        && plan.updates.is_empty()
+        && group.pending_proposals().next().is_none()
+    {
         return Ok(None);
     }
-    let me = ClientIdentity {
-        client: id.client.clone(),
-        user: id.user.clone(),
+    // Ask the policy engine before asking the hub (the hub and every member ask it again).
+    let me = id.me();
+    let roster = GroupRoster {
+        group: &group,
+        trust: &id.trust,
     };
-    // Ask the policy engine before asking the hub (the hub asks it again).
-    for (who, _) in &adds {
-        policy::decide(
-            &state,
-            &ProposedChange {
-                proposer: Some(me.clone()),
-                change: Change::Add(who.clone()),
-            },
-        )
-        .into_result()
-        .map_err(|(rule, reason)| Error::NotAllowed(format!("{reason} ({rule})")))?;
+    let mut items = group
+        .pending_proposals()
+        .map(|qp| proposal_item(qp, Some(&me), &roster, &id.trust))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (cid, bytes) in &plan.updates {
+        let op = AppDataUpdateOperation::Update(bytes.clone().into());
+        items.push(Proposed {
+            by: Some(me.clone()),
+            item: component_item(*cid, &op)?,
+        });
     }
-    let bundle = group
+    for (who, _) in &adds {
+        items.push(Proposed {
+            by: Some(me.clone()),
+            item: Item::AddClient(who.clone()),
+        });
+    }
+    for (who, _) in &removes {
+        items.push(Proposed {
+            by: Some(me.clone()),
+            item: Item::RemoveClient(who.clone()),
+        });
+    }
+    policy::check_commit(&state, &me, &items).map_err(not_allowed)?;
+    let mut stage = group
         .commit_builder()
         .propose_adds(adds.iter().map(|(_, kp)| kp.clone()))
+        .propose_removals(removes.iter().map(|(_, leaf)| *leaf))
+        .add_proposals(plan.updates.iter().map(|(cid, bytes)| {
+            Proposal::AppDataUpdate(Box::new(AppDataUpdateProposal::update(*cid, bytes.clone())))
+        }))
         .load_psks(provider.storage())
-        .map_err(Error::mls)?
+        .map_err(Error::mls)?;
+    let changes = resolve_app_data(
+        stage.app_data_dictionary_updater(),
+        stage.app_data_update_proposals(),
+    )
+    .map_err(not_allowed)?;
+    stage.with_app_data_dictionary_updates(changes);
+    let bundle = stage
         .create_group_info(true)
         .build(provider.rand(), provider.crypto(), &id.signer, |_| true)
         .map_err(Error::mls)?
@@ -218,18 +296,38 @@ pub fn stage_commit(
     Ok(Some(out))
 }
 
-/// Merges this client's pending commit after the hub accepted it.
-pub fn merge_pending(conn: &mut Connection, room: &str) -> Result<ClientEvent> {
+/// Merges this client's pending commit after the hub accepted it at `timestamp`, and writes
+/// the room's history lines for it in the same transaction.
+pub fn merge_pending(
+    conn: &mut Connection,
+    id: &Identity,
+    room: &str,
+    timestamp: u64,
+) -> Result<Vec<ClientEvent>> {
     let tx = conn.transaction()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&tx, room)?;
+    let before = state_of(&group, &id.trust)?;
+    let me = id.me();
+    let items = match group.pending_commit() {
+        Some(staged) => {
+            let roster = GroupRoster {
+                group: &group,
+                trust: &id.trust,
+            };
+            commit_items(staged, &me, &roster, &id.trust)?
+        }
+        None => Vec::new(),
+    };
     group.merge_pending_commit(&provider).map_err(Error::mls)?;
     let epoch = group.epoch().as_u64();
-    tx.commit()?;
-    Ok(ClientEvent::MembersChanged {
+    let mut events = history::record(&tx, room, epoch, timestamp, &before, &me, &items)?;
+    events.push(ClientEvent::MembersChanged {
         room: room.to_owned(),
         epoch,
-    })
+    });
+    tx.commit()?;
+    Ok(events)
 }
 
 /// Drops this client's pending commit after the hub refused it.
@@ -268,21 +366,67 @@ pub fn encrypt(
     Ok(encode(&req))
 }
 
-/// A SelfRemove proposal for leaving a room (MLSEXT §6.3); returns the HandshakeBundle bytes.
-pub fn leave_proposal(conn: &mut Connection, id: &Identity, room: &str) -> Result<Vec<u8>> {
+/// The proposals for leaving a room (POLICY §8.1 canRemoveSelf, PROTO §3.5): the participant-list
+/// removal of this user, Removes of the user's other clients and a SelfRemove of this one (MLSEXT
+/// §6.3). The leaver cannot commit its own removal: the hub keeps them for the next committer.
+/// Returns the HandshakeBundle bytes.
+pub fn leave_proposals(conn: &mut Connection, id: &Identity, room: &str) -> Result<Vec<u8>> {
     let tx = conn.transaction()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&tx, room)?;
-    let p = group
+    let state = state_of(&group, &id.trust)?;
+    if let policy::Decision::Denied { rule, reason } =
+        policy::decide_action(&state, &id.user, &policy::Action::Leave)
+    {
+        return Err(Error::NotAllowed {
+            rule: rule.to_owned(),
+            reason,
+        });
+    }
+    let mut messages = Vec::new();
+    if let Some(index) = state.participants.index_of(&id.user.to_bytes()) {
+        let update = ParticipantListUpdate {
+            removed_indices: vec![index as u32],
+            ..Default::default()
+        };
+        let (m, _) = group
+            .propose_app_data_update(
+                &provider,
+                &id.signer,
+                ids::PARTICIPANT_LIST,
+                AppDataUpdateOperation::Update(update.to_bytes().into()),
+            )
+            .map_err(Error::mls)?;
+        messages.push(m.to_bytes().map_err(Error::mls)?);
+    }
+    let others: Vec<LeafNodeIndex> = group
+        .members()
+        .filter(|m| m.index != group.own_leaf_index())
+        .filter_map(|m| {
+            let who = id.trust.identify(&m.credential, &m.signature_key).ok()?;
+            (who.user == id.user).then_some(m.index)
+        })
+        .collect();
+    for leaf in others {
+        let (m, _) = group
+            .propose_remove_member(&provider, &id.signer, leaf)
+            .map_err(Error::mls)?;
+        messages.push(m.to_bytes().map_err(Error::mls)?);
+    }
+    let m = group
         .leave_group_via_self_remove(&provider, &id.signer)
-        .map_err(Error::mls)?
-        .to_bytes()
         .map_err(Error::mls)?;
-    // The proposal is not kept: the room is forgotten once the hub accepted it.
+    messages.push(m.to_bytes().map_err(Error::mls)?);
+    // The proposals are not kept: the room is forgotten once the hub accepted them.
     drop(tx);
+    let mut messages = messages
+        .into_iter()
+        .map(|m| Inline::from_bytes(m, "proposal"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = messages.remove(0);
     Ok(encode(&HandshakeBundle::Proposal {
-        proposal: Inline::from_bytes(p, "proposal")?,
-        more_proposals: vec![],
+        proposal: first,
+        more_proposals: messages,
     }))
 }
 
@@ -305,31 +449,43 @@ pub fn mark_left(conn: &mut Connection, room: &str) -> Result<()> {
     Ok(())
 }
 
-/// A member as listed to users: a user and its clients in the room.
+/// A member as listed to users: a listed user, its role and its clients in the room.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MemberInfo {
     /// The user URI.
     pub user: String,
-    /// Its client URIs in the room.
+    /// Its client URIs in the room (none for a kicked or banned user).
     pub clients: Vec<String>,
+    /// Its role's name.
+    pub role: String,
+    /// Its role's index in `roles_list`.
+    pub role_index: u32,
 }
 
-/// The members of a room, by user.
+/// The participants of a room in participant-list order, with their roles and clients.
 pub fn members(conn: &Connection, id: &Identity, room: &str) -> Result<Vec<MemberInfo>> {
     let group = load_group(conn, room)?;
-    let mut out: Vec<MemberInfo> = Vec::new();
-    for m in room_state(&group, &id.trust).members {
-        let user = m.user.to_string();
-        match out.iter_mut().find(|x| x.user == user) {
-            Some(x) => x.clients.push(m.client.to_string()),
-            None => out.push(MemberInfo {
+    let state = state_of(&group, &id.trust)?;
+    Ok(state
+        .participants
+        .participants
+        .iter()
+        .map(|p| {
+            let user = String::from_utf8_lossy(p.user.as_slice()).into_owned();
+            MemberInfo {
+                clients: state
+                    .clients
+                    .iter()
+                    .filter(|c| c.user.to_string() == user)
+                    .map(|c| c.client.to_string())
+                    .collect(),
                 user,
-                clients: vec![m.client.to_string()],
-            }),
-        }
-    }
-    out.sort_by(|a, b| a.user.cmp(&b.user));
-    Ok(out)
+                role: state.role_name(p.role_index),
+                role_index: p.role_index,
+            }
+        })
+        .collect())
 }
 
 /// What processing one queue entry did.
@@ -341,6 +497,20 @@ pub struct Outcome {
     pub joined: bool,
     /// A room that now holds proposals someone must commit.
     pub proposals_in: Option<String>,
+}
+
+/// A handshake the policy engine refused: the room does not change (POLICY; DESIGN "two
+/// enforcement points").
+fn refused(room: &str, d: policy::Denied) -> Outcome {
+    tracing::warn!(room, rule = d.rule, reason = %d.reason, "refused a handshake");
+    Outcome {
+        events: vec![ClientEvent::Refused {
+            room: room.to_owned(),
+            rule: d.rule.to_owned(),
+            reason: d.reason,
+        }],
+        ..Default::default()
+    }
 }
 
 fn dropped(room: Option<&str>, reason: impl Into<String>) -> Outcome {
@@ -377,7 +547,16 @@ pub fn process_fanout(
                 // Left or never joined: nothing to do.
                 return Ok(Outcome::default());
             }
-            on_room_message(tx, id, room, fanout.timestamp, &fanout.message)
+            let mut outcome = on_room_message(tx, id, room, fanout.timestamp, &fanout.message)?;
+            // PROTO §5.5: a proposal's fan-out carries the bundle's further proposals.
+            if let FanoutExtra::Proposal { more_proposals } = &fanout.extra {
+                for p in more_proposals {
+                    let more = on_room_message(tx, id, room, fanout.timestamp, p)?;
+                    outcome.events.extend(more.events);
+                    outcome.proposals_in = outcome.proposals_in.or(more.proposals_in);
+                }
+            }
+            Ok(outcome)
         }
     }
 }
@@ -461,6 +640,24 @@ fn on_room_message(
         Ok(p) => p,
         Err(e) => return Ok(dropped(Some(room), format!("cannot process: {e}"))),
     };
+    // MLSEXT §4.7: a commit with AppDataUpdates is staged only once the shared interpreter has
+    // computed the new components; a refusal there is a refusal of the commit.
+    let processed = match processed.content() {
+        ProcessedMessageContent::UnresolvedAppDataCommit(u) => {
+            let updates = match resolve_app_data(
+                group.app_data_dictionary_updater(),
+                u.app_data_update_proposals(),
+            ) {
+                Ok(updates) => updates,
+                Err(d) => return Ok(refused(room, d)),
+            };
+            match group.resolve_app_data_commit(&provider, processed, updates) {
+                Ok(p) => p,
+                Err(e) => return Ok(dropped(Some(room), format!("cannot stage: {e}"))),
+            }
+        }
+        _ => processed,
+    };
     let sender = processed.sender().clone();
     let roster = GroupRoster {
         group: &group,
@@ -496,6 +693,7 @@ fn on_room_message(
             let m = Message {
                 room: room.to_owned(),
                 id: mid.to_string(),
+                kind: store::MessageKind::Message,
                 sender: who.user.to_string(),
                 sender_client: who.client.to_string(),
                 text: content.text_body(),
@@ -510,14 +708,10 @@ fn on_room_message(
             })
         }
         ProcessedMessageContent::ProposalMessage(qp) => {
-            let change = proposal_change(&qp, sender_id.as_ref(), &roster, &id.trust)?;
-            if let Err((rule, reason)) =
-                policy::decide(&room_state(&group, &id.trust), &change).into_result()
-            {
-                return Ok(dropped(
-                    Some(room),
-                    format!("proposal refused: {reason} ({rule})"),
-                ));
+            let state = state_of(&group, &id.trust)?;
+            let p = proposal_item(&qp, sender_id.as_ref(), &roster, &id.trust)?;
+            if let Err(d) = check_proposal(&state, &p) {
+                return Ok(refused(room, d));
             }
             group
                 .store_pending_proposal(provider.storage(), *qp)
@@ -531,41 +725,47 @@ fn on_room_message(
             let Some(committer) = sender_id else {
                 return Ok(dropped(Some(room), "a commit from a non-member"));
             };
-            let changes = match commit_changes(&staged, &committer, &roster, &id.trust) {
+            let items = match commit_items(&staged, &committer, &roster, &id.trust) {
                 Ok(c) => c,
-                Err(e) => return Ok(dropped(Some(room), format!("commit refused: {e}"))),
+                Err(e) => {
+                    return Ok(refused(
+                        room,
+                        policy::Denied {
+                            rule: "credential",
+                            reason: e.to_string(),
+                        },
+                    ));
+                }
             };
             // Never merge before the policy engine said yes, even if the hub accepted it.
-            if let Err((rule, reason)) =
-                policy::decide_all(&room_state(&group, &id.trust), &changes).into_result()
-            {
-                return Ok(dropped(
-                    Some(room),
-                    format!("commit refused: {reason} ({rule})"),
-                ));
+            let before = state_of(&group, &id.trust)?;
+            if let Err(d) = policy::check_commit(&before, &committer, &items) {
+                return Ok(refused(room, d));
             }
             let removed_me = staged.self_removed();
             group
                 .merge_staged_commit(&provider, *staged)
                 .map_err(Error::mls)?;
+            let epoch = group.epoch().as_u64();
+            let mut events =
+                history::record(tx, room, epoch, timestamp, &before, &committer, &items)?;
             if removed_me {
                 group.delete(provider.storage()).map_err(Error::mls)?;
                 tx.execute(
                     "UPDATE rooms SET left_at = ?2 WHERE uri = ?1",
                     params![room, now_ms() as i64],
                 )?;
-                return Ok(Outcome {
-                    events: vec![ClientEvent::RoomLeft {
-                        room: room.to_owned(),
-                    }],
-                    ..Default::default()
+                events.push(ClientEvent::RoomLeft {
+                    room: room.to_owned(),
+                });
+            } else {
+                events.push(ClientEvent::MembersChanged {
+                    room: room.to_owned(),
+                    epoch,
                 });
             }
             Ok(Outcome {
-                events: vec![ClientEvent::MembersChanged {
-                    room: room.to_owned(),
-                    epoch: group.epoch().as_u64(),
-                }],
+                events,
                 ..Default::default()
             })
         }

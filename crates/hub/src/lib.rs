@@ -38,6 +38,9 @@ pub struct Config {
     pub domain: String,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Test-only: `false` lets handshakes through without the room-policy check, to prove that
+    /// honest clients refuse forbidden commits on their own. `conclave-hub serve` has no flag for it.
+    pub enforce_policy: bool,
 }
 
 impl Config {
@@ -47,6 +50,7 @@ impl Config {
             data_dir: data_dir.into(),
             domain: domain.into(),
             body_limit: 1 << 20,
+            enforce_policy: true,
         }
     }
 }
@@ -64,6 +68,8 @@ pub struct Inner {
     pub provider_key: SigningKey,
     /// The body limit.
     pub body_limit: usize,
+    /// Whether handshakes are checked against room policy (always, outside tests).
+    pub enforce_policy: bool,
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
 }
 
@@ -82,6 +88,7 @@ impl AppState {
             domain: config.domain.clone(),
             provider_key,
             body_limit: config.body_limit,
+            enforce_policy: config.enforce_policy,
             waiters: Mutex::new(HashMap::new()),
         })))
     }

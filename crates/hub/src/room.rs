@@ -8,8 +8,10 @@
 //! a later one for the same epoch gets `wrongEpoch` with the current epoch.
 
 use mimi::credential::ClientIdentity;
-use mimi::policy::{self, Decision, RoomState};
-use mimi::room::{Change, Roster, Trust, commit_changes, proposal_change};
+use mimi::policy::{self, Denied, Item, PolicyState};
+use mimi::room::{
+    Roster, Trust, check_proposal, commit_items, policy_state, proposal_item, resolve_app_data,
+};
 use mimi::uri::RoomUri;
 use mimi::wire::{
     FanoutExtra, FanoutMessage, HandshakeBundle, Inline, MessageKind, MlsMessage,
@@ -74,13 +76,19 @@ fn member_rows(group: &PublicGroup, trust: &Trust) -> Vec<(String, String, u32)>
         .collect()
 }
 
-fn policy_state(group: &PublicGroup, trust: &Trust) -> RoomState {
-    RoomState {
-        members: identities(group, trust)
+fn state_of(group: &PublicGroup, trust: &Trust) -> Result<PolicyState> {
+    policy_state(
+        group
+            .group_context()
+            .extensions()
+            .app_data_dictionary()
+            .map(|d| d.dictionary()),
+        identities(group, trust)
             .into_iter()
             .map(|(id, _)| id)
             .collect(),
-    }
+    )
+    .map_err(|e| Error::InvalidHandshake(format!("the room's components: {e}")))
 }
 
 fn load_group(provider: &Provider<'_>, room: &RoomRow) -> Result<PublicGroup> {
@@ -105,9 +113,8 @@ fn require_member(conn: &Connection, room: &RoomUri, auth: &Auth) -> Result<()> 
     }
 }
 
-fn deny(d: Decision) -> Result<()> {
-    d.into_result()
-        .map_err(|(rule, reason)| Error::NotAllowed(format!("{reason} ({rule})")))
+fn deny(d: Denied) -> Error {
+    Error::NotAllowed(format!("{} ({})", d.reason, d.rule))
 }
 
 /// Registers a new room from its creator's GroupInfo and ratchet tree.
@@ -160,6 +167,14 @@ pub fn create(
     if members.len() != 1 || group.members().count() != 1 || members[0].0.client != auth.client {
         return Err(Error::Forbidden(
             "a new room must hold exactly one member: the creating client".into(),
+        ));
+    }
+    // The room's initial components must be a valid policy state that lists the creator.
+    let state = state_of(&group, trust)?;
+    state.validate().map_err(deny)?;
+    if state.role_of(&auth.user) == 0 {
+        return Err(Error::NotAllowed(
+            "the creator must be listed in the room's participant list (participant_list)".into(),
         ));
     }
     let now = now_ms();
@@ -232,6 +247,7 @@ fn check_handshake(
 pub fn update(
     conn: &mut Connection,
     trust: &Trust,
+    enforce: bool,
     auth: &Auth,
     room: &RoomUri,
     body: &[u8],
@@ -261,18 +277,32 @@ pub fn update(
             let processed = group
                 .process_message(provider.crypto(), msg)
                 .map_err(|e| Error::InvalidHandshake(format!("the commit is invalid: {e}")))?;
-            let staged = match processed.into_content() {
-                ProcessedMessageContent::StagedCommitMessage(s) => s,
-                _ => {
-                    return Err(Error::NotAllowed(
-                        "this room accepts no application component updates yet".into(),
-                    ));
+            // MLSEXT §4.7: the hub computes the new components with the same interpreter as
+            // every member, then checks the GroupInfo below against the result.
+            let processed = match processed.content() {
+                ProcessedMessageContent::UnresolvedAppDataCommit(u) => {
+                    let updates = resolve_app_data(
+                        group.app_data_dictionary_updater(),
+                        u.app_data_update_proposals(),
+                    )
+                    .map_err(deny)?;
+                    group
+                        .resolve_app_data_commit(provider.crypto(), processed, updates)
+                        .map_err(|e| Error::InvalidHandshake(format!("cannot stage: {e}")))?
                 }
+                _ => processed,
             };
-            let changes = commit_changes(&staged, &committer, &roster, trust)
+            let ProcessedMessageContent::StagedCommitMessage(staged) = processed.into_content()
+            else {
+                return Err(Error::InvalidHandshake("not a commit".into()));
+            };
+            let items = commit_items(&staged, &committer, &roster, trust)
                 .map_err(|e| Error::InvalidHandshake(e.to_string()))?;
-            // DESIGN: never merge before mimi::policy has said yes.
-            deny(policy::decide_all(&policy_state(&group, trust), &changes))?;
+            // DESIGN: never merge before mimi::policy has said yes (POLICY; `specs/mimi.md` §2.8).
+            if enforce {
+                policy::check_commit(&state_of(&group, trust)?, &committer, &items)
+                    .map_err(deny)?;
+            }
             let key = staged
                 .update_path_leaf_node()
                 .map(|l| l.signature_key().clone())
@@ -295,10 +325,10 @@ pub fn update(
                     "the GroupInfo's group context differs from the staged commit's".into(),
                 ));
             }
-            let added: Vec<String> = changes
+            let added: Vec<String> = items
                 .iter()
-                .filter_map(|c| match &c.change {
-                    Change::Add(id) => Some(id.client.to_string()),
+                .filter_map(|p| match &p.item {
+                    Item::AddClient(id) => Some(id.client.to_string()),
                     _ => None,
                 })
                 .collect();
@@ -383,9 +413,11 @@ pub fn update(
                 let ProcessedMessageContent::ProposalMessage(qp) = processed.into_content() else {
                     return Err(Error::InvalidHandshake("not a proposal".into()));
                 };
-                let change = proposal_change(&qp, Some(&sender), &roster, trust)
+                let proposed = proposal_item(&qp, Some(&sender), &roster, trust)
                     .map_err(|e| Error::InvalidHandshake(e.to_string()))?;
-                deny(policy::decide(&policy_state(&group, trust), &change))?;
+                if enforce {
+                    check_proposal(&state_of(&group, trust)?, &proposed).map_err(deny)?;
+                }
                 group
                     .add_proposal(provider.storage(), *qp)
                     .map_err(Error::internal)?;

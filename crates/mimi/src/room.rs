@@ -1,14 +1,32 @@
-//! What a commit or proposal changes in a room, in terms of who: the bridge between OpenMLS's
-//! staged objects and [`crate::policy`]. The hub (on a `PublicGroup`) and every client (on an
-//! `MlsGroup`) run this same code between staging and merging, then ask the policy engine.
+//! What a handshake changes in a room, in terms of who and which component: the bridge between
+//! OpenMLS's staged objects and [`crate::policy`]. The hub (on a `PublicGroup`) and every client
+//! (on an `MlsGroup`) run this same code between staging and merging, then ask the policy engine:
+//!
+//! 1. [`resolve_app_data`] turns a commit's AppDataUpdate proposals into the new component data
+//!    (MLSEXT §4.7) with the one shared interpreter, so hub and members compute the same
+//!    GroupContext.
+//! 2. [`commit_items`] names every proposal of the staged commit with its proposer, verifying each
+//!    new credential against the [`Trust`] anchor.
+//! 3. [`policy_state`] reads the room's components before the commit; `policy::check_commit`
+//!    decides.
 
+use std::collections::BTreeMap;
+
+use openmls::component::{ComponentData, ComponentId};
+use openmls::extensions::AppDataDictionary;
+use openmls::group::{AppDataDictionaryUpdater, AppDataUpdates};
 use openmls::prelude::{
-    Credential, CredentialType, LeafNodeIndex, Proposal, QueuedProposal, Sender, StagedCommit,
+    AppDataUpdateOperation, AppDataUpdateProposal, Credential, CredentialType, LeafNodeIndex,
+    Proposal, QueuedProposal, Sender, StagedCommit,
 };
 
+use crate::components::{
+    BaseRoomPolicy, ParticipantListData, ParticipantListUpdate, PreAuthData, RoleData, RoomMetaData,
+};
 use crate::credential::{ClientIdentity, ProviderCredential};
 use crate::error::WireError;
-use crate::ids::PROVIDER_CREDENTIAL_TYPE;
+use crate::ids::{self, PROVIDER_CREDENTIAL_TYPE};
+use crate::policy::{self, Action, Decision, Denied, Item, PolicyState, Proposed};
 
 /// Whom a client trusts to issue credentials: its provider's domain and Ed25519 key.
 /// (Federation adds one entry per provider; the skeleton knows one.)
@@ -41,34 +59,6 @@ impl Trust {
     }
 }
 
-/// One change a handshake makes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// A client joins.
-    Add(ClientIdentity),
-    /// A client is removed.
-    Remove(ClientIdentity),
-    /// A client updates its own leaf.
-    Update,
-    /// A client removes itself (MLSEXT §6.3).
-    SelfRemove,
-    /// The GroupContext extensions change.
-    GroupContextExtensions,
-    /// Application component updates (MLSEXT §4.7).
-    AppDataUpdate,
-    /// Anything else, by name; the policy refuses what it does not know.
-    Other(&'static str),
-}
-
-/// A change and who proposed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProposedChange {
-    /// The proposer; `None` for an external sender (the hub).
-    pub proposer: Option<ClientIdentity>,
-    /// The change.
-    pub change: Change,
-}
-
 /// Looks up the identity of a current member by leaf index.
 pub trait Roster {
     /// The identity at `leaf`, if a member sits there.
@@ -95,48 +85,65 @@ fn proposer_of(
     }
 }
 
-/// Translates one proposal.
-pub fn proposal_change(
+/// Names an AppDataUpdate by the component it changes.
+pub fn component_item(id: ComponentId, op: &AppDataUpdateOperation) -> Result<Item, WireError> {
+    let AppDataUpdateOperation::Update(bytes) = op else {
+        return Ok(Item::Other("AppDataUpdate remove"));
+    };
+    let b = bytes.as_slice();
+    Ok(match id {
+        ids::PARTICIPANT_LIST => Item::ParticipantList(ParticipantListUpdate::from_bytes(b)?),
+        ids::ROLES_LIST => Item::Roles(RoleData::from_bytes(b)?),
+        ids::PREAUTH_LIST => Item::Preauth(PreAuthData::from_bytes(b)?),
+        ids::BASE_ROOM_POLICY => Item::Base(BaseRoomPolicy::from_bytes(b)?),
+        ids::ROOM_METADATA => Item::Metadata(RoomMetaData::from_bytes(b)?),
+        other => Item::UnknownComponent(other),
+    })
+}
+
+/// Names one proposal with its proposer.
+pub fn proposal_item(
     qp: &QueuedProposal,
     committer: Option<&ClientIdentity>,
     roster: &dyn Roster,
     trust: &Trust,
-) -> Result<ProposedChange, WireError> {
-    let proposer = proposer_of(qp.sender(), committer, roster)?;
-    let change =
-        match qp.proposal() {
-            Proposal::Add(add) => {
-                let kp = add.key_package();
-                let leaf = kp.leaf_node();
-                Change::Add(trust.identify(leaf.credential(), leaf.signature_key().as_slice())?)
+) -> Result<Proposed, WireError> {
+    let by = proposer_of(qp.sender(), committer, roster)?;
+    let item = match qp.proposal() {
+        Proposal::Add(add) => {
+            let leaf = add.key_package().leaf_node();
+            Item::AddClient(trust.identify(leaf.credential(), leaf.signature_key().as_slice())?)
+        }
+        Proposal::Remove(r) => Item::RemoveClient(roster.member(r.removed()).ok_or_else(|| {
+            WireError::Unsupported {
+                what: "remove",
+                detail: format!("no member at leaf {}", r.removed().u32()),
             }
-            Proposal::Remove(r) => Change::Remove(roster.member(r.removed()).ok_or_else(|| {
-                WireError::Unsupported {
-                    what: "remove",
-                    detail: format!("no member at leaf {}", r.removed().u32()),
-                }
-            })?),
-            Proposal::Update(_) => Change::Update,
-            Proposal::SelfRemove => Change::SelfRemove,
-            Proposal::GroupContextExtensions(_) => Change::GroupContextExtensions,
-            Proposal::AppDataUpdate(_) => Change::AppDataUpdate,
-            Proposal::PreSharedKey(_) => Change::Other("PreSharedKey"),
-            Proposal::ReInit(_) => Change::Other("ReInit"),
-            Proposal::ExternalInit(_) => Change::Other("ExternalInit"),
-            _ => Change::Other("unknown proposal"),
-        };
-    Ok(ProposedChange { proposer, change })
+        })?),
+        Proposal::SelfRemove => match &by {
+            Some(id) => Item::SelfRemove(id.clone()),
+            None => Item::Other("SelfRemove by an external sender"),
+        },
+        Proposal::AppDataUpdate(p) => component_item(p.component_id(), p.operation())?,
+        Proposal::Update(_) => Item::Other("Update"),
+        Proposal::GroupContextExtensions(_) => Item::Other("GroupContextExtensions"),
+        Proposal::PreSharedKey(_) => Item::Other("PreSharedKey"),
+        Proposal::ReInit(_) => Item::Other("ReInit"),
+        Proposal::ExternalInit(_) => Item::Other("ExternalInit"),
+        _ => Item::Other("unknown proposal"),
+    };
+    Ok(Proposed { by, item })
 }
 
-/// Every change a staged commit makes, with its proposer. The committer's identity (from its leaf
-/// before the commit) is the proposer of inline proposals. Fails if any new or updated leaf carries
-/// a credential that does not verify.
-pub fn commit_changes(
+/// Every item a staged commit carries, with its proposer. The committer (identified from its
+/// leaf before the commit) proposes the inline ones. Fails if any new or updated leaf carries a
+/// credential that does not verify, or the committer's new leaf names another client.
+pub fn commit_items(
     staged: &StagedCommit,
     committer: &ClientIdentity,
     roster: &dyn Roster,
     trust: &Trust,
-) -> Result<Vec<ProposedChange>, WireError> {
+) -> Result<Vec<Proposed>, WireError> {
     if let Some(leaf) = staged.update_path_leaf_node() {
         let id = trust.identify(leaf.credential(), leaf.signature_key().as_slice())?;
         if &id != committer {
@@ -148,6 +155,145 @@ pub fn commit_changes(
     }
     staged
         .queued_proposals()
-        .map(|qp| proposal_change(qp, Some(committer), roster, trust))
+        .map(|qp| proposal_item(qp, Some(committer), roster, trust))
         .collect()
+}
+// ---------------------------------------------------------------------------------------------
+// Room state in MLS: the policy components in the GroupContext app_data_dictionary.
+
+/// Reads a room's policy state from its GroupContext `app_data_dictionary` and its member clients.
+/// A room without the policy components is refused: every Conclave room carries them.
+pub fn policy_state(
+    dict: Option<&AppDataDictionary>,
+    clients: Vec<ClientIdentity>,
+) -> Result<PolicyState, WireError> {
+    let get = |id: ComponentId, what: &'static str| -> Result<&[u8], WireError> {
+        dict.and_then(|d| d.get(&id)).ok_or(WireError::Unsupported {
+            what,
+            detail: "the room has no such component".into(),
+        })
+    };
+    Ok(PolicyState {
+        roles: RoleData::from_bytes(get(ids::ROLES_LIST, "roles_list")?)?,
+        participants: ParticipantListData::from_bytes(get(
+            ids::PARTICIPANT_LIST,
+            "participant_list",
+        )?)?,
+        base: BaseRoomPolicy::from_bytes(get(ids::BASE_ROOM_POLICY, "base_room_policy")?)?,
+        preauth: match dict.and_then(|d| d.get(&ids::PREAUTH_LIST)) {
+            Some(b) => PreAuthData::from_bytes(b)?,
+            None => PreAuthData::default(),
+        },
+        metadata: dict
+            .and_then(|d| d.get(&ids::ROOM_METADATA))
+            .map(RoomMetaData::from_bytes)
+            .transpose()?,
+        clients,
+    })
+}
+
+/// MLSEXT §4.7: computes the new dictionary entries of a commit's AppDataUpdate proposals with
+/// the one interpreter both sides share ([`policy::apply_component_updates`]). Proposals come
+/// sorted by component; a component takes either exactly one remove or one or more updates.
+pub fn resolve_app_data<'p>(
+    mut updater: AppDataDictionaryUpdater<'_>,
+    proposals: impl Iterator<Item = &'p AppDataUpdateProposal>,
+) -> Result<Option<AppDataUpdates>, Denied> {
+    let mut by_component: BTreeMap<ComponentId, Vec<&AppDataUpdateOperation>> = BTreeMap::new();
+    for p in proposals {
+        by_component
+            .entry(p.component_id())
+            .or_default()
+            .push(p.operation());
+    }
+    for (id, ops) in by_component {
+        let removes = ops
+            .iter()
+            .filter(|o| matches!(o, AppDataUpdateOperation::Remove))
+            .count();
+        if removes > 0 {
+            return Err(Denied {
+                rule: "appDataUpdate",
+                reason: format!(
+                    "component {id:#06x} may not be removed from a room{}",
+                    if removes == ops.len() {
+                        ""
+                    } else {
+                        " (and not both removed and updated)"
+                    }
+                ),
+            });
+        }
+        let updates: Vec<&[u8]> = ops
+            .iter()
+            .filter_map(|o| match o {
+                AppDataUpdateOperation::Update(b) => Some(b.as_slice()),
+                _ => None,
+            })
+            .collect();
+        let new =
+            policy::apply_component_updates(id, updater.old_value(id), &updates).map_err(|e| {
+                Denied {
+                    rule: "appDataUpdate",
+                    reason: e.to_string(),
+                }
+            })?;
+        updater.set(ComponentData::from_parts(id, new.into()));
+    }
+    Ok(updater.changes())
+}
+
+/// Checks a proposal sent by reference (PROTO §3.5: the hub caches it for the next committer).
+/// Only leaving is proposed by reference in Conclave: removing oneself from the participant list
+/// (canRemoveSelf) and one's own clients (SelfRemove or Remove: canRemoveOwnClient, or part of
+/// leaving). Everything else is committed directly by whoever is allowed to.
+pub fn check_proposal(state: &PolicyState, p: &Proposed) -> Result<(), Denied> {
+    let Some(by) = &p.by else {
+        return Err(Denied {
+            rule: "externalSender",
+            reason: "external senders may not propose changes to this room".into(),
+        });
+    };
+    let may = |a: &Action| matches!(policy::decide_action(state, &by.user, a), Decision::Allowed);
+    let leaving_or = |a: Action| {
+        if may(&Action::Leave) || may(&a) {
+            Ok(())
+        } else {
+            Err(into_denied(policy::decide_action(state, &by.user, &a)))
+        }
+    };
+    match &p.item {
+        Item::SelfRemove(c) if c == by => leaving_or(Action::RemoveOwnClient),
+        Item::RemoveClient(c) if c.user == by.user => leaving_or(Action::RemoveOwnClient),
+        Item::ParticipantList(u)
+            if u.changed_role_participants.is_empty()
+                && u.added_participants.is_empty()
+                && u.removed_indices.len() == 1
+                && state
+                    .participants
+                    .index_of(&by.user.to_bytes())
+                    .map(|i| i as u32)
+                    == u.removed_indices.first().copied() =>
+        {
+            policy::decide_action(state, &by.user, &Action::Leave)
+                .into_result()
+                .map_err(|(rule, reason)| Denied { rule, reason })
+        }
+        _ => Err(Denied {
+            rule: "proposalByReference",
+            reason:
+                "only leaving may be proposed for a later commit; commit other changes directly"
+                    .into(),
+        }),
+    }
+}
+
+fn into_denied(d: Decision) -> Denied {
+    match d {
+        Decision::Allowed => Denied {
+            rule: "internal",
+            reason: "allowed".into(),
+        },
+        Decision::Denied { rule, reason } => Denied { rule, reason },
+    }
 }

@@ -12,7 +12,10 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_room_events.sql")),
+];
 
 /// Opens (creating) the database and applies pending migrations.
 pub fn open(path: &Path) -> Result<Connection> {
@@ -116,6 +119,7 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
 
 /// A room this client is in.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RoomInfo {
     /// The room URI.
     pub uri: String,
@@ -123,13 +127,36 @@ pub struct RoomInfo {
     pub name: String,
 }
 
+/// What a timeline row is.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// A message someone sent.
+    Message,
+    /// A membership or role change (room history).
+    Event,
+}
+
+impl MessageKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Message => "message",
+            MessageKind::Event => "event",
+        }
+    }
+}
+
 /// A stored message.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Message {
     /// The room.
     pub room: String,
-    /// Message ID, hex (CONTENT §3.3).
+    /// Message ID, hex (CONTENT §3.3); for events, an ID derived from the room and epoch.
     pub id: String,
+    /// A message or a history event.
+    pub kind: MessageKind,
     /// Sender's user URI.
     pub sender: String,
     /// Sender's client URI.
@@ -169,7 +196,7 @@ pub fn room_group(conn: &Connection, room: &str) -> Result<Option<Vec<u8>>> {
 /// Messages of a room in hub order.
 pub fn messages(conn: &Connection, room: &str, limit: u32) -> Result<Vec<Message>> {
     let mut st = conn.prepare_cached(
-        "SELECT id, sender_user, sender_client, text, timestamp FROM
+        "SELECT id, sender_user, sender_client, text, timestamp, kind FROM
            (SELECT * FROM messages WHERE room_uri = ?1 ORDER BY timestamp DESC, id DESC LIMIT ?2)
          ORDER BY timestamp, id",
     )?;
@@ -182,6 +209,11 @@ pub fn messages(conn: &Connection, room: &str, limit: u32) -> Result<Vec<Message
                 sender_client: r.get(2)?,
                 text: r.get(3)?,
                 timestamp: r.get::<_, i64>(4)? as u64,
+                kind: if r.get::<_, String>(5)? == "event" {
+                    MessageKind::Event
+                } else {
+                    MessageKind::Message
+                },
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -192,9 +224,9 @@ pub fn messages(conn: &Connection, room: &str, limit: u32) -> Result<Vec<Message
 pub fn insert_message(conn: &Connection, m: &Message, content: &[u8]) -> Result<bool> {
     let id = hex::decode(&m.id).map_err(|e| Error::Io(e.to_string()))?;
     let n = conn.execute(
-        "INSERT OR IGNORE INTO messages (room_uri, id, sender_user, sender_client, timestamp, content, text)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![m.room, id, m.sender, m.sender_client, m.timestamp as i64, content, m.text],
+        "INSERT OR IGNORE INTO messages (room_uri, id, sender_user, sender_client, timestamp, content, text, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![m.room, id, m.sender, m.sender_client, m.timestamp as i64, content, m.text, m.kind.as_str()],
     )?;
     Ok(n == 1)
 }
