@@ -25,6 +25,7 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// A hub serving on 127.0.0.1 from a temporary data directory.
 pub struct TestHub {
     data: TempDir,
+    enforce_policy: bool,
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -33,9 +34,20 @@ pub struct TestHub {
 impl TestHub {
     /// Starts a hub on a free port.
     pub async fn spawn() -> TestHub {
+        Self::spawn_with(true).await
+    }
+
+    /// Starts a hub whose room-policy checks are switched off (the hub's test-only setting), to
+    /// prove that honest clients refuse forbidden commits on their own.
+    pub async fn spawn_without_policy_checks() -> TestHub {
+        Self::spawn_with(false).await
+    }
+
+    async fn spawn_with(enforce_policy: bool) -> TestHub {
         let data = tempfile::tempdir().expect("tempdir");
         let mut hub = TestHub {
             data,
+            enforce_policy,
             addr: "127.0.0.1:0".parse().expect("addr"),
             stop: None,
             task: None,
@@ -45,7 +57,9 @@ impl TestHub {
     }
 
     async fn start(&mut self) {
-        let state = AppState::open(&Config::new(self.data.path(), DOMAIN)).expect("open hub");
+        let mut config = Config::new(self.data.path(), DOMAIN);
+        config.enforce_policy = self.enforce_policy;
+        let state = AppState::open(&config).expect("open hub");
         // Rebinding the same port after a restart can race the old socket's close: retry a little.
         let mut listener = None;
         for _ in 0..50 {
@@ -233,6 +247,38 @@ impl TestClient {
                 .await
                 .expect("sync");
         }
+    }
+
+    /// Long-polls until this client is no longer in `room`.
+    pub async fn wait_until_out_of(&self, room: &RoomUri) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self
+            .rooms()
+            .await
+            .expect("rooms")
+            .iter()
+            .any(|r| r.uri == room.to_string())
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} is still in {room}",
+                self.user()
+            );
+            self.sync_waiting(Duration::from_secs(2))
+                .await
+                .expect("sync");
+        }
+    }
+
+    /// The role (by name) of `user` as this client sees the room.
+    pub async fn role_of(&self, room: &RoomUri, user: &TestClient) -> String {
+        self.members(room)
+            .await
+            .expect("members")
+            .into_iter()
+            .find(|m| m.user == user.user().to_string())
+            .map(|m| m.role)
+            .unwrap_or_else(|| "not listed".into())
     }
 
     /// Long-polls until this client is in `room`.

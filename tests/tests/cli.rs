@@ -190,3 +190,117 @@ fn debug_content_reads_a_mimi_content_file_without_home_or_hub() {
         "{err}"
     );
 }
+
+#[test]
+fn moderation_through_the_cli_names_what_is_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = start_hub(&tmp.path().join("hub"));
+    let (a, b, c) = (
+        tmp.path().join("alice"),
+        tmp.path().join("bob"),
+        tmp.path().join("carol"),
+    );
+    for (home, name) in [(&a, "alice"), (&b, "bob"), (&c, "carol")] {
+        assert!(conclave(home, Some(&hub.1), &["register", name]).0);
+    }
+    let room = ok(
+        &a,
+        &["room", "create", "--preset", "moderated", "--name", "Q&A"],
+    );
+    ok(&a, &["room", "invite", &room, "bob", "carol"]);
+    ok(&b, &["sync"]);
+    ok(&c, &["sync"]);
+
+    let roles: Value = serde_json::from_str(&ok(&c, &["room", "roles", &room, "--json"])).unwrap();
+    let names: Vec<_> = roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"moderator") && names.contains(&"suspended"),
+        "{names:?}"
+    );
+    let members: Value =
+        serde_json::from_str(&ok(&c, &["room", "members", &room, "--json"])).unwrap();
+    let bob = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user"] == "mimi://localhost/u/bob")
+        .unwrap();
+    assert_eq!(
+        (bob["role"].as_str(), bob["role_index"].as_u64()),
+        (Some("attendee"), Some(3))
+    );
+
+    // carol may not ban alice: `room can` says why, and the command fails naming canBan
+    let (s, out, _) = conclave(&c, None, &["room", "can", &room, "ban", "alice"]);
+    assert!(
+        !s && out.starts_with("denied: ") && out.contains("canBan"),
+        "{out}"
+    );
+    let (s, _, err) = conclave(&c, None, &["ban", &room, "alice"]);
+    assert!(!s && err.contains("canBan"), "{err}");
+    assert_eq!(
+        ok(
+            &a,
+            &["room", "can", &room, "role", "bob", "--role", "guest"]
+        ),
+        "allowed"
+    );
+
+    // alice moves bob to guest; the history says so
+    ok(&a, &["role", "set", &room, "bob", "guest"]);
+    ok(&b, &["sync"]);
+    let me: Value = serde_json::from_str(&ok(&b, &["room", "me", &room, "--json"])).unwrap();
+    assert_eq!(me["role"], "guest");
+    let msgs: Value = serde_json::from_str(&ok(&b, &["messages", &room, "--json"])).unwrap();
+    assert!(
+        msgs.as_array().unwrap().iter().any(|m| m["kind"] == "event"
+            && m["text"]
+                .as_str()
+                .unwrap()
+                .contains("from attendee to guest")),
+        "{msgs}"
+    );
+
+    // A roles file round-trips through `room roles --json` and `role define`
+    let file = tmp.path().join("roles.json");
+    let mut roles = roles;
+    for r in roles.as_array_mut().unwrap() {
+        if r["name"] == "attendee" {
+            r["capabilities"]
+                .as_array_mut()
+                .unwrap()
+                .push("canKick".into());
+        }
+    }
+    std::fs::write(&file, serde_json::json!({ "roles": roles }).to_string()).unwrap();
+    ok(
+        &a,
+        &[
+            "role",
+            "define",
+            &room,
+            "--from-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    ok(&c, &["sync"]);
+    assert_eq!(ok(&c, &["room", "can", &room, "kick", "bob"]), "allowed");
+    std::fs::write(&file, r#"{"roles": "nope"}"#).unwrap();
+    let (s, _, err) = conclave(
+        &a,
+        None,
+        &[
+            "role",
+            "define",
+            &room,
+            "--from-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(!s && err.contains("not a roles file"), "{err}");
+}

@@ -9,6 +9,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use conclave_client::{Client, ClientEvent, Options};
 use mimi::content::{MimiContent, message_id};
+use mimi::policy::{Decision, Preset};
 
 #[derive(Parser)]
 #[command(name = "conclave", version, about = "Headless Conclave (MIMI) client")]
@@ -58,6 +59,39 @@ enum Command {
         /// The text.
         text: String,
     },
+    /// Change a user's role, or the room's role definitions.
+    #[command(subcommand)]
+    Role(RoleCmd),
+    /// Take all of a user's clients out of a room; the user stays listed (canKick).
+    Kick {
+        /// Room URI or id.
+        room: String,
+        /// The user.
+        user: String,
+    },
+    /// Ban a user: role `banned` and all clients out (canBan).
+    Ban {
+        /// Room URI or id.
+        room: String,
+        /// The user.
+        user: String,
+    },
+    /// Unban a user, to ROLE or the role the local user may give (canUnban).
+    Unban {
+        /// Room URI or id.
+        room: String,
+        /// The user.
+        user: String,
+        /// The role to give (name or index).
+        role: Option<String>,
+    },
+    /// Remove a user from the room's participant list and all their clients (canRemoveParticipant).
+    Remove {
+        /// Room URI or id.
+        room: String,
+        /// The user.
+        user: String,
+    },
     /// Fetch and process everything pending, then exit.
     Sync,
     /// A room's messages in hub order.
@@ -89,12 +123,65 @@ enum DeviceCmd {
 }
 
 #[derive(Subcommand)]
+enum RoleCmd {
+    /// Move USER to ROLE (name or index).
+    Set {
+        /// Room URI or id.
+        room: String,
+        /// The user.
+        user: String,
+        /// The role.
+        role: String,
+    },
+    /// Replace the room's role definitions with those in a JSON file (the shape of
+    /// `room roles --json`, wrapped as {"roles": [...]}; see conclave-client's `roles` module).
+    Define {
+        /// Room URI or id.
+        room: String,
+        /// The JSON file.
+        #[arg(long)]
+        from_file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum RoomCmd {
     /// Create a room; prints its URI.
     Create {
         /// The room's name.
         #[arg(long, default_value = "")]
         name: String,
+        /// Its roles: private (default), cooperative, strict, moderated, multi-organisation or
+        /// announcement.
+        #[arg(long, default_value = "private")]
+        preset: String,
+    },
+    /// The room's roles: capabilities, constraints, allowed role changes.
+    Roles {
+        /// Room URI or id.
+        room: String,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// My role in a room and what it lets me do.
+    Me {
+        /// Room URI or id.
+        room: String,
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Ask the policy engine: may I do ACTION (add, remove, kick, ban, unban, role, leave, send,
+    /// receive, report) now? Prints `allowed` or `denied: <reason>`.
+    Can {
+        /// Room URI or id.
+        room: String,
+        /// The action.
+        action: String,
+        /// The user it is done to.
+        user: Option<String>,
+        /// The role it moves the user to (name or index).
+        #[arg(long)]
+        role: Option<String>,
     },
     /// Rooms this client is in.
     List {
@@ -108,6 +195,9 @@ enum RoomCmd {
         /// Users.
         #[arg(required = true)]
         users: Vec<String>,
+        /// The role to give them (name or index); by default the first one you may give.
+        #[arg(long)]
+        role: Option<String>,
     },
     /// Members of a room.
     Members {
@@ -246,22 +336,102 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let d = c.devices().await?;
             print(json, &d, |d| d.client.clone())?;
         }
-        Command::Room(RoomCmd::Create { name }) => {
-            println!("{}", c.create_room(&name).await?);
+        Command::Room(RoomCmd::Create { name, preset }) => {
+            let preset: Preset = preset
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--preset: {e}"))?;
+            println!("{}", c.create_room_with(&name, preset).await?);
+        }
+        Command::Room(RoomCmd::Roles { room, json }) => {
+            let room = c.resolve_room(&room)?;
+            let roles = c.roles(&room).await?;
+            print(json, &roles, |r| {
+                format!("{}\t{}\t{}", r.index, r.name, r.capabilities.join(","))
+            })?;
+        }
+        Command::Room(RoomCmd::Me { room, json }) => {
+            let room = c.resolve_room(&room)?;
+            let me = c.me_in(&room).await?;
+            if json.json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "user": c.user().to_string(),
+                        "role": me.name,
+                        "role_index": me.index,
+                        "capabilities": me.capabilities,
+                    })
+                );
+            } else {
+                println!("{} ({})\n{}", me.name, me.index, me.capabilities.join("\n"));
+            }
+        }
+        Command::Room(RoomCmd::Can {
+            room,
+            action,
+            user,
+            role,
+        }) => {
+            let room = c.resolve_room(&room)?;
+            let action = c
+                .action(&room, &action, user.as_deref(), role.as_deref())
+                .await?;
+            match c.can(&room, &action).await? {
+                Decision::Allowed => println!("allowed"),
+                Decision::Denied { rule, reason } => {
+                    println!("denied: {reason} ({rule})");
+                    std::process::exit(2);
+                }
+            }
+        }
+        Command::Role(RoleCmd::Set { room, user, role }) => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.set_role(&room, &user, &role).await?;
+        }
+        Command::Role(RoleCmd::Define { room, from_file }) => {
+            let room = c.resolve_room(&room)?;
+            let json = std::fs::read_to_string(&from_file)
+                .with_context(|| format!("reading {}", from_file.display()))?;
+            let roles = conclave_client::roles::parse_file(&json)?;
+            c.sync().await?;
+            c.define_roles(&room, &roles).await?;
+        }
+        Command::Kick { room, user } => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.kick(&room, &user).await?;
+        }
+        Command::Ban { room, user } => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.ban(&room, &user).await?;
+        }
+        Command::Unban { room, user, role } => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.unban(&room, &user, role.as_deref()).await?;
+        }
+        Command::Remove { room, user } => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.remove_user(&room, &user).await?;
         }
         Command::Room(RoomCmd::List { json }) => {
             let rooms = c.rooms().await?;
             print(json, &rooms, |r| format!("{}\t{}", r.uri, r.name))?;
         }
-        Command::Room(RoomCmd::Invite { room, users }) => {
+        Command::Room(RoomCmd::Invite { room, users, role }) => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.invite(&room, &users).await?;
+            c.invite_as(&room, &users, role.as_deref()).await?;
         }
         Command::Room(RoomCmd::Members { room, json }) => {
             let room = c.resolve_room(&room)?;
             let m = c.members(&room).await?;
-            print(json, &m, |m| format!("{}\t{}", m.user, m.clients.join(",")))?;
+            print(json, &m, |m| {
+                format!("{}\t{}\t{}", m.user, m.role, m.clients.join(","))
+            })?;
         }
         Command::Room(RoomCmd::Leave { room }) => {
             let room = c.resolve_room(&room)?;
@@ -284,7 +454,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .iter()
                     .map(|m| {
                         serde_json::json!({
-                            "id": m.id, "sender": m.sender, "text": m.text, "timestamp": m.timestamp,
+                            "id": m.id, "kind": m.kind, "sender": m.sender, "text": m.text,
+                            "timestamp": m.timestamp,
                         })
                     })
                     .collect();

@@ -71,6 +71,7 @@ pub struct Client {
     hub: Hub,
     events: broadcast::Sender<ClientEvent>,
     data_dir: PathBuf,
+    skip_precheck: std::sync::atomic::AtomicBool,
 }
 
 fn db_path(dir: &Path) -> PathBuf {
@@ -191,6 +192,7 @@ impl Client {
             hub,
             events,
             data_dir: dir.to_path_buf(),
+            skip_precheck: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -212,6 +214,14 @@ impl Client {
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// Test-only: play a misbehaving client that sends commits without asking the policy engine
+    /// first, to prove that the hub (and, with the hub's checks off, every other client) refuses
+    /// them. Incoming commits are still checked.
+    pub fn set_skip_local_policy_check(&self, skip: bool) {
+        self.skip_precheck
+            .store(skip, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Subscribes to events.
@@ -556,6 +566,24 @@ impl Client {
         self.commit(room, &plan).await
     }
 
+    /// The room's role definitions.
+    pub async fn roles(&self, room: &RoomUri) -> Result<Vec<crate::roles::RoleInfo>> {
+        Ok(crate::roles::describe(
+            &self.policy_state(room).await?.roles,
+        ))
+    }
+
+    /// The local user's role in a room and what it may do now: the answer a UI needs to say
+    /// "You are muted in this room".
+    pub async fn me_in(&self, room: &RoomUri) -> Result<crate::roles::RoleInfo> {
+        let state = self.policy_state(room).await?;
+        let role = state.role_of(&self.id.user);
+        state
+            .role(role)
+            .map(crate::roles::RoleInfo::from)
+            .ok_or_else(|| Error::Usage(format!("the room defines no role {role}")))
+    }
+
     /// Replaces the room's role definitions (canChangeRoleDefinitions).
     pub async fn define_roles(&self, room: &RoomUri, roles: &RoleData) -> Result<()> {
         let plan = Plan {
@@ -588,7 +616,10 @@ impl Client {
         let r = room.to_string();
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.conn.lock().await;
-            let Some(bundle) = room::stage_commit(&mut conn, &self.id, &r, plan)? else {
+            let precheck = !self
+                .skip_precheck
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let Some(bundle) = room::stage_commit(&mut conn, &self.id, &r, plan, precheck)? else {
                 return Ok(());
             };
             match self.hub.update(room.local(), bundle).await {
@@ -870,14 +901,26 @@ fn default_add_role(state: &PolicyState, actor: &UserUri, target: &UserUri) -> R
                 .map(|c| c.target_role_indexes.clone())
         })
         .unwrap_or_default();
-    for t in targets.into_iter().filter(|t| *t > 1) {
-        let action = Action::Add {
-            target: target.clone(),
-            role: t,
-        };
-        if policy::decide_action(state, actor, &action) == Decision::Allowed {
-            return Ok(t);
-        }
+    // The least-privileged full participant: the first allowed role whose holders may bring
+    // their own devices (canAddOwnClient), e.g. attendee rather than the receive-only guest.
+    let allowed: Vec<u32> = targets
+        .into_iter()
+        .filter(|t| *t > 1)
+        .filter(|t| {
+            let action = Action::Add {
+                target: target.clone(),
+                role: *t,
+            };
+            policy::decide_action(state, actor, &action) == Decision::Allowed
+        })
+        .collect();
+    let full = allowed.iter().copied().find(|t| {
+        state
+            .role(*t)
+            .is_some_and(|r| r.lists(policy::Capability::CAN_ADD_OWN_CLIENT))
+    });
+    if let Some(t) = full.or(allowed.first().copied()) {
+        return Ok(t);
     }
     match policy::decide_action(
         state,

@@ -20,6 +20,7 @@ pub mod event;
 pub mod history;
 pub mod identity;
 pub mod keystore;
+pub mod roles;
 pub mod room;
 pub mod store;
 pub mod transport;

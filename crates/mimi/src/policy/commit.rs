@@ -346,19 +346,37 @@ pub fn check_commit(
                     c.client, c.user
                 ),
             );
-        } else if census0.users.contains_key(&user) {
-            if !by_owner {
-                return deny(
-                    "canAddOwnClient",
-                    format!("{} may be added only by {} themselves", c.client, c.user),
-                );
+        } else if let Some(entry) = census0.users.get(&user) {
+            if by_owner {
+                require(
+                    before,
+                    &actor_of(by),
+                    Capability::CAN_ADD_OWN_CLIENT,
+                    "add a client",
+                )?;
+            } else {
+                // Conclave's reading where POLICY §8.1 is silent: letting a listed user's clients
+                // back in (after a kick) is adding that user's clients, which canAddParticipant
+                // authorizes when the adder could have added the user in their current role.
+                let adder = by
+                    .as_ref()
+                    .and_then(|b| before.role(before.role_of(&b.user)));
+                let may = adder.is_some_and(|r| {
+                    r.lists(Capability::CAN_ADD_PARTICIPANT) && r.may_move(0, entry.role)
+                });
+                if !may {
+                    return deny(
+                        "canAddOwnClient",
+                        format!(
+                            "{} may be added only by {} themselves, or by someone who may add {} as {}",
+                            c.client,
+                            c.user,
+                            c.user,
+                            before.role_name(entry.role)
+                        ),
+                    );
+                }
             }
-            require(
-                before,
-                &actor_of(by),
-                Capability::CAN_ADD_OWN_CLIENT,
-                "add a client",
-            )?;
         } else {
             return deny(
                 "binding",
