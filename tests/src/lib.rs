@@ -137,6 +137,18 @@ impl TestHub {
         }
     }
 
+    /// How many application messages the hub withheld from `client` in `room` (the hub's own
+    /// count, as `conclave-hub withheld` shows it).
+    pub fn withheld(&self, room: &RoomUri, client: &mimi::uri::ClientUri) -> u64 {
+        let conn = rusqlite::Connection::open(self.db_path()).expect("open hub db");
+        conn.query_row(
+            "SELECT COALESCE(SUM(count), 0) FROM withheld WHERE room_uri = ?1 AND client_uri = ?2",
+            [room.to_string(), client.to_string()],
+            |r| r.get::<_, i64>(0),
+        )
+        .expect("withheld") as u64
+    }
+
     /// Row counts of every hub table, to prove that refused requests changed nothing.
     pub fn table_counts(&self) -> Vec<(String, i64)> {
         let conn = rusqlite::Connection::open(self.db_path()).expect("open hub db");

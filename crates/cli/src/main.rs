@@ -92,6 +92,39 @@ enum Command {
         /// The user.
         user: String,
     },
+    /// Mute a user: move them to a role that receives but cannot send (e.g. guest).
+    Mute {
+        /// Room URI or id.
+        room: String,
+        /// The user.
+        user: String,
+    },
+    /// Give a muted user their voice back: ROLE, or the role they had before.
+    Unmute {
+        /// Room URI or id.
+        room: String,
+        /// The user.
+        user: String,
+        /// The role (name or index).
+        role: Option<String>,
+    },
+    /// Stop a user receiving the room's messages: move them to a role without
+    /// canReceiveMessage (e.g. suspended).
+    Suspend {
+        /// Room URI or id.
+        room: String,
+        /// The user.
+        user: String,
+    },
+    /// Give a suspended user the room's messages back: ROLE, or the role they had before.
+    Unsuspend {
+        /// Room URI or id.
+        room: String,
+        /// The user.
+        user: String,
+        /// The role (name or index).
+        role: Option<String>,
+    },
     /// Fetch and process everything pending, then exit.
     Sync,
     /// A room's messages in hub order.
@@ -162,6 +195,12 @@ enum RoomCmd {
         room: String,
         #[command(flatten)]
         json: Json,
+    },
+    /// How many messages of the room were not shown (sent while you could not receive, or by
+    /// someone who could not send).
+    Hidden {
+        /// Room URI or id.
+        room: String,
     },
     /// My role in a room and what it lets me do.
     Me {
@@ -396,6 +435,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let roles = conclave_client::roles::parse_file(&json)?;
             c.sync().await?;
             c.define_roles(&room, &roles).await?;
+        }
+        Command::Mute { room, user } => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.mute(&room, &user).await?;
+        }
+        Command::Unmute { room, user, role } => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.unmute(&room, &user, role.as_deref()).await?;
+        }
+        Command::Suspend { room, user } => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.suspend(&room, &user).await?;
+        }
+        Command::Unsuspend { room, user, role } => {
+            let room = c.resolve_room(&room)?;
+            c.sync().await?;
+            c.unsuspend(&room, &user, role.as_deref()).await?;
+        }
+        Command::Room(RoomCmd::Hidden { room }) => {
+            let room = c.resolve_room(&room)?;
+            println!("{}", c.hidden_count(&room).await?);
         }
         Command::Kick { room, user } => {
             let room = c.resolve_room(&room)?;

@@ -584,6 +584,112 @@ impl Client {
             .ok_or_else(|| Error::Usage(format!("the room defines no role {role}")))
     }
 
+    /// How many messages of the room this client did not show because the local user could not
+    /// receive them, or their sender could not send them (POLICY §8.3).
+    pub async fn hidden_count(&self, room: &RoomUri) -> Result<u64> {
+        store::hidden(&*self.conn.lock().await, &room.to_string())
+    }
+
+    /// Mutes a user: moves them to a role without canSendMessage that still receives (e.g.
+    /// `guest`), remembering their role for [`Client::unmute`].
+    pub async fn mute(&self, room: &RoomUri, user: &str) -> Result<()> {
+        self.move_aside(room, user, Aside::Mute).await
+    }
+
+    /// Takes canReceiveMessage away from a user: moves them to a role without it (e.g.
+    /// `suspended`), remembering their role for [`Client::unsuspend`].
+    pub async fn suspend(&self, room: &RoomUri, user: &str) -> Result<()> {
+        self.move_aside(room, user, Aside::Suspend).await
+    }
+
+    /// Gives a muted user their voice back: `role`, or the role they had before.
+    pub async fn unmute(&self, room: &RoomUri, user: &str, role: Option<&str>) -> Result<()> {
+        self.move_back(room, user, role).await
+    }
+
+    /// Gives a suspended user their messages back: `role`, or the role they had before.
+    pub async fn unsuspend(&self, room: &RoomUri, user: &str, role: Option<&str>) -> Result<()> {
+        self.move_back(room, user, role).await
+    }
+
+    async fn move_aside(&self, room: &RoomUri, user: &str, aside: Aside) -> Result<()> {
+        let state = self.policy_state(room).await?;
+        let target = self.resolve_user(user)?;
+        listed_index(&state, &target)?;
+        let current = state.role_of(&target);
+        let fits = |r: &mimi::components::Role| {
+            let send = r.lists(policy::Capability::CAN_SEND_MESSAGE);
+            let receive = r.lists(policy::Capability::CAN_RECEIVE_MESSAGE);
+            r.role_index > 1
+                && r.allows_active()
+                && !send
+                && match aside {
+                    Aside::Mute => receive,
+                    Aside::Suspend => !receive,
+                }
+        };
+        let (verb, preferred) = match aside {
+            Aside::Mute => ("mute", "guest"),
+            Aside::Suspend => ("suspend", "suspended"),
+        };
+        if state.role(current).is_some_and(fits) {
+            return Err(Error::Usage(format!(
+                "{target} is already {verb}d ({})",
+                state.role_name(current)
+            )));
+        }
+        let mut candidates: Vec<&mimi::components::Role> =
+            state.roles.roles.iter().filter(|r| fits(r)).collect();
+        candidates.sort_by_key(|r| (r.name() != preferred, r.role_index));
+        let Some(role) = candidates.first() else {
+            return Err(Error::Usage(format!(
+                "this room's roles have no role to {verb} with: one without canSendMessage{} that may have clients",
+                match aside {
+                    Aside::Mute => " but with canReceiveMessage",
+                    Aside::Suspend => " and without canReceiveMessage",
+                }
+            )));
+        };
+        let role = role.role_index.to_string();
+        self.set_role(room, user, &role).await?;
+        self.conn.lock().await.execute(
+            "INSERT INTO previous_roles (room_uri, user_uri, role_index) VALUES (?1, ?2, ?3)
+             ON CONFLICT(room_uri, user_uri) DO UPDATE SET role_index = excluded.role_index",
+            rusqlite::params![room.to_string(), target.to_string(), current],
+        )?;
+        Ok(())
+    }
+
+    async fn move_back(&self, room: &RoomUri, user: &str, role: Option<&str>) -> Result<()> {
+        let target = self.resolve_user(user)?;
+        let role = match role {
+            Some(r) => r.to_owned(),
+            None => {
+                let remembered: Option<i64> = self
+                    .conn
+                    .lock()
+                    .await
+                    .query_row(
+                        "SELECT role_index FROM previous_roles WHERE room_uri = ?1 AND user_uri = ?2",
+                        [room.to_string(), target.to_string()],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                remembered.map(|r| r.to_string()).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "this device does not know which role {target} had before: name one"
+                    ))
+                })?
+            }
+        };
+        self.set_role(room, user, &role).await?;
+        self.conn.lock().await.execute(
+            "DELETE FROM previous_roles WHERE room_uri = ?1 AND user_uri = ?2",
+            [room.to_string(), target.to_string()],
+        )?;
+        Ok(())
+    }
+
     /// Replaces the room's role definitions (canChangeRoleDefinitions).
     pub async fn define_roles(&self, room: &RoomUri, roles: &RoleData) -> Result<()> {
         let plan = Plan {
@@ -657,6 +763,16 @@ impl Client {
         let content = MimiContent::text(salt, &user, &r, text);
         let bytes = content.encode();
         let mid = message_id(&user, &r, &bytes, &salt);
+        if !self
+            .skip_precheck
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && let Decision::Denied { rule, reason } = self.can(room, &Action::SendMessage).await?
+        {
+            return Err(Error::NotAllowed {
+                rule: rule.to_owned(),
+                reason,
+            });
+        }
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.conn.lock().await;
             let req = room::encrypt(&mut conn, &self.id, &r, &bytes)?;
@@ -860,6 +976,12 @@ fn retried(room: &str, e: &Error) -> Option<ClientEvent> {
         }),
         _ => None,
     }
+}
+
+#[derive(Clone, Copy)]
+enum Aside {
+    Mute,
+    Suspend,
 }
 
 /// Work a sync leaves for after the store lock is released.

@@ -694,6 +694,20 @@ fn on_room_message(
                     "the content's sender or room does not match the MLS sender and group",
                 ));
             }
+            // POLICY §8.3: shown only if the local user could receive, and the sender could send,
+            // in the state the hub accepted the message in (the queue is processed in hub order,
+            // so the group is at that state now). Otherwise: not shown, not notified, not
+            // searchable — only counted.
+            let state = state_of(&group, &id.trust)?;
+            let may = |user: &UserUri, a: policy::Action| {
+                policy::decide_action(&state, user, &a) == policy::Decision::Allowed
+            };
+            if !may(&id.user, policy::Action::ReceiveMessage)
+                || !may(&who.user, policy::Action::SendMessage)
+            {
+                store::count_hidden(tx, room)?;
+                return Ok(Outcome::default());
+            }
             let mid = message_id(&who.user.to_string(), room, &bytes, &content.salt);
             let m = Message {
                 room: room.to_owned(),

@@ -32,6 +32,16 @@ enum Command {
         #[arg(long, default_value = "localhost")]
         domain: String,
     },
+    /// How many application messages the hub withheld from clients whose role lacks
+    /// canReceiveMessage, per room and client. Works while the hub is serving.
+    Withheld {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Print one JSON array.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[tokio::main]
@@ -44,6 +54,28 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Command::Withheld { data, json } => {
+            let db = data.join("hub.sqlite3");
+            if !db.exists() {
+                anyhow::bail!("{} holds no hub database", data.display());
+            }
+            let conn = conclave_hub::store::open(&db)?;
+            let rows = conclave_hub::store::withheld(&conn)?;
+            if json {
+                let v: Vec<_> = rows
+                    .iter()
+                    .map(|(room, client, count)| {
+                        serde_json::json!({ "room": room, "client": client, "withheld": count })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(v));
+            } else {
+                for (room, client, count) in rows {
+                    println!("{room}\t{client}\t{count}");
+                }
+            }
+            Ok(())
+        }
         Command::Serve {
             listen,
             data,

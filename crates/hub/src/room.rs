@@ -8,7 +8,7 @@
 //! a later one for the same epoch gets `wrongEpoch` with the current epoch.
 
 use mimi::credential::ClientIdentity;
-use mimi::policy::{self, Denied, Item, PolicyState};
+use mimi::policy::{self, Action, Decision, Denied, Item, PolicyState};
 use mimi::room::{
     Roster, Trust, check_proposal, commit_items, policy_state, proposal_item, resolve_app_data,
 };
@@ -30,7 +30,7 @@ use tls_codec::{Deserialize as _, Serialize as _};
 
 use crate::api::Auth;
 use crate::error::{Error, Result};
-use crate::store::{self, Provider, RoomRow, now_ms};
+use crate::store::{self, MemberRow, Provider, RoomRow, now_ms};
 
 /// What an accepted handshake reports back.
 #[derive(Debug)]
@@ -69,11 +69,21 @@ fn identities(group: &PublicGroup, trust: &Trust) -> Vec<(ClientIdentity, u32)> 
         .collect()
 }
 
-fn member_rows(group: &PublicGroup, trust: &Trust) -> Vec<(String, String, u32)> {
-    identities(group, trust)
+fn member_rows(group: &PublicGroup, trust: &Trust) -> Result<Vec<MemberRow>> {
+    let state = state_of(group, trust)?;
+    let may = |user: &mimi::uri::UserUri, a: Action| {
+        policy::decide_action(&state, user, &a) == Decision::Allowed
+    };
+    Ok(identities(group, trust)
         .into_iter()
-        .map(|(id, leaf)| (id.client.to_string(), id.user.to_string(), leaf))
-        .collect()
+        .map(|(id, leaf)| MemberRow {
+            can_send: may(&id.user, Action::SendMessage),
+            can_receive: may(&id.user, Action::ReceiveMessage),
+            client: id.client.to_string(),
+            user: id.user.to_string(),
+            leaf,
+        })
+        .collect())
 }
 
 fn state_of(group: &PublicGroup, trust: &Trust) -> Result<PolicyState> {
@@ -189,7 +199,7 @@ pub fn create(
             now as i64
         ],
     )?;
-    store::set_room_members(&tx, &room.to_string(), &member_rows(&group, trust))?;
+    store::set_room_members(&tx, &room.to_string(), &member_rows(&group, trust)?)?;
     tx.commit()?;
     Ok(room)
 }
@@ -260,7 +270,7 @@ pub fn update(
     let tx = conn.transaction()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&provider, &row)?;
-    let before = member_rows(&group, trust);
+    let before = member_rows(&group, trust)?;
     let accepted = match bundle {
         HandshakeBundle::Commit {
             commit,
@@ -345,7 +355,7 @@ pub fn update(
                 "UPDATE rooms SET epoch = ?2, group_info = ?3 WHERE uri = ?1",
                 params![row.uri, epoch as i64, group_info.0.as_bytes()],
             )?;
-            store::set_room_members(&tx, &row.uri, &member_rows(&group, trust))?;
+            store::set_room_members(&tx, &row.uri, &member_rows(&group, trust)?)?;
             let timestamp = store::next_timestamp(&tx, &row)?;
             let fanout = encode(&FanoutMessage {
                 timestamp,
@@ -356,12 +366,12 @@ pub fn update(
             });
             let mut wake = Vec::new();
             // PROTO §5.5: removed clients also get the commit that removes them.
-            for (client, _, _) in before
+            for m in before
                 .iter()
-                .filter(|(c, _, _)| *c != auth.client.to_string())
+                .filter(|m| m.client != auth.client.to_string())
             {
-                store::queue::enqueue(&tx, client, "fanout", Some(&row.uri), &fanout)?;
-                wake.push(client.clone());
+                store::queue::enqueue(&tx, &m.client, "fanout", Some(&row.uri), &fanout)?;
+                wake.push(m.client.clone());
             }
             if let Some(w) = welcome {
                 let tree = group
@@ -428,12 +438,12 @@ pub fn update(
                 extra: FanoutExtra::Proposal { more_proposals },
             });
             let mut wake = Vec::new();
-            for (client, _, _) in before
+            for m in before
                 .iter()
-                .filter(|(c, _, _)| *c != auth.client.to_string())
+                .filter(|m| m.client != auth.client.to_string())
             {
-                store::queue::enqueue(&tx, client, "fanout", Some(&row.uri), &fanout)?;
-                wake.push(client.clone());
+                store::queue::enqueue(&tx, &m.client, "fanout", Some(&row.uri), &fanout)?;
+                wake.push(m.client.clone());
             }
             Accepted {
                 timestamp,
@@ -449,6 +459,7 @@ pub fn update(
 /// PROTO §5.4: accepts an application message from a member and fans it out.
 pub fn submit(
     conn: &mut Connection,
+    enforce: bool,
     auth: &Auth,
     room: &RoomUri,
     body: &[u8],
@@ -496,6 +507,19 @@ pub fn submit(
             row.epoch
         )));
     }
+    let members = store::room_members(conn, &row.uri)?;
+    // POLICY §8.3 canSendMessage, as the hub saw the role when it accepted the last change
+    // (PROTO §7.1).
+    if enforce
+        && members
+            .iter()
+            .any(|m| m.client == auth.client.to_string() && !m.can_send)
+    {
+        return Err(Error::NotAllowed(format!(
+            "{} may not send messages in {room}: the role has no canSendMessage",
+            auth.user
+        )));
+    }
     let tx = conn.transaction()?;
     let timestamp = store::next_timestamp(&tx, &row)?;
     let fanout = encode(&FanoutMessage {
@@ -504,11 +528,18 @@ pub fn submit(
         extra: FanoutExtra::Application { frank: None },
     });
     let mut wake = Vec::new();
-    for (client, _, _) in store::room_members(&tx, &row.uri)? {
-        if client != auth.client.to_string() {
-            store::queue::enqueue(&tx, &client, "fanout", Some(&row.uri), &fanout)?;
-            wake.push(client);
+    for m in members
+        .iter()
+        .filter(|m| m.client != auth.client.to_string())
+    {
+        // POLICY §8.3 canReceiveMessage: withheld, and counted for the operator. Handshakes
+        // still reach these clients, so their MLS state stays in step.
+        if enforce && !m.can_receive {
+            store::count_withheld(&tx, &row.uri, &m.client)?;
+            continue;
         }
+        store::queue::enqueue(&tx, &m.client, "fanout", Some(&row.uri), &fanout)?;
+        wake.push(m.client.clone());
     }
     tx.commit()?;
     Ok((

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_room_events.sql")),
+    (3, include_str!("../../migrations/0003_hidden_messages.sql")),
 ];
 
 /// Opens (creating) the database and applies pending migrations.
@@ -229,4 +230,23 @@ pub fn insert_message(conn: &Connection, m: &Message, content: &[u8]) -> Result<
         params![m.room, id, m.sender, m.sender_client, m.timestamp as i64, content, m.text, m.kind.as_str()],
     )?;
     Ok(n == 1)
+}
+
+/// Counts a message this client will not show (POLICY §8.3).
+pub fn count_hidden(conn: &Connection, room: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE rooms SET hidden = hidden + 1 WHERE uri = ?1",
+        [room],
+    )?;
+    Ok(())
+}
+
+/// How many messages of a room were hidden.
+pub fn hidden(conn: &Connection, room: &str) -> Result<u64> {
+    Ok(conn
+        .query_row("SELECT hidden FROM rooms WHERE uri = ?1", [room], |r| {
+            r.get::<_, i64>(0)
+        })
+        .optional()?
+        .unwrap_or(0) as u64)
 }

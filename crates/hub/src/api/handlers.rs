@@ -180,7 +180,7 @@ pub async fn submit_message(
 ) -> Result<Response> {
     let room = room_uri(&s, &id)?;
     let (resp, wake) = s
-        .db(move |c, _| room::submit(c, &auth, &room, &body))
+        .db(move |c, i| room::submit(c, i.enforce_policy, &auth, &room, &body))
         .await?;
     s.wake(&wake);
     Ok(([(header::CONTENT_TYPE, TLS)], encode(&resp)).into_response())

@@ -16,7 +16,10 @@ use crate::error::{Error, Result};
 pub use queue::QueueEntry;
 
 /// The numbered, append-only migrations.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_capabilities.sql")),
+];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.
 pub fn open(path: &Path) -> Result<Connection> {
@@ -174,31 +177,82 @@ pub fn next_timestamp(conn: &Connection, room: &RoomRow) -> Result<u64> {
     Ok(ts)
 }
 
-/// The member clients of a room: (client URI, user URI, leaf index).
-pub fn room_members(conn: &Connection, room: &str) -> Result<Vec<(String, String, u32)>> {
+/// A member client of a room, with what its user's role lets it do with messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    /// Client URI.
+    pub client: String,
+    /// User URI.
+    pub user: String,
+    /// Leaf index.
+    pub leaf: u32,
+    /// The role holds canSendMessage.
+    pub can_send: bool,
+    /// The role holds canReceiveMessage.
+    pub can_receive: bool,
+}
+
+/// The member clients of a room, by leaf index.
+pub fn room_members(conn: &Connection, room: &str) -> Result<Vec<MemberRow>> {
     let mut st = conn.prepare_cached(
-        "SELECT client_uri, user_uri, leaf_index FROM room_members WHERE room_uri = ?1 ORDER BY leaf_index",
+        "SELECT client_uri, user_uri, leaf_index, can_send, can_receive FROM room_members
+         WHERE room_uri = ?1 ORDER BY leaf_index",
     )?;
     let rows = st
-        .query_map([room], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([room], |r| {
+            Ok(MemberRow {
+                client: r.get(0)?,
+                user: r.get(1)?,
+                leaf: r.get(2)?,
+                can_send: r.get::<_, i64>(3)? != 0,
+                can_receive: r.get::<_, i64>(4)? != 0,
+            })
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
 /// Replaces a room's member rows.
-pub fn set_room_members(
-    conn: &Connection,
-    room: &str,
-    members: &[(String, String, u32)],
-) -> Result<()> {
+pub fn set_room_members(conn: &Connection, room: &str, members: &[MemberRow]) -> Result<()> {
     conn.execute("DELETE FROM room_members WHERE room_uri = ?1", [room])?;
     let mut st = conn.prepare_cached(
-        "INSERT INTO room_members (room_uri, client_uri, user_uri, leaf_index) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO room_members (room_uri, client_uri, user_uri, leaf_index, can_send, can_receive)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for (c, u, l) in members {
-        st.execute(params![room, c, u, l])?;
+    for m in members {
+        st.execute(params![
+            room,
+            m.client,
+            m.user,
+            m.leaf,
+            m.can_send,
+            m.can_receive
+        ])?;
     }
     Ok(())
+}
+
+/// Counts one application message withheld from a client (POLICY §8.3 canReceiveMessage).
+pub fn count_withheld(conn: &Connection, room: &str, client: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO withheld (room_uri, client_uri, count) VALUES (?1, ?2, 1)
+         ON CONFLICT(room_uri, client_uri) DO UPDATE SET count = count + 1",
+        [room, client],
+    )?;
+    Ok(())
+}
+
+/// Every withheld count: (room, client, count).
+pub fn withheld(conn: &Connection) -> Result<Vec<(String, String, u64)>> {
+    let mut st = conn.prepare(
+        "SELECT room_uri, client_uri, count FROM withheld ORDER BY room_uri, client_uri",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 /// Whether a client is a member of a room.
