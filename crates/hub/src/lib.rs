@@ -11,8 +11,11 @@
 
 pub mod accounts;
 pub mod api;
+pub mod enforce;
 pub mod error;
+pub mod franking_keys;
 pub mod keys;
+pub mod reports;
 pub mod room;
 pub mod store;
 

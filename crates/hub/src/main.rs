@@ -32,6 +32,12 @@ enum Command {
         #[arg(long, default_value = "localhost")]
         domain: String,
     },
+    /// Abuse reports filed with this hub.
+    #[command(subcommand)]
+    Reports(ReportsCmd),
+    /// The hub's franking keys.
+    #[command(subcommand)]
+    Keys(KeysCmd),
     /// How many application messages the hub withheld from clients whose role lacks
     /// canReceiveMessage, per room and client. Works while the hub is serving.
     Withheld {
@@ -44,6 +50,60 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ReportsCmd {
+    /// Every report, newest first.
+    List {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Print one JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One report, as JSON.
+    Show {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The report's id.
+        id: i64,
+    },
+    /// Resolve a report.
+    Resolve {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The report's id.
+        id: i64,
+        /// Dismiss it.
+        #[arg(long, conflicts_with = "uphold", required_unless_present = "uphold")]
+        dismiss: bool,
+        /// Uphold it: the hub, as the room's policy enforcer, proposes removing the alleged
+        /// abuser's clients from the room; the next committer includes it.
+        #[arg(long)]
+        uphold: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Start a new generation of franking keys: new rooms use it, old franks stay verifiable.
+    Rotate {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+fn open_existing(data: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
+    let db = data.join("hub.sqlite3");
+    if !db.exists() {
+        anyhow::bail!("{} holds no hub database", data.display());
+    }
+    Ok(conclave_hub::store::open(&db)?)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -54,12 +114,64 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Withheld { data, json } => {
-            let db = data.join("hub.sqlite3");
-            if !db.exists() {
-                anyhow::bail!("{} holds no hub database", data.display());
+        Command::Reports(ReportsCmd::List { data, json }) => {
+            let conn = open_existing(&data)?;
+            let reports = conclave_hub::reports::list(&conn)?;
+            if json {
+                println!("{}", serde_json::to_string(&reports)?);
+            } else {
+                for r in reports {
+                    println!(
+                        "{}\t{}\t{}\t{} -> {}\t{}",
+                        r.id,
+                        r.status,
+                        if r.verified { "verified" } else { "UNVERIFIED" },
+                        r.reporter,
+                        r.alleged_abuser,
+                        r.room
+                    );
+                }
             }
-            let conn = conclave_hub::store::open(&db)?;
+            Ok(())
+        }
+        Command::Reports(ReportsCmd::Show { data, id }) => {
+            let conn = open_existing(&data)?;
+            let r = conclave_hub::reports::get(&conn, id)?
+                .ok_or_else(|| anyhow::anyhow!("no report {id}"))?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            Ok(())
+        }
+        Command::Reports(ReportsCmd::Resolve {
+            data,
+            id,
+            dismiss: _,
+            uphold,
+        }) => {
+            let mut conn = open_existing(&data)?;
+            let r = conclave_hub::reports::resolve(&conn, id, uphold)?;
+            if uphold {
+                let n = conclave_hub::enforce::remove_user(
+                    &mut conn,
+                    &data,
+                    &r.room,
+                    &r.alleged_abuser,
+                )?;
+                println!(
+                    "report {id} upheld: proposed removing {n} client(s) of {} from {}",
+                    r.alleged_abuser, r.room
+                );
+            } else {
+                println!("report {id} dismissed");
+            }
+            Ok(())
+        }
+        Command::Keys(KeysCmd::Rotate { data }) => {
+            let n = conclave_hub::franking_keys::rotate(&data, conclave_hub::store::now_ms())?;
+            println!("franking key generation {n} is in force; new rooms use it");
+            Ok(())
+        }
+        Command::Withheld { data, json } => {
+            let conn = open_existing(&data)?;
             let rows = conclave_hub::store::withheld(&conn)?;
             if json {
                 let v: Vec<_> = rows

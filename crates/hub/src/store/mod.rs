@@ -19,6 +19,10 @@ pub use queue::QueueEntry;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_capabilities.sql")),
+    (
+        3,
+        include_str!("../../migrations/0003_franking_reports.sql"),
+    ),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

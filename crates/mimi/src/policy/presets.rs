@@ -223,6 +223,10 @@ fn banned() -> Role {
 
 const ENFORCER: &[C] = &[
     C::CAN_REMOVE_PARTICIPANT,
+    // Conclave addition: the hub, enforcing an upheld abuse report, proposes removing the
+    // abuser's clients (external Remove proposals); OpenMLS 0.9 cannot frame an external
+    // AppDataUpdate, so the participant-list half of a ban is a member's to commit.
+    C::CAN_KICK,
     C::CAN_CHANGE_USER_ROLE,
     C::CAN_BAN,
     C::CAN_UNBAN,

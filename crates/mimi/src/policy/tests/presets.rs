@@ -115,7 +115,9 @@ fn the_draft_examples_are_kept_as_written() {
         (1, Some(2), 0, Some(0))
     );
     assert!(caps(pe).contains(&Capability::CAN_CHANGE_MLS_OPERATIONAL_POLICIES));
-    assert_eq!(caps(pe).len(), 9);
+    // The draft's nine, plus canKick (Conclave: the hub enforcing an upheld report).
+    assert!(caps(pe).contains(&Capability::CAN_KICK));
+    assert_eq!(caps(pe).len(), 10);
 
     let strict = Preset::Strict.roles();
     assert_eq!(

@@ -56,7 +56,7 @@ const GRIDS: &[Grid] = &[
         "ordinary_user    - - N N N -",
         "group_admin      - - Y Y Y -",
         "super_admin      - - Y Y Y -",
-        "policy_enforcer  - - N N N -",
+        "policy_enforcer  - - Y Y Y -",
     ]),
     // cooperative / ban
     ("cooperative", "ban", &[
@@ -171,7 +171,7 @@ const GRIDS: &[Grid] = &[
         "ordinary_user    - - N N N -",
         "group_admin      - - Y Y Y -",
         "super_admin      - - Y Y Y -",
-        "policy_enforcer  - - N N N -",
+        "policy_enforcer  - - Y Y Y -",
     ]),
     // strict / ban
     ("strict", "ban", &[
@@ -294,7 +294,7 @@ const GRIDS: &[Grid] = &[
         "speaker          - - N N N N N - N",
         "moderator        - - Y Y Y Y Y - Y",
         "super_admin      - - Y Y Y Y Y - Y",
-        "policy_enforcer  - - N N N N N - N",
+        "policy_enforcer  - - Y Y Y Y Y - Y",
         "suspended        - - N N N N N - N",
     ]),
     // moderated / ban
@@ -488,7 +488,7 @@ const GRIDS: &[Grid] = &[
         "org_b_admin      - - Y Y Y Y Y Y Y -",
         "org_c_admin      - - Y Y Y Y Y Y Y -",
         "super_admin      - - Y Y Y Y Y Y Y -",
-        "policy_enforcer  - - N N N N N N N -",
+        "policy_enforcer  - - Y Y Y Y Y Y Y -",
     ]),
     // multi-organisation / ban
     ("multi-organisation", "ban", &[
@@ -703,7 +703,7 @@ const GRIDS: &[Grid] = &[
         "speaker          - - N N N N N - N",
         "moderator        - - Y Y Y Y Y - Y",
         "super_admin      - - Y Y Y Y Y - Y",
-        "policy_enforcer  - - N N N N N - N",
+        "policy_enforcer  - - Y Y Y Y Y - Y",
         "suspended        - - N N N N N - N",
     ]),
     // announcement / ban
