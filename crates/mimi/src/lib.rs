@@ -22,3 +22,4 @@ pub mod components;
 pub mod content;
 pub mod policy;
 pub mod room;
+pub mod franking;
