@@ -174,7 +174,10 @@ async fn a_banned_user_is_removed_and_cannot_be_invited_back() {
         "{e}"
     );
     // and she gets nothing more from the room
-    bob.send_text(&room, "carol can't read this").await.unwrap();
+    alice
+        .send_text(&room, "carol can't read this")
+        .await
+        .unwrap();
     assert_eq!(carol.sync().await.unwrap().processed, 0);
     assert!(carol.messages(&room, 10).await.is_err());
 }

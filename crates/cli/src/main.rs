@@ -125,6 +125,20 @@ enum Command {
         /// The role (name or index).
         role: Option<String>,
     },
+    /// Report messages to the hub (they carry the hub's franking proof); prints the report id.
+    Report {
+        /// Room URI or id.
+        room: String,
+        /// The message IDs (hex), all from one sender.
+        #[arg(required = true)]
+        message_ids: Vec<String>,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        /// A note for the operator.
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Fetch and process everything pending, then exit.
     Sync,
     /// A room's messages in hub order.
@@ -436,6 +450,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             c.sync().await?;
             c.define_roles(&room, &roles).await?;
         }
+        Command::Report {
+            room,
+            message_ids,
+            reason,
+            note,
+        } => {
+            let room = c.resolve_room(&room)?;
+            let id = c
+                .report(&room, &message_ids, reason.as_deref(), note.as_deref())
+                .await?;
+            println!("{id}");
+        }
         Command::Mute { room, user } => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
@@ -518,7 +544,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(|m| {
                         serde_json::json!({
                             "id": m.id, "kind": m.kind, "sender": m.sender, "text": m.text,
-                            "timestamp": m.timestamp,
+                            "timestamp": m.timestamp, "verified": m.verified,
                         })
                     })
                     .collect();

@@ -278,7 +278,22 @@ impl Client {
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let room = RoomUri::new(&self.id.trust.domain, &hex::encode(raw))?;
         let mut conn = self.conn.lock().await;
-        let (gi, tree) = room::create(&mut conn, &self.id, &room, name, preset)?;
+        let info = self.hub.provider().await?;
+        let hub = room::HubParts {
+            franking_agent: unb64(&info.franking_agent)?,
+            signature_key: unb64(&info.signature_key)?,
+            credential:
+                <openmls::prelude::Credential as tls_codec::Deserialize>::tls_deserialize_exact(
+                    unb64(&info.hub_credential)?,
+                )
+                .map_err(|e| Error::Mls(format!("the hub's credential: {e}")))?,
+        };
+        if hub.signature_key != self.id.trust.provider_key {
+            return Err(Error::Mls(
+                "the hub's key changed since registration; refusing to trust it".into(),
+            ));
+        }
+        let (gi, tree) = room::create(&mut conn, &self.id, &room, name, preset, &hub)?;
         if let Err(e) = self.hub.create_room(&gi, &tree).await {
             room::forget(&mut conn, &room.to_string())?;
             return Err(e);
@@ -584,6 +599,76 @@ impl Client {
             .ok_or_else(|| Error::Usage(format!("the room defines no role {role}")))
     }
 
+    /// Reports messages of one sender to the hub (PROTO §5.9): each goes with its exact content
+    /// bytes and the hub's Frank, so the hub can verify it without having kept a copy. Needs
+    /// canReportAbuse; unverified messages cannot be reported. Returns the report's id.
+    pub async fn report(
+        &self,
+        room: &RoomUri,
+        message_ids: &[String],
+        reason: Option<&str>,
+        note: Option<&str>,
+    ) -> Result<i64> {
+        if let Decision::Denied { rule, reason } = self.can(room, &Action::ReportAbuse).await? {
+            return Err(Error::NotAllowed {
+                rule: rule.to_owned(),
+                reason,
+            });
+        }
+        if message_ids.is_empty() {
+            return Err(Error::Usage("name at least one message to report".into()));
+        }
+        let mut messages = Vec::new();
+        let mut abuser: Option<String> = None;
+        {
+            let conn = self.conn.lock().await;
+            for mid in message_ids {
+                let (content, frank, timestamp, sender, verified) =
+                    store::reportable(&conn, &room.to_string(), mid)?
+                        .ok_or_else(|| Error::Usage(format!("no message {mid} in {room}")))?;
+                let frank = match (verified, frank) {
+                    (true, Some(f)) => mimi::wire::decode::<mimi::wire::Frank>(&f, "Frank")?,
+                    _ => {
+                        return Err(Error::Usage(format!(
+                            "message {mid} is unverified: its frank did not check out, so it cannot be reported"
+                        )));
+                    }
+                };
+                match &abuser {
+                    Some(a) if a != &sender => {
+                        return Err(Error::Usage(
+                            "a report is about one sender: report each sender's messages separately"
+                                .into(),
+                        ));
+                    }
+                    _ => abuser = Some(sender),
+                }
+                messages.push(mimi::franking::AbusiveMessage {
+                    message_content: content.into(),
+                    frank,
+                    accepted_timestamp: timestamp,
+                });
+            }
+        }
+        let report = mimi::franking::AbuseReport {
+            reporting_user: IdentifierUri::new(&self.id.user),
+            alleged_abuser_uri: IdentifierUri {
+                uri: abuser.unwrap_or_default().into_bytes().into(),
+            },
+            reason_code: 0,
+            note: note.unwrap_or_default().as_bytes().to_vec().into(),
+            messages,
+            abuse_extensions: reason
+                .map(|r| mimi::franking::ComponentData {
+                    component_id: ids::REPORT_REASON,
+                    data: r.as_bytes().to_vec().into(),
+                })
+                .into_iter()
+                .collect(),
+        };
+        self.hub.report(room.local(), report.to_bytes()).await
+    }
+
     /// How many messages of the room this client did not show because the local user could not
     /// receive them, or their sender could not send them (POLICY §8.3).
     pub async fn hidden_count(&self, room: &RoomUri) -> Result<u64> {
@@ -775,12 +860,13 @@ impl Client {
         }
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.conn.lock().await;
-            let req = room::encrypt(&mut conn, &self.id, &r, &bytes)?;
+            let req = room::encrypt(&mut conn, &self.id, &r, &bytes, &salt)?;
             match self.hub.submit(room.local(), req).await {
                 Ok(SubmitMessageResponse::Accepted {
-                    accepted_timestamp, ..
+                    accepted_timestamp,
+                    frank,
                 }) => {
-                    let m = Message {
+                    let mut m = Message {
                         room: r.clone(),
                         id: mid.to_string(),
                         kind: MessageKind::Message,
@@ -788,8 +874,9 @@ impl Client {
                         sender_client: self.id.client.to_string(),
                         text: Some(text.to_owned()),
                         timestamp: accepted_timestamp,
+                        verified: false,
                     };
-                    room::store_sent(&conn, &m, &bytes)?;
+                    room::store_sent(&conn, &self.id, &mut m, &bytes, frank.as_ref())?;
                     drop(conn);
                     self.emit([ClientEvent::Message(m)]);
                     return Ok(mid.to_string());

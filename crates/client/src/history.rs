@@ -139,8 +139,9 @@ pub fn record(
             sender_client: actor.client.to_string(),
             text: Some(line.clone()),
             timestamp,
+            verified: false,
         };
-        if store::insert_message(tx, &m, line.as_bytes())? {
+        if store::insert_message(tx, &m, line.as_bytes(), None)? {
             events.push(ClientEvent::Message(m));
         }
     }

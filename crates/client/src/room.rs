@@ -14,15 +14,17 @@ use mimi::room::{
 };
 use mimi::uri::{ClientUri, RoomUri, UserUri};
 use mimi::wire::{
-    ClientMaterial, FanoutExtra, FanoutMessage, GroupInfoOption, HandshakeBundle, IdentifierUri,
-    Inline, KeyMaterialResponse, MlsMessage, Protocol, RatchetTreeOption, SubmitMessageRequest,
-    encode,
+    ClientMaterial, FanoutExtra, FanoutMessage, Frank, GroupInfoOption, HandshakeBundle,
+    IdentifierUri, Inline, KeyMaterialResponse, MlsMessage, Protocol, RatchetTreeOption,
+    SubmitMessageRequest, encode,
 };
+use openmls::component::ComponentsList;
 use openmls::extensions::{AppDataDictionary, AppDataDictionaryExtension};
+use openmls::framing::SafeAadItem;
 use openmls::prelude::{
-    AppDataUpdateOperation, AppDataUpdateProposal, Extension, Extensions, GroupId, KeyPackage,
-    KeyPackageIn, LeafNodeIndex, MlsGroup, MlsMessageBodyIn, ProcessedMessageContent, Proposal,
-    ProtocolVersion, Sender, StagedWelcome,
+    AppDataUpdateOperation, AppDataUpdateProposal, Extension, Extensions, ExternalSender, GroupId,
+    KeyPackage, KeyPackageIn, LeafNodeIndex, MlsGroup, MlsMessageBodyIn, ProcessedMessageContent,
+    Proposal, ProtocolVersion, Sender, StagedWelcome,
 };
 use openmls_traits::OpenMlsProvider as _;
 use rusqlite::{Connection, params};
@@ -34,6 +36,9 @@ use crate::event::ClientEvent;
 use crate::history;
 use crate::identity::{self, Identity};
 use crate::store::{self, Message, Provider, RoomInfo, now_ms};
+
+/// MLSEXT's `safe_aad` component (registry value 0x0002).
+const SAFE_AAD_COMPONENT: u16 = 0x0002;
 
 struct GroupRoster<'a> {
     group: &'a MlsGroup,
@@ -83,12 +88,24 @@ pub fn load_group(conn: &Connection, room: &str) -> Result<MlsGroup> {
 }
 
 /// Creates the MLS group of a new room and its row; returns the GroupInfo and tree for the hub.
+/// What a new room needs from its hub (GET /v1/provider): the franking agent component and the
+/// hub's external-sender key and credential.
+pub struct HubParts {
+    /// The `franking_agent` component (PROTO §5.4.1).
+    pub franking_agent: Vec<u8>,
+    /// The hub's signature key (its external-sender key, PROTO §7.4).
+    pub signature_key: Vec<u8>,
+    /// The hub's credential.
+    pub credential: openmls::prelude::Credential,
+}
+
 pub fn create(
     conn: &mut Connection,
     id: &Identity,
     room: &RoomUri,
     name: &str,
     preset: Preset,
+    hub: &HubParts,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
     let me = id.me();
     let metadata = RoomMetaData::named(&room.to_string(), name);
@@ -102,9 +119,24 @@ pub fn create(
     dict.insert(ids::ROLES_LIST, state.roles.to_bytes());
     dict.insert(ids::PREAUTH_LIST, state.preauth.to_bytes());
     dict.insert(ids::BASE_ROOM_POLICY, state.base.to_bytes());
+    // Franking (PROTO §5.4.1): the hub franks; every message carries frank_aad as Safe AAD,
+    // which the safe_aad component (MLSEXT §4.9) makes mandatory.
+    mimi::franking::FrankingAgentData::from_bytes(&hub.franking_agent)?;
+    dict.insert(ids::FRANKING_AGENT, hub.franking_agent.clone());
+    dict.insert(
+        SAFE_AAD_COMPONENT,
+        ComponentsList::new(vec![ids::FRANK_AAD])
+            .tls_serialize_detached()
+            .map_err(Error::mls)?,
+    );
     let extensions = Extensions::from_vec(vec![
         Extension::RequiredCapabilities(identity::required_capabilities()),
         Extension::AppDataDictionary(AppDataDictionaryExtension::new(dict)),
+        // PROTO §7.4: the hub is the room's external sender (it proposes removals as enforcer).
+        Extension::ExternalSenders(vec![ExternalSender::new(
+            hub.signature_key.clone().into(),
+            hub.credential.clone(),
+        )]),
     ])
     .map_err(Error::mls)?;
     let tx = conn.transaction()?;
@@ -353,10 +385,18 @@ pub fn encrypt(
     id: &Identity,
     room: &str,
     content: &[u8],
+    salt: &[u8; 16],
 ) -> Result<Vec<u8>> {
     let tx = conn.transaction()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&tx, room)?;
+    // PROTO §5.4.1.1: franking_tag = HMAC-SHA256(salt, application_data), as Safe AAD 0x0020.
+    let aad = mimi::franking::FrankAad {
+        franking_tag: mimi::franking::franking_tag(salt, content),
+    };
+    group
+        .set_safe_aad(vec![SafeAadItem::new(ids::FRANK_AAD, aad.to_bytes())])
+        .map_err(Error::mls)?;
     let msg = group
         .create_message(&provider, &id.signer, content)
         .map_err(Error::mls)?
@@ -552,11 +592,16 @@ pub fn process_fanout(
                 // Left or never joined: nothing to do.
                 return Ok(Outcome::default());
             }
-            let mut outcome = on_room_message(tx, id, room, fanout.timestamp, &fanout.message)?;
+            let frank = match &fanout.extra {
+                FanoutExtra::Application { frank } => frank.as_ref(),
+                _ => None,
+            };
+            let mut outcome =
+                on_room_message(tx, id, room, fanout.timestamp, &fanout.message, frank)?;
             // PROTO §5.5: a proposal's fan-out carries the bundle's further proposals.
             if let FanoutExtra::Proposal { more_proposals } = &fanout.extra {
                 for p in more_proposals {
-                    let more = on_room_message(tx, id, room, fanout.timestamp, p)?;
+                    let more = on_room_message(tx, id, room, fanout.timestamp, p, None)?;
                     outcome.events.extend(more.events);
                     outcome.proposals_in = outcome.proposals_in.or(more.proposals_in);
                 }
@@ -630,6 +675,7 @@ fn on_room_message(
     room: &str,
     timestamp: u64,
     message: &MlsMessage,
+    frank: Option<&Frank>,
 ) -> Result<Outcome> {
     let provider = Provider::new(tx);
     let mut group = load_group(tx, room)?;
@@ -664,6 +710,7 @@ fn on_room_message(
         _ => processed,
     };
     let sender = processed.sender().clone();
+    let frank_aad = processed.safe_aad_item(ids::FRANK_AAD).map(<[u8]>::to_vec);
     let roster = GroupRoster {
         group: &group,
         trust: &id.trust,
@@ -709,6 +756,20 @@ fn on_room_message(
                 return Ok(Outcome::default());
             }
             let mid = message_id(&who.user.to_string(), room, &bytes, &content.salt);
+            // PROTO §5.4.1.3: a message whose frank fails is still shown, marked unverified, and
+            // cannot be reported (Conclave's choice where the draft is open).
+            let verified = verify_frank(
+                &group,
+                room,
+                &who,
+                &bytes,
+                frank_aad.as_deref(),
+                frank,
+                timestamp,
+            );
+            if let Err(e) = &verified {
+                tracing::warn!(room, error = %e, "a message's frank does not verify");
+            }
             let m = Message {
                 room: room.to_owned(),
                 id: mid.to_string(),
@@ -717,8 +778,10 @@ fn on_room_message(
                 sender_client: who.client.to_string(),
                 text: content.text_body(),
                 timestamp,
+                verified: verified.is_ok(),
             };
-            if !store::insert_message(tx, &m, &bytes)? {
+            let frank_bytes = frank.map(encode);
+            if !store::insert_message(tx, &m, &bytes, frank_bytes.as_deref())? {
                 return Ok(dropped(Some(room), "duplicate message ID"));
             }
             Ok(Outcome {
@@ -729,7 +792,15 @@ fn on_room_message(
         ProcessedMessageContent::ProposalMessage(qp) => {
             let state = state_of(&group, &id.trust)?;
             let p = proposal_item(&qp, sender_id.as_ref(), &roster, &id.trust)?;
-            if let Err(d) = check_proposal(&state, &p) {
+            // A member proposes only its own leaving; the hub, as preauthorized enforcer, may
+            // propose what its role allows (judged as if this client committed it).
+            let judged = match &p.by {
+                Some(_) => check_proposal(&state, &p),
+                None => {
+                    policy::check_commit(&state, &id.me(), std::slice::from_ref(&p)).map(|_| ())
+                }
+            };
+            if let Err(d) = judged {
                 return Ok(refused(room, d));
             }
             group
@@ -796,8 +867,74 @@ fn on_room_message(
     }
 }
 
-/// Stores a message this client sent, once the hub accepted it.
-pub fn store_sent(tx: &Connection, m: &Message, content: &[u8]) -> Result<()> {
-    store::insert_message(tx, m, content)?;
+/// The receiver's franking checks (PROTO §5.4.1.3) for one decrypted message.
+pub fn verify_frank(
+    group: &MlsGroup,
+    room: &str,
+    who: &ClientIdentity,
+    application_data: &[u8],
+    frank_aad: Option<&[u8]>,
+    frank: Option<&Frank>,
+    timestamp: u64,
+) -> std::result::Result<(), mimi::franking::FrankingError> {
+    let agent = group
+        .extensions()
+        .app_data_dictionary()
+        .and_then(|d| d.dictionary().get(&ids::FRANKING_AGENT))
+        .and_then(|b| mimi::franking::FrankingAgentData::from_bytes(b).ok());
+    let hub_domain = RoomUri::parse(room)
+        .map(|r| r.domain().to_owned())
+        .unwrap_or_default();
+    let domain_of = |c: &openmls::prelude::Credential| -> Option<String> {
+        let basic = openmls::prelude::BasicCredential::try_from(c.clone()).ok()?;
+        let uri = std::str::from_utf8(basic.identity()).ok()?;
+        mimi::uri::MimiUri::parse(uri)
+            .ok()
+            .map(|u| u.domain().to_owned())
+    };
+    let user = who.user.to_string();
+    mimi::franking::verify_received(&mimi::franking::Received {
+        application_data,
+        frank_aad,
+        frank,
+        accepted_timestamp: timestamp,
+        group_ciphersuite: mimi::ids::CIPHERSUITE,
+        agent: agent.as_ref(),
+        hub_domain: &hub_domain,
+        agent_domain_of: &domain_of,
+        sender_identity: &user,
+        room_uri: room,
+    })
+    .map(|_| ())
+}
+
+/// Stores a message this client sent, once the hub accepted it with `frank`.
+pub fn store_sent(
+    tx: &Connection,
+    id: &Identity,
+    m: &mut Message,
+    content: &[u8],
+    frank: Option<&Frank>,
+) -> Result<()> {
+    let group = load_group(tx, &m.room)?;
+    let me = id.me();
+    let aad = mimi::franking::FrankAad {
+        franking_tag: MimiContent::decode(content)
+            .map(|c| mimi::franking::franking_tag(&c.salt, content))
+            .map_err(|e| Error::Mls(e.to_string()))?,
+    }
+    .to_bytes();
+    m.verified = verify_frank(
+        &group,
+        &m.room,
+        &me,
+        content,
+        Some(&aad),
+        frank,
+        m.timestamp,
+    )
+    .is_ok();
+    let frank_bytes = frank.map(encode);
+    store::insert_message(tx, m, content, frank_bytes.as_deref())?;
     Ok(())
 }

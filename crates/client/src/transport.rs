@@ -26,8 +26,12 @@ pub struct Hub {
 pub struct ProviderInfo {
     /// Its domain.
     pub domain: String,
-    /// Its Ed25519 credential-signing key, base64.
+    /// Its Ed25519 credential-signing key, base64; also its MLS external-sender key.
     pub signature_key: String,
+    /// The hub's own credential (TLS `Credential`), base64.
+    pub hub_credential: String,
+    /// The `franking_agent` component for new rooms, base64.
+    pub franking_agent: String,
 }
 
 /// What registration returns.
@@ -287,6 +291,24 @@ impl Hub {
             )
             .await?;
         Ok(decode(&b, "SubmitMessageResponse")?)
+    }
+
+    /// `POST /v1/rooms/{id}/reportAbuse` with a TLS `AbuseReport`; returns the report's id.
+    pub async fn report(&self, room_id: &str, report: Vec<u8>) -> Result<i64> {
+        #[derive(Deserialize)]
+        struct Filed {
+            id: i64,
+        }
+        let f: Filed = self
+            .json(
+                self.req(
+                    reqwest::Method::POST,
+                    &format!("/v1/rooms/{room_id}/reportAbuse"),
+                )
+                .body(report),
+            )
+            .await?;
+        Ok(f.id)
     }
 
     /// `GET /v1/clients/{id}/queue`: entries after `after`, waiting up to `wait` for the first.

@@ -59,6 +59,9 @@ pub enum Error {
     /// A handshake OpenMLS refuses.
     #[error("{0}")]
     InvalidHandshake(String),
+    /// An abuse report whose messages do not verify (it is filed, marked unverified).
+    #[error("{0}")]
+    UnverifiedReport(String),
     /// A link code that is unknown, used or expired.
     #[error("the link code is unknown, already used or expired")]
     BadLinkCode,
@@ -91,6 +94,7 @@ impl Error {
             Error::EpochTooOld { .. } => "epoch_too_old",
             Error::InvalidHandshake(_) => "invalid_handshake",
             Error::BadLinkCode => "bad_link_code",
+            Error::UnverifiedReport(_) => "report_not_verified",
             Error::Timeout => "timeout",
             Error::Internal(_) => "internal",
         }
@@ -100,6 +104,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::MalformedBody(_) | Error::InvalidHandshake(_) => StatusCode::BAD_REQUEST,
+            Error::UnverifiedReport(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unauthenticated(_) | Error::BadLinkCode => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) | Error::NotMember(_) | Error::NotAllowed(_) => {

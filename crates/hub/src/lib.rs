@@ -73,7 +73,28 @@ pub struct Inner {
     pub body_limit: usize,
     /// Whether handshakes are checked against room policy (always, outside tests).
     pub enforce_policy: bool,
+    /// The franking keys.
+    pub franking: franking_keys::FrankingKeys,
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+impl Inner {
+    /// The hub's identity as a credential in its own domain (Basic, `mimi://DOMAIN`): what rooms
+    /// list as their external sender and franking agent.
+    pub fn hub_credential(&self) -> openmls::prelude::Credential {
+        openmls::prelude::BasicCredential::new(format!("mimi://{}", self.domain).into_bytes())
+            .into()
+    }
+
+    /// The `franking_agent` component new rooms should carry (PROTO §5.4.1): the newest
+    /// franking signature key and the hub's credential.
+    pub fn franking_agent(&self) -> Result<mimi::franking::FrankingAgentData> {
+        let g = self.franking.newest()?;
+        Ok(mimi::franking::FrankingAgentData {
+            franking_signature_key: g.signing_key.verifying_key().to_bytes().to_vec().into(),
+            credential: self.hub_credential(),
+        })
+    }
 }
 
 impl AppState {
@@ -92,6 +113,7 @@ impl AppState {
             provider_key,
             body_limit: config.body_limit,
             enforce_policy: config.enforce_policy,
+            franking: franking_keys::FrankingKeys::open(&config.data_dir)?,
             waiters: Mutex::new(HashMap::new()),
         })))
     }

@@ -2,7 +2,13 @@
 //! keys — it needs no stored copy of the message — and files the report for the operator, who
 //! lists, reads and resolves them with `conclave-hub reports …` while the hub serves.
 
+use mimi::franking::{AbuseReport, AbusiveMessage};
+use mimi::policy::Action;
+use mimi::uri::RoomUri;
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::api::Auth;
+use crate::franking_keys::FrankingKeys;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -142,4 +148,123 @@ pub fn resolve(conn: &Connection, id: i64, upheld: bool) -> Result<Report> {
         ));
     }
     Ok(rep)
+}
+
+/// What filing a report answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Filed {
+    /// The report's id.
+    pub id: i64,
+    /// Whether every message verified.
+    pub verified: bool,
+}
+
+/// Checks one reported message against the hub's keys (PROTO §5.9): the room's franking key,
+/// the `hub_key` in force at its timestamp, and that it was sent by the accused.
+pub fn check_message(
+    m: &AbusiveMessage,
+    keys: &FrankingKeys,
+    franking_key: &[u8],
+    room: &str,
+    alleged_abuser: &str,
+) -> Result<FiledMessage> {
+    let generation = keys.at(m.accepted_timestamp)?;
+    let mut filed = FiledMessage {
+        text: None,
+        sender: String::new(),
+        timestamp: m.accepted_timestamp,
+        verified: false,
+        problem: None,
+    };
+    match mimi::franking::verify_reported(m, &generation.hub_key, franking_key, room) {
+        Ok(v) if v.sender_uri != alleged_abuser => {
+            filed.sender = v.sender_uri.clone();
+            filed.problem = Some(format!(
+                "the message was sent by {}, not by the accused {alleged_abuser}",
+                v.sender_uri
+            ));
+        }
+        Ok(v) => {
+            filed.sender = v.sender_uri;
+            filed.text = v.text;
+            filed.verified = true;
+        }
+        Err(e) => filed.problem = Some(e.to_string()),
+    }
+    Ok(filed)
+}
+
+/// Receives an `AbuseReport` (PROTO §5.9) from a member holding canReportAbuse, verifies every
+/// message and files it. A report that does not verify is filed for the operator too (false
+/// reports are worth seeing) and refused to the reporter with the reason.
+pub fn receive(
+    conn: &mut Connection,
+    hub: &crate::Inner,
+    auth: &Auth,
+    room: &RoomUri,
+    body: &[u8],
+) -> Result<Filed> {
+    let trust = crate::accounts::trust(&hub.domain, &hub.provider_key);
+    if !crate::store::is_member(conn, &room.to_string(), &auth.client.to_string())? {
+        crate::store::room(conn, &room.to_string())?
+            .ok_or_else(|| Error::UnknownRoom(format!("no room {room} on this hub")))?;
+        return Err(Error::NotMember(format!(
+            "{} is not a member of {room}",
+            auth.client
+        )));
+    }
+    if !crate::room::may(conn, &trust, room, &auth.user, &Action::ReportAbuse)? {
+        return Err(Error::NotAllowed(format!(
+            "{} may not report abuse in {room}: the role has no canReportAbuse",
+            auth.user
+        )));
+    }
+    let report = AbuseReport::from_bytes(body)
+        .map_err(|e| Error::MalformedBody(format!("AbuseReport: {e}")))?;
+    let reporter = String::from_utf8_lossy(report.reporting_user.uri.as_slice()).into_owned();
+    if !reporter.is_empty() && reporter != auth.user.to_string() {
+        return Err(Error::Forbidden(
+            "reportingUser is not the authenticated user".into(),
+        ));
+    }
+    if report.messages.is_empty() || report.messages.len() > 100 {
+        return Err(Error::MalformedBody(
+            "a report names 1 to 100 messages".into(),
+        ));
+    }
+    let alleged = String::from_utf8_lossy(report.alleged_abuser_uri.uri.as_slice()).into_owned();
+    let reason = report
+        .abuse_extensions
+        .iter()
+        .find(|c| c.component_id == mimi::ids::REPORT_REASON)
+        .map(|c| String::from_utf8_lossy(c.data.as_slice()).into_owned())
+        .unwrap_or_default();
+    let note = String::from_utf8_lossy(report.note.as_slice()).into_owned();
+    let franking_key: Vec<u8> = conn.query_row(
+        "SELECT franking_key FROM rooms WHERE uri = ?1",
+        [room.to_string()],
+        |r| r.get(0),
+    )?;
+    let messages = report
+        .messages
+        .iter()
+        .map(|m| check_message(m, &hub.franking, &franking_key, &room.to_string(), &alleged))
+        .collect::<Result<Vec<_>>>()?;
+    let id = file(
+        conn,
+        &room.to_string(),
+        &auth.user.to_string(),
+        &alleged,
+        &reason,
+        &note,
+        &messages,
+    )?;
+    if let Some((i, m)) = messages.iter().enumerate().find(|(_, m)| !m.verified) {
+        return Err(Error::UnverifiedReport(format!(
+            "message {} of the report does not verify: {}",
+            i + 1,
+            m.problem.clone().unwrap_or_default()
+        )));
+    }
+    Ok(Filed { id, verified: true })
 }

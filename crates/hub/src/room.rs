@@ -8,6 +8,7 @@
 //! a later one for the same epoch gets `wrongEpoch` with the current epoch.
 
 use mimi::credential::ClientIdentity;
+use mimi::franking::{FrankAad, ServerFrankingContext};
 use mimi::policy::{self, Action, Decision, Denied, Item, PolicyState};
 use mimi::room::{
     Roster, Trust, check_proposal, commit_items, policy_state, proposal_item, resolve_app_data,
@@ -17,16 +18,17 @@ use mimi::wire::{
     FanoutExtra, FanoutMessage, HandshakeBundle, Inline, MessageKind, MlsMessage,
     RatchetTreeOption, SubmitMessageRequest, SubmitMessageResponse, decode, encode,
 };
+use openmls::framing::SafeAad;
 use openmls::group::ProposalStore;
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
-    GroupId, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn, OpenMlsSignaturePublicKey,
-    ProcessedMessageContent, ProtocolMessage, PublicGroup, RatchetTreeIn, Sender, SignatureScheme,
-    Verifiable as _,
+    ExternalSender, GroupId, LeafNodeIndex, MlsMessageBodyIn, MlsMessageIn,
+    OpenMlsSignaturePublicKey, ProcessedMessageContent, ProtocolMessage, PublicGroup,
+    RatchetTreeIn, Sender, SignatureScheme, Verifiable as _,
 };
 use openmls_traits::OpenMlsProvider as _;
 use rusqlite::{Connection, params};
-use tls_codec::{Deserialize as _, Serialize as _};
+use tls_codec::{Deserialize as _, DeserializeBytes as _, Serialize as _};
 
 use crate::api::Auth;
 use crate::error::{Error, Result};
@@ -131,6 +133,7 @@ fn deny(d: Denied) -> Error {
 pub fn create(
     conn: &mut Connection,
     trust: &Trust,
+    hub: &crate::Inner,
     auth: &Auth,
     group_info: &[u8],
     tree: &[u8],
@@ -187,16 +190,54 @@ pub fn create(
             "the creator must be listed in the room's participant list (participant_list)".into(),
         ));
     }
+    // PROTO §5.4.1: the room's franking agent must be this hub, with one of its franking keys;
+    // PROTO §7.4: the hub must be the room's external sender (it proposes removals as enforcer).
+    let context = group.group_context();
+    let agent = context
+        .extensions()
+        .app_data_dictionary()
+        .and_then(|d| {
+            d.dictionary()
+                .get(&mimi::ids::FRANKING_AGENT)
+                .map(<[u8]>::to_vec)
+        })
+        .ok_or_else(|| {
+            Error::NotAllowed("the room has no franking_agent component (PROTO §5.4.1)".into())
+        })
+        .and_then(|b| {
+            mimi::franking::FrankingAgentData::from_bytes(&b)
+                .map_err(|e| Error::MalformedBody(format!("franking_agent: {e}")))
+        })?;
+    let franking_key = agent.franking_signature_key.as_slice().to_vec();
+    if hub.franking.by_public_key(&franking_key)?.is_none()
+        || agent.credential != hub.hub_credential()
+    {
+        return Err(Error::NotAllowed(
+            "the room's franking_agent is not this hub (fetch it from /v1/provider)".into(),
+        ));
+    }
+    let hub_key = hub.provider_key.verifying_key().to_bytes();
+    let me = ExternalSender::new(hub_key.to_vec().into(), hub.hub_credential());
+    let listed = context
+        .extensions()
+        .external_senders()
+        .is_some_and(|senders| senders.contains(&me));
+    if !listed {
+        return Err(Error::NotAllowed(
+            "the hub must be the room's external sender (PROTO §7.4)".into(),
+        ));
+    }
     let now = now_ms();
     tx.execute(
-        "INSERT INTO rooms (uri, group_id, creator, epoch, group_info, last_timestamp, created_at)
-         VALUES (?1, ?2, ?3, 0, ?4, 0, ?5)",
+        "INSERT INTO rooms (uri, group_id, creator, epoch, group_info, last_timestamp, created_at, franking_key)
+         VALUES (?1, ?2, ?3, 0, ?4, 0, ?5, ?6)",
         params![
             room.to_string(),
             group.group_id().as_slice(),
             auth.client.to_string(),
             group_info,
-            now as i64
+            now as i64,
+            franking_key
         ],
     )?;
     store::set_room_members(&tx, &room.to_string(), &member_rows(&group, trust)?)?;
@@ -459,7 +500,7 @@ pub fn update(
 /// PROTO §5.4: accepts an application message from a member and fans it out.
 pub fn submit(
     conn: &mut Connection,
-    enforce: bool,
+    hub: &crate::Inner,
     auth: &Auth,
     room: &RoomUri,
     body: &[u8],
@@ -507,6 +548,22 @@ pub fn submit(
             row.epoch
         )));
     }
+    let enforce = hub.enforce_policy;
+    // PROTO §5.4.1.2: the franking tag travels as Safe AAD item frank_aad (0x0020).
+    let ProtocolMessage::PrivateMessage(pm) = &msg else {
+        return Err(Error::MalformedBody(
+            "appMessage must be a PrivateMessage".into(),
+        ));
+    };
+    let tag = SafeAad::tls_deserialize_bytes(pm.aad())
+        .ok()
+        .and_then(|(aad, _)| aad.get(mimi::ids::FRANK_AAD).map(<[u8]>::to_vec))
+        .ok_or_else(|| {
+            Error::MalformedBody("the message carries no frank_aad (Safe AAD item 0x0020)".into())
+        })
+        .and_then(|b| {
+            FrankAad::from_bytes(&b).map_err(|e| Error::MalformedBody(format!("frank_aad: {e}")))
+        })?;
     let members = store::room_members(conn, &row.uri)?;
     // POLICY §8.3 canSendMessage, as the hub saw the role when it accepted the last change
     // (PROTO §7.1).
@@ -520,12 +577,32 @@ pub fn submit(
             auth.user
         )));
     }
+    let franking_key: Vec<u8> = conn.query_row(
+        "SELECT franking_key FROM rooms WHERE uri = ?1",
+        [&row.uri],
+        |r| r.get(0),
+    )?;
+    let signer = hub
+        .franking
+        .by_public_key(&franking_key)?
+        .ok_or_else(|| Error::Internal(format!("no franking key for {}", row.uri)))?;
     let tx = conn.transaction()?;
     let timestamp = store::next_timestamp(&tx, &row)?;
+    // PROTO §5.4.1.2: frank with the hub_key in force now and the room's signature key.
+    let context = ServerFrankingContext::new(sending, &row.uri, timestamp);
+    let frank = mimi::franking::frank(
+        &hub.franking.at(timestamp)?.hub_key,
+        &signer.signing_key,
+        mimi::ids::CIPHERSUITE,
+        &tag.franking_tag,
+        &context,
+    );
     let fanout = encode(&FanoutMessage {
         timestamp,
         message: req.app_message,
-        extra: FanoutExtra::Application { frank: None },
+        extra: FanoutExtra::Application {
+            frank: Some(frank.clone()),
+        },
     });
     let mut wake = Vec::new();
     for m in members
@@ -545,8 +622,23 @@ pub fn submit(
     Ok((
         SubmitMessageResponse::Accepted {
             accepted_timestamp: timestamp,
-            frank: None,
+            frank: Some(frank),
         },
         wake,
     ))
+}
+
+/// Whether `user` may do `action` in `room` now, by the room's policy as the hub follows it.
+pub fn may(
+    conn: &Connection,
+    trust: &Trust,
+    room: &RoomUri,
+    user: &mimi::uri::UserUri,
+    action: &Action,
+) -> Result<bool> {
+    let row = require_room(conn, room)?;
+    let provider = Provider::new(conn);
+    let group = load_group(&provider, &row)?;
+    let state = state_of(&group, trust)?;
+    Ok(policy::decide_action(&state, user, action) == Decision::Allowed)
 }

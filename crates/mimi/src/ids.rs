@@ -65,6 +65,10 @@ pub fn component_name(id: ComponentId) -> Option<&'static str> {
     COMPONENTS.iter().find(|(c, _)| *c == id).map(|(_, n)| *n)
 }
 
+/// A private-use component (MLSEXT §4.1 range 0x8000–0xFFFF) in `AbuseReport.abuse_extensions`:
+/// the reporter's reason as UTF-8 text (PROTO §5.9's `AbuseType` has no values yet).
+pub const REPORT_REASON: ComponentId = 0x8001;
+
 /// The MLS credential type of a provider-issued Conclave client credential (RFC 9420 private use
 /// range; not GREASE). See [`crate::credential`].
 pub const PROVIDER_CREDENTIAL_TYPE: u16 = 0xF0C0;

@@ -20,6 +20,6 @@ pub mod wire;
 pub use error::{UriError, WireError};
 pub mod components;
 pub mod content;
+pub mod franking;
 pub mod policy;
 pub mod room;
-pub mod franking;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_room_events.sql")),
     (3, include_str!("../../migrations/0003_hidden_messages.sql")),
+    (4, include_str!("../../migrations/0004_franks.sql")),
 ];
 
 /// Opens (creating) the database and applies pending migrations.
@@ -166,6 +167,8 @@ pub struct Message {
     pub text: Option<String>,
     /// Hub acceptance time, ms.
     pub timestamp: u64,
+    /// The hub's frank verified (PROTO §5.4.1.3); only verified messages can be reported.
+    pub verified: bool,
 }
 
 /// Rooms the client is in, by name then URI.
@@ -197,7 +200,7 @@ pub fn room_group(conn: &Connection, room: &str) -> Result<Option<Vec<u8>>> {
 /// Messages of a room in hub order.
 pub fn messages(conn: &Connection, room: &str, limit: u32) -> Result<Vec<Message>> {
     let mut st = conn.prepare_cached(
-        "SELECT id, sender_user, sender_client, text, timestamp, kind FROM
+        "SELECT id, sender_user, sender_client, text, timestamp, kind, verified FROM
            (SELECT * FROM messages WHERE room_uri = ?1 ORDER BY timestamp DESC, id DESC LIMIT ?2)
          ORDER BY timestamp, id",
     )?;
@@ -215,21 +218,66 @@ pub fn messages(conn: &Connection, room: &str, limit: u32) -> Result<Vec<Message
                 } else {
                     MessageKind::Message
                 },
+                verified: r.get::<_, i64>(6)? != 0,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
-/// Stores a message; false if one with the same ID is already there (a duplicate).
-pub fn insert_message(conn: &Connection, m: &Message, content: &[u8]) -> Result<bool> {
+/// Stores a message (with its Frank, if any); false if one with the same ID is already there
+/// (a duplicate).
+pub fn insert_message(
+    conn: &Connection,
+    m: &Message,
+    content: &[u8],
+    frank: Option<&[u8]>,
+) -> Result<bool> {
     let id = hex::decode(&m.id).map_err(|e| Error::Io(e.to_string()))?;
     let n = conn.execute(
-        "INSERT OR IGNORE INTO messages (room_uri, id, sender_user, sender_client, timestamp, content, text, kind)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![m.room, id, m.sender, m.sender_client, m.timestamp as i64, content, m.text, m.kind.as_str()],
+        "INSERT OR IGNORE INTO messages (room_uri, id, sender_user, sender_client, timestamp, content, text, kind, frank, verified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            m.room,
+            id,
+            m.sender,
+            m.sender_client,
+            m.timestamp as i64,
+            content,
+            m.text,
+            m.kind.as_str(),
+            frank,
+            m.verified
+        ],
     )?;
     Ok(n == 1)
+}
+
+/// What a report needs of a stored message: its exact content bytes, its Frank, its hub
+/// timestamp, its sender, and whether it verified.
+pub fn reportable(
+    conn: &Connection,
+    room: &str,
+    id_hex: &str,
+) -> Result<Option<(Vec<u8>, Option<Vec<u8>>, u64, String, bool)>> {
+    let id = hex::decode(id_hex)
+        .map_err(|_| Error::Usage(format!("{id_hex:?} is not a message ID (hex)")))?;
+    Ok(conn
+        .query_row(
+            "SELECT content, frank, timestamp, sender_user, verified FROM messages
+             WHERE room_uri = ?1 AND id = ?2 AND kind = 'message'",
+            params![room, id],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                    r.get(3)?,
+                    r.get::<_, i64>(4)? != 0,
+                ))
+            },
+        )
+        .optional()?)
 }
 
 /// Counts a message this client will not show (POLICY §8.3).

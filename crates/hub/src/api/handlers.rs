@@ -29,12 +29,16 @@ pub async fn not_found(uri: axum::http::Uri) -> Error {
     Error::NotFound(format!("no endpoint {}", uri.path()))
 }
 
-pub async fn provider(State(s): State<AppState>) -> Json<Value> {
+pub async fn provider(State(s): State<AppState>) -> Result<Json<Value>> {
     let i = s.inner();
-    Json(json!({
+    let credential = tls_codec::Serialize::tls_serialize_detached(&i.hub_credential())
+        .map_err(Error::internal)?;
+    Ok(Json(json!({
         "domain": i.domain,
         "signature_key": to_b64(i.provider_key.verifying_key().as_bytes()),
-    }))
+        "hub_credential": to_b64(&credential),
+        "franking_agent": to_b64(&i.franking_agent()?.to_bytes()),
+    })))
 }
 
 #[derive(Deserialize)]
@@ -142,7 +146,7 @@ pub async fn create_room(
     let room = s
         .db(move |c, i| {
             let trust = accounts::trust(&i.domain, &i.provider_key);
-            room::create(c, &trust, &auth, &gi, &tree)
+            room::create(c, &trust, i, &auth, &gi, &tree)
         })
         .await?;
     Ok(Json(json!({ "room": room.to_string() })))
@@ -180,7 +184,7 @@ pub async fn submit_message(
 ) -> Result<Response> {
     let room = room_uri(&s, &id)?;
     let (resp, wake) = s
-        .db(move |c, i| room::submit(c, i.enforce_policy, &auth, &room, &body))
+        .db(move |c, i| room::submit(c, i, &auth, &room, &body))
         .await?;
     s.wake(&wake);
     Ok(([(header::CONTENT_TYPE, TLS)], encode(&resp)).into_response())
@@ -267,4 +271,17 @@ pub async fn ack_queue(
         })
         .await?;
     Ok(Json(json!({ "deleted": deleted })))
+}
+
+pub async fn report_abuse(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<Value>> {
+    let room = room_uri(&s, &id)?;
+    let filed = s
+        .db(move |c, i| crate::reports::receive(c, i, &auth, &room, &body))
+        .await?;
+    Ok(Json(json!({ "id": filed.id, "verified": filed.verified })))
 }

@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/rooms/{room}/submitMessage",
             post(handlers::submit_message),
         )
+        .route("/v1/rooms/{room}/reportAbuse", post(handlers::report_abuse))
         .route("/v1/clients/{client}/queue", get(handlers::fetch_queue))
         .route("/v1/clients/{client}/queue/ack", post(handlers::ack_queue))
         .fallback(handlers::not_found)
