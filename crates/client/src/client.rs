@@ -72,6 +72,7 @@ pub struct Client {
     events: broadcast::Sender<ClientEvent>,
     data_dir: PathBuf,
     skip_precheck: std::sync::atomic::AtomicBool,
+    forge_franking_tag: std::sync::atomic::AtomicBool,
 }
 
 fn db_path(dir: &Path) -> PathBuf {
@@ -193,6 +194,7 @@ impl Client {
             events,
             data_dir: dir.to_path_buf(),
             skip_precheck: std::sync::atomic::AtomicBool::new(false),
+            forge_franking_tag: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -222,6 +224,14 @@ impl Client {
     pub fn set_skip_local_policy_check(&self, skip: bool) {
         self.skip_precheck
             .store(skip, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Test-only: play a sender whose franking tag does not match its content (the tag of the
+    /// content with its first text byte changed), to prove receivers never show such a message as
+    /// verified.
+    pub fn set_forge_franking_tag(&self, forge: bool) {
+        self.forge_franking_tag
+            .store(forge, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Subscribes to events.
@@ -609,7 +619,11 @@ impl Client {
         reason: Option<&str>,
         note: Option<&str>,
     ) -> Result<i64> {
-        if let Decision::Denied { rule, reason } = self.can(room, &Action::ReportAbuse).await? {
+        if !self
+            .skip_precheck
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && let Decision::Denied { rule, reason } = self.can(room, &Action::ReportAbuse).await?
+        {
             return Err(Error::NotAllowed {
                 rule: rule.to_owned(),
                 reason,
@@ -623,9 +637,14 @@ impl Client {
         {
             let conn = self.conn.lock().await;
             for mid in message_ids {
-                let (content, frank, timestamp, sender, verified) =
-                    store::reportable(&conn, &room.to_string(), mid)?
-                        .ok_or_else(|| Error::Usage(format!("no message {mid} in {room}")))?;
+                let store::Reportable {
+                    content,
+                    frank,
+                    timestamp,
+                    sender,
+                    verified,
+                } = store::reportable(&conn, &room.to_string(), mid)?
+                    .ok_or_else(|| Error::Usage(format!("no message {mid} in {room}")))?;
                 let frank = match (verified, frank) {
                     (true, Some(f)) => mimi::wire::decode::<mimi::wire::Frank>(&f, "Frank")?,
                     _ => {
@@ -860,7 +879,19 @@ impl Client {
         }
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.conn.lock().await;
-            let req = room::encrypt(&mut conn, &self.id, &r, &bytes, &salt)?;
+            let tagged = if self
+                .forge_franking_tag
+                .load(std::sync::atomic::Ordering::Relaxed)
+            {
+                let mut other = bytes.clone();
+                if let Some(last) = other.last_mut() {
+                    *last ^= 1;
+                }
+                other
+            } else {
+                bytes.clone()
+            };
+            let req = room::encrypt(&mut conn, &self.id, &r, &bytes, &tagged, &salt)?;
             match self.hub.submit(room.local(), req).await {
                 Ok(SubmitMessageResponse::Accepted {
                     accepted_timestamp,
@@ -982,7 +1013,8 @@ impl Client {
         }
         for room in f.proposals_in {
             // Anyone may commit pending proposals; the first commit wins and the rest catch up.
-            if let Ok(room) = RoomUri::parse(&room) {
+            let still_in = self.rooms().await?.iter().any(|r| r.uri == room);
+            if let (true, Ok(room)) = (still_in, RoomUri::parse(&room)) {
                 self.commit(&room, &Plan::default()).await?;
             }
         }

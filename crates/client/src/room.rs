@@ -18,9 +18,8 @@ use mimi::wire::{
     IdentifierUri, Inline, KeyMaterialResponse, MlsMessage, Protocol, RatchetTreeOption,
     SubmitMessageRequest, encode,
 };
-use openmls::component::ComponentsList;
 use openmls::extensions::{AppDataDictionary, AppDataDictionaryExtension};
-use openmls::framing::SafeAadItem;
+use openmls::framing::{SafeAad, SafeAadItem};
 use openmls::prelude::{
     AppDataUpdateOperation, AppDataUpdateProposal, Extension, Extensions, ExternalSender, GroupId,
     KeyPackage, KeyPackageIn, LeafNodeIndex, MlsGroup, MlsMessageBodyIn, ProcessedMessageContent,
@@ -29,16 +28,13 @@ use openmls::prelude::{
 use openmls_traits::OpenMlsProvider as _;
 use rusqlite::{Connection, params};
 use serde::Serialize;
-use tls_codec::Serialize as _;
+use tls_codec::{DeserializeBytes as _, Serialize as _};
 
 use crate::error::{Error, Result};
 use crate::event::ClientEvent;
 use crate::history;
 use crate::identity::{self, Identity};
 use crate::store::{self, Message, Provider, RoomInfo, now_ms};
-
-/// MLSEXT's `safe_aad` component (registry value 0x0002).
-const SAFE_AAD_COMPONENT: u16 = 0x0002;
 
 struct GroupRoster<'a> {
     group: &'a MlsGroup,
@@ -119,16 +115,13 @@ pub fn create(
     dict.insert(ids::ROLES_LIST, state.roles.to_bytes());
     dict.insert(ids::PREAUTH_LIST, state.preauth.to_bytes());
     dict.insert(ids::BASE_ROOM_POLICY, state.base.to_bytes());
-    // Franking (PROTO §5.4.1): the hub franks; every message carries frank_aad as Safe AAD,
-    // which the safe_aad component (MLSEXT §4.9) makes mandatory.
+    // Franking (PROTO §5.4.1): the hub franks every message, which carries frank_aad in the
+    // SafeAAD layout (MLSEXT §4.9). Conclave does not list the `safe_aad` component that would
+    // make OpenMLS demand that layout of every message: the hub's own external proposals
+    // (OpenMLS 0.9 frames them with empty AAD) would then be malformed. The hub refuses
+    // application messages without frank_aad, and receivers mark them unverified.
     mimi::franking::FrankingAgentData::from_bytes(&hub.franking_agent)?;
     dict.insert(ids::FRANKING_AGENT, hub.franking_agent.clone());
-    dict.insert(
-        SAFE_AAD_COMPONENT,
-        ComponentsList::new(vec![ids::FRANK_AAD])
-            .tls_serialize_detached()
-            .map_err(Error::mls)?,
-    );
     let extensions = Extensions::from_vec(vec![
         Extension::RequiredCapabilities(identity::required_capabilities()),
         Extension::AppDataDictionary(AppDataDictionaryExtension::new(dict)),
@@ -380,11 +373,13 @@ pub fn clear_pending(conn: &mut Connection, room: &str) -> Result<()> {
 }
 
 /// Encrypts MIMI content for a room; returns the SubmitMessageRequest bytes.
+/// `tagged` is what the franking tag covers: `content` itself, except in tests of a forging sender.
 pub fn encrypt(
     conn: &mut Connection,
     id: &Identity,
     room: &str,
     content: &[u8],
+    tagged: &[u8],
     salt: &[u8; 16],
 ) -> Result<Vec<u8>> {
     let tx = conn.transaction()?;
@@ -392,11 +387,13 @@ pub fn encrypt(
     let mut group = load_group(&tx, room)?;
     // PROTO §5.4.1.1: franking_tag = HMAC-SHA256(salt, application_data), as Safe AAD 0x0020.
     let aad = mimi::franking::FrankAad {
-        franking_tag: mimi::franking::franking_tag(salt, content),
+        franking_tag: mimi::franking::franking_tag(salt, tagged),
     };
-    group
-        .set_safe_aad(vec![SafeAadItem::new(ids::FRANK_AAD, aad.to_bytes())])
+    let safe_aad = SafeAad::from_items(vec![SafeAadItem::new(ids::FRANK_AAD, aad.to_bytes())])
+        .map_err(Error::mls)?
+        .tls_serialize_detached()
         .map_err(Error::mls)?;
+    group.set_aad(safe_aad);
     let msg = group
         .create_message(&provider, &id.signer, content)
         .map_err(Error::mls)?
@@ -710,7 +707,9 @@ fn on_room_message(
         _ => processed,
     };
     let sender = processed.sender().clone();
-    let frank_aad = processed.safe_aad_item(ids::FRANK_AAD).map(<[u8]>::to_vec);
+    let frank_aad = SafeAad::tls_deserialize_bytes(processed.aad())
+        .ok()
+        .and_then(|(aad, _)| aad.get(ids::FRANK_AAD).map(<[u8]>::to_vec));
     let roster = GroupRoster {
         group: &group,
         trust: &id.trust,
@@ -797,7 +796,19 @@ fn on_room_message(
             let judged = match &p.by {
                 Some(_) => check_proposal(&state, &p),
                 None => {
-                    policy::check_commit(&state, &id.me(), std::slice::from_ref(&p)).map(|_| ())
+                    // Judged as if committed by a member it does not remove (a client cannot
+                    // commit its own removal, and need not: the next committer will).
+                    let target = match &p.item {
+                        Item::RemoveClient(c) => Some(c),
+                        _ => None,
+                    };
+                    let committer = state
+                        .clients
+                        .iter()
+                        .find(|c| Some(*c) != target)
+                        .cloned()
+                        .unwrap_or_else(|| id.me());
+                    policy::check_commit(&state, &committer, std::slice::from_ref(&p)).map(|_| ())
                 }
             };
             if let Err(d) = judged {

@@ -253,13 +253,22 @@ pub fn insert_message(
     Ok(n == 1)
 }
 
-/// What a report needs of a stored message: its exact content bytes, its Frank, its hub
-/// timestamp, its sender, and whether it verified.
-pub fn reportable(
-    conn: &Connection,
-    room: &str,
-    id_hex: &str,
-) -> Result<Option<(Vec<u8>, Option<Vec<u8>>, u64, String, bool)>> {
+/// What a report needs of a stored message.
+pub struct Reportable {
+    /// The exact content bytes.
+    pub content: Vec<u8>,
+    /// The hub's Frank (TLS), if it came with one.
+    pub frank: Option<Vec<u8>>,
+    /// The hub's timestamp, ms.
+    pub timestamp: u64,
+    /// The sender's user URI.
+    pub sender: String,
+    /// Whether the frank verified on receipt.
+    pub verified: bool,
+}
+
+/// What a report needs of a stored message, if there is one with that ID.
+pub fn reportable(conn: &Connection, room: &str, id_hex: &str) -> Result<Option<Reportable>> {
     let id = hex::decode(id_hex)
         .map_err(|_| Error::Usage(format!("{id_hex:?} is not a message ID (hex)")))?;
     Ok(conn
@@ -268,13 +277,13 @@ pub fn reportable(
              WHERE room_uri = ?1 AND id = ?2 AND kind = 'message'",
             params![room, id],
             |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get::<_, i64>(2)? as u64,
-                    r.get(3)?,
-                    r.get::<_, i64>(4)? != 0,
-                ))
+                Ok(Reportable {
+                    content: r.get(0)?,
+                    frank: r.get(1)?,
+                    timestamp: r.get::<_, i64>(2)? as u64,
+                    sender: r.get(3)?,
+                    verified: r.get::<_, i64>(4)? != 0,
+                })
             },
         )
         .optional()?)
