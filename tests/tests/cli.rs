@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use conclave_e2e::bin;
 use serde_json::Value;
 
-struct HubProcess(Child, String);
+struct HubProcess(Child, String, std::path::PathBuf);
 
 impl Drop for HubProcess {
     fn drop(&mut self) {
@@ -41,7 +41,19 @@ fn start_hub(data: &Path) -> HubProcess {
         .find(|w| w.starts_with("http://"))
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_owned();
-    HubProcess(child, url)
+    HubProcess(child, url, data.to_path_buf())
+}
+
+fn hub_cmd(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(bin("conclave-hub"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+    )
 }
 
 fn conclave(home: &Path, hub: Option<&str>, args: &[&str]) -> (bool, String, String) {
@@ -303,4 +315,70 @@ fn moderation_through_the_cli_names_what_is_missing() {
         ],
     );
     assert!(!s && err.contains("not a roles file"), "{err}");
+}
+
+#[test]
+fn a_report_from_the_cli_reaches_the_operator_while_the_hub_serves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = start_hub(&tmp.path().join("hub"));
+    let data = hub.2.to_str().unwrap().to_owned();
+    let (a, b) = (tmp.path().join("alice"), tmp.path().join("bob"));
+    assert!(conclave(&a, Some(&hub.1), &["register", "alice"]).0);
+    assert!(conclave(&b, Some(&hub.1), &["register", "bob"]).0);
+    let room = ok(&a, &["room", "create", "--preset", "cooperative"]);
+    ok(&a, &["room", "invite", &room, "bob"]);
+    ok(&b, &["sync"]);
+    let id = ok(&b, &["send", &room, "buy my pills"]);
+    ok(&a, &["sync"]);
+    let msgs: Value = serde_json::from_str(&ok(&a, &["messages", &room, "--json"])).unwrap();
+    let m = msgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(m["verified"], true);
+
+    let report = ok(
+        &a,
+        &["report", &room, &id, "--reason", "spam", "--note", "again"],
+    );
+    let (s, out, err) = hub_cmd(&["reports", "list", "--data", &data, "--json"]);
+    assert!(s, "{err}");
+    let list: Value = serde_json::from_str(&out).unwrap();
+    let r = &list[0];
+    assert_eq!(r["id"].to_string(), report);
+    assert_eq!(r["verified"], true);
+    assert_eq!(r["messages"][0]["text"], "buy my pills");
+    assert_eq!(
+        (r["reporter"].as_str(), r["alleged_abuser"].as_str()),
+        (
+            Some("mimi://localhost/u/alice"),
+            Some("mimi://localhost/u/bob")
+        )
+    );
+    assert_eq!(
+        (r["reason"].as_str(), r["status"].as_str()),
+        (Some("spam"), Some("open"))
+    );
+
+    let (s, out, _) = hub_cmd(&["reports", "resolve", "--data", &data, &report, "--dismiss"]);
+    assert!(s && out.contains("dismissed"), "{out}");
+    let (s, _, err) = hub_cmd(&["reports", "resolve", "--data", &data, &report, "--uphold"]);
+    assert!(!s && err.contains("already dismissed"), "{err}");
+    let (s, out, _) = hub_cmd(&["reports", "show", "--data", &data, &report]);
+    assert!(s);
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["status"], "dismissed");
+    let (s, _, err) = hub_cmd(&["reports", "show", "--data", &data, "999"]);
+    assert!(!s && err.contains("no report 999"), "{err}");
+    let (s, _, err) = hub_cmd(&[
+        "reports",
+        "list",
+        "--data",
+        tmp.path().join("nothing").to_str().unwrap(),
+    ]);
+    assert!(!s && err.contains("no hub database"), "{err}");
+    let (s, out, _) = hub_cmd(&["withheld", "--data", &data, "--json"]);
+    assert!(s && out == "[]", "{out}");
 }

@@ -37,8 +37,8 @@ pub enum Error {
     /// No such user.
     #[error("{0}")]
     UnknownUser(String),
-    /// The name or room is taken.
-    #[error("{0}")]
+    /// The name or room is taken, or the thing is in another state.
+    #[error("{1}")]
     Conflict(&'static str, String),
     /// The handshake is for another epoch (PROTO wrongEpoch).
     #[error("the room is at epoch {epoch}: {message}")]
