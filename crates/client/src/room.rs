@@ -159,17 +159,23 @@ pub fn create(
     Ok((gi, tree))
 }
 
-/// Forgets a room entirely (its MLS state and its rows), e.g. when the hub refused to create it.
-pub fn forget(conn: &mut Connection, room: &str) -> Result<()> {
-    let tx = conn.transaction()?;
-    if let Some(gid) = store::room_group(&tx, room)? {
-        let provider = Provider::new(&tx);
+/// Deletes a room's MLS state, if it has any (forward secrecy: the epoch secrets go).
+fn delete_group(tx: &Connection, room: &str) -> Result<()> {
+    if let Some(gid) = store::room_group(tx, room)? {
+        let provider = Provider::new(tx);
         if let Some(mut g) =
             MlsGroup::load(provider.storage(), &GroupId::from_slice(&gid)).map_err(Error::mls)?
         {
             g.delete(provider.storage()).map_err(Error::mls)?;
         }
     }
+    Ok(())
+}
+
+/// Forgets a room entirely (its MLS state and its rows), e.g. when the hub refused to create it.
+pub fn forget(conn: &mut Connection, room: &str) -> Result<()> {
+    let tx = conn.transaction()?;
+    delete_group(&tx, room)?;
     tx.execute("DELETE FROM messages WHERE room_uri = ?1", [room])?;
     tx.execute("DELETE FROM rooms WHERE uri = ?1", [room])?;
     tx.commit()?;
@@ -475,14 +481,7 @@ pub fn leave_proposals(conn: &mut Connection, id: &Identity, room: &str) -> Resu
 /// Marks a room left and deletes its MLS state (forward secrecy); messages stay readable.
 pub fn mark_left(conn: &mut Connection, room: &str) -> Result<()> {
     let tx = conn.transaction()?;
-    if let Some(gid) = store::room_group(&tx, room)? {
-        let provider = Provider::new(&tx);
-        if let Some(mut g) =
-            MlsGroup::load(provider.storage(), &GroupId::from_slice(&gid)).map_err(Error::mls)?
-        {
-            g.delete(provider.storage()).map_err(Error::mls)?;
-        }
-    }
+    delete_group(&tx, room)?;
     tx.execute(
         "UPDATE rooms SET left_at = ?2 WHERE uri = ?1",
         params![room, now_ms() as i64],

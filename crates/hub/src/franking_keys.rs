@@ -7,7 +7,7 @@
 //! takes effect on a running hub.
 
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -52,17 +52,7 @@ fn random32() -> [u8; 32] {
 }
 
 fn read(path: &Path) -> Result<Vec<Generation>> {
-    let mode = std::fs::metadata(path)
-        .map_err(Error::internal)?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        return Err(Error::Internal(format!(
-            "{} is readable by others (mode {:o}); run chmod 600 on it",
-            path.display(),
-            mode & 0o777
-        )));
-    }
+    crate::keys::require_private(path)?;
     let bytes = std::fs::read(path).map_err(Error::internal)?;
     let stored: Vec<Stored> = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Internal(format!("{} is damaged: {e}", path.display())))?;
@@ -204,6 +194,7 @@ pub fn rotate(dir: &Path, now_ms: u64) -> Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn rotation_keeps_old_generations_and_selects_hub_keys_by_time() {

@@ -10,21 +10,27 @@ use rand::RngCore;
 
 use crate::error::{Error, Result};
 
+/// Refuses a secret file that anyone but its owner can read.
+pub fn require_private(path: &Path) -> Result<()> {
+    let mode = std::fs::metadata(path)
+        .map_err(Error::internal)?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(Error::Internal(format!(
+            "{} is readable by others (mode {:o}); run chmod 600 on it",
+            path.display(),
+            mode & 0o777
+        )));
+    }
+    Ok(())
+}
+
 /// Loads the key at `path`, or creates it (0600) if there is none.
 pub fn load_or_create(path: &Path) -> Result<SigningKey> {
     match std::fs::read(path) {
         Ok(bytes) => {
-            let mode = std::fs::metadata(path)
-                .map_err(Error::internal)?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(Error::Internal(format!(
-                    "{} is readable by others (mode {:o}); run chmod 600 on it",
-                    path.display(),
-                    mode & 0o777
-                )));
-            }
+            require_private(path)?;
             let seed: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
                 Error::Internal(format!(
                     "{} is not a provider key (expected 32 bytes, found {})",
