@@ -4,9 +4,6 @@
 
 use std::path::Path;
 
-use openmls_rust_crypto::RustCrypto;
-use openmls_sqlite_storage::{Codec, SqliteStorageProvider};
-use openmls_traits::OpenMlsProvider;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -21,87 +18,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 /// Opens (creating) the database and applies pending migrations.
 pub fn open(path: &Path) -> Result<Connection> {
-    let mut conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "secure_delete", "ON")?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    let tx = conn.transaction()?;
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-    )?;
-    let current: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )?;
-    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-        tx.execute_batch(sql)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-            params![version, now_ms() as i64],
-        )?;
-    }
-    tx.commit()?;
-    SqliteStorageProvider::<JsonCodec, &mut Connection>::new(&mut conn)
-        .run_migrations()
-        .map_err(|e| Error::Io(format!("OpenMLS storage migrations: {e}")))?;
-    Ok(conn)
+    conclave_sqlite::open(path, MIGRATIONS).map_err(|e| match e {
+        conclave_sqlite::Error::Sqlite(e) => Error::Store(e),
+        other => Error::Io(other.to_string()),
+    })
 }
 
-/// Milliseconds since the UNIX epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// OpenMLS state is stored as JSON (self-describing; never to be switched without migration).
-#[derive(Default)]
-pub struct JsonCodec;
-
-impl Codec for JsonCodec {
-    type Error = serde_json::Error;
-    fn to_vec<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, Self::Error> {
-        serde_json::to_vec(v)
-    }
-    fn from_slice<T: serde::de::DeserializeOwned>(s: &[u8]) -> Result<T, Self::Error> {
-        serde_json::from_slice(s)
-    }
-}
-
-/// OpenMLS provider whose storage writes go through one connection or transaction.
-pub struct Provider<'a> {
-    crypto: RustCrypto,
-    storage: SqliteStorageProvider<JsonCodec, &'a Connection>,
-}
-
-impl<'a> Provider<'a> {
-    /// Over `conn` (pass `&*tx` to make OpenMLS writes part of a transaction).
-    pub fn new(conn: &'a Connection) -> Self {
-        Provider {
-            crypto: RustCrypto::default(),
-            storage: SqliteStorageProvider::new(conn),
-        }
-    }
-}
-
-impl<'a> OpenMlsProvider for Provider<'a> {
-    type CryptoProvider = RustCrypto;
-    type RandProvider = RustCrypto;
-    type StorageProvider = SqliteStorageProvider<JsonCodec, &'a Connection>;
-    fn storage(&self) -> &Self::StorageProvider {
-        &self.storage
-    }
-    fn crypto(&self) -> &RustCrypto {
-        &self.crypto
-    }
-    fn rand(&self) -> &RustCrypto {
-        &self.crypto
-    }
-}
+pub use conclave_sqlite::{JsonCodec, Provider, now_ms};
 
 /// Reads a setting.
 pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
