@@ -21,5 +21,6 @@ pub use error::{UriError, WireError};
 pub mod components;
 pub mod content;
 pub mod franking;
+pub mod identity;
 pub mod policy;
 pub mod room;
