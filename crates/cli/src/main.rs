@@ -139,6 +139,18 @@ enum Command {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Ask a user to connect (needed to add each other to pseudonymous rooms).
+    Connect {
+        /// The user (a name on this hub or a user URI).
+        user: String,
+    },
+    /// This user's connections; `connections accept USER` answers a request.
+    Connections {
+        #[command(subcommand)]
+        cmd: Option<ConnectionsCmd>,
+        #[command(flatten)]
+        json: Json,
+    },
     /// Fetch and process everything pending, then exit.
     Sync,
     /// A room's messages in hub order.
@@ -166,6 +178,15 @@ enum DeviceCmd {
     List {
         #[command(flatten)]
         json: Json,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConnectionsCmd {
+    /// Accept USER's request to connect.
+    Accept {
+        /// The requester.
+        user: String,
     },
 }
 
@@ -449,6 +470,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let roles = conclave_client::roles::parse_file(&json)?;
             c.sync().await?;
             c.define_roles(&room, &roles).await?;
+        }
+        Command::Connect { user } => {
+            c.connect(&user).await?;
+            println!("asked {} to connect", c.resolve_user(&user)?);
+        }
+        Command::Connections { cmd: None, json } => {
+            c.sync().await?;
+            let list = c.connections().await?;
+            print(json, &list, |x| format!("{}\t{}", x.user, x.state))?;
+        }
+        Command::Connections {
+            cmd: Some(ConnectionsCmd::Accept { user }),
+            ..
+        } => {
+            c.sync().await?;
+            c.accept_connection(&user).await?;
+            println!("connected with {}", c.resolve_user(&user)?);
         }
         Command::Report {
             room,

@@ -73,6 +73,7 @@ pub struct Client {
     data_dir: PathBuf,
     skip_precheck: std::sync::atomic::AtomicBool,
     forge_franking_tag: std::sync::atomic::AtomicBool,
+    secrets: Box<dyn SecretStore>,
 }
 
 fn db_path(dir: &Path) -> PathBuf {
@@ -138,6 +139,9 @@ impl Client {
         drop(conn);
         let client = Client::open_with(dir, secrets, None)?;
         client.ensure_key_packages().await?;
+        if link_code.is_none() {
+            client.create_connection_keys().await?;
+        }
         Ok(client)
     }
 
@@ -195,6 +199,7 @@ impl Client {
             data_dir: dir.to_path_buf(),
             skip_precheck: std::sync::atomic::AtomicBool::new(false),
             forge_franking_tag: std::sync::atomic::AtomicBool::new(false),
+            secrets,
         })
     }
 
@@ -956,6 +961,64 @@ impl Client {
         )))
     }
 
+    async fn create_connection_keys(&self) -> Result<()> {
+        let public = crate::connections::create_keys(self.secrets.as_ref())?;
+        self.hub.set_connection_key(&public).await
+    }
+
+    /// Asks `user` (a name on this hub or a user URI) to connect (MIMIMI §5).
+    pub async fn connect(&self, user: &str) -> Result<()> {
+        let target = self.resolve_user(user)?;
+        if target.domain() != self.id.trust.domain {
+            return Err(Error::Usage(format!(
+                "{target} is on another provider; connections across providers need federation"
+            )));
+        }
+        let (uri, public) = self.hub.connection_key(target.local()).await?;
+        if uri != target.to_string() {
+            return Err(Error::Mls(format!(
+                "the hub answered for {uri}, not {target}"
+            )));
+        }
+        let sealed = {
+            let conn = self.conn.lock().await;
+            crate::connections::request(&conn, self.secrets.as_ref(), &self.id, &target, &public)?
+        };
+        if let Err(e) = self
+            .hub
+            .relay_connection(&target.to_string(), "request", &sealed)
+            .await
+        {
+            self.conn.lock().await.execute(
+                "DELETE FROM connections WHERE user_uri = ?1 AND state = 'requested'",
+                [target.to_string()],
+            )?;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Accepts `user`'s request to connect.
+    pub async fn accept_connection(&self, user: &str) -> Result<()> {
+        let requester = self.resolve_user(user)?;
+        let sealed = {
+            let conn = self.conn.lock().await;
+            crate::connections::accept(&conn, self.secrets.as_ref(), &self.id, &requester)?
+        };
+        self.hub
+            .relay_connection(&requester.to_string(), "response", &sealed)
+            .await?;
+        self.emit([ClientEvent::Connected {
+            user: requester.to_string(),
+        }]);
+        Ok(())
+    }
+
+    /// This user's connections.
+    pub async fn connections(&self) -> Result<Vec<crate::connections::ConnectionInfo>> {
+        crate::connections::list(&*self.conn.lock().await)
+    }
+
     /// Issues a one-time code with which a new device joins this user.
     pub async fn link_code(&self) -> Result<(String, u64)> {
         self.hub.link_code().await
@@ -1046,6 +1109,15 @@ impl Client {
                 let data = unb64(&e.data)?;
                 let outcome = match e.kind.as_str() {
                     "fanout" => room::process_fanout(&tx, &self.id, e.room.as_deref(), &data)?,
+                    "connection" => room::Outcome {
+                        events: crate::connections::receive(
+                            &tx,
+                            self.secrets.as_ref(),
+                            &self.id,
+                            &data,
+                        )?,
+                        ..Default::default()
+                    },
                     "device" => {
                         let v: serde_json::Value =
                             serde_json::from_slice(&data).unwrap_or_default();

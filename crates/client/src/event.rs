@@ -33,6 +33,16 @@ pub enum ClientEvent {
         /// The hub's epoch at the refusal.
         epoch: Option<u64>,
     },
+    /// A user asked to connect (MIMIMI §5); `connections accept` answers.
+    ConnectionRequested {
+        /// The requester.
+        user: String,
+    },
+    /// A connection is established.
+    Connected {
+        /// The peer.
+        user: String,
+    },
     /// Another device of this user was added to this client's rooms.
     DeviceAdded {
         /// The new device.

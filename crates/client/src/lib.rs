@@ -15,6 +15,7 @@
 //! catches up and retries.
 
 pub mod client;
+pub mod connections;
 pub mod error;
 pub mod event;
 pub mod history;

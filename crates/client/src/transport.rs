@@ -311,6 +311,45 @@ impl Hub {
         Ok(f.id)
     }
 
+    /// `PUT /v1/connection-key`: this user's connection-establishment public key.
+    pub async fn set_connection_key(&self, public_key: &[u8]) -> Result<()> {
+        let body = json!({ "public_key": b64(public_key) });
+        let _: serde_json::Value = self
+            .json(
+                self.req(reqwest::Method::PUT, "/v1/connection-key")
+                    .json(&body),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `GET /v1/users/{name}/connection-key`, unauthenticated: (user URI, public key).
+    pub async fn connection_key(&self, name: &str) -> Result<(String, Vec<u8>)> {
+        #[derive(Deserialize)]
+        struct Key {
+            user: String,
+            public_key: String,
+        }
+        let r = self
+            .http
+            .get(format!("{}/v1/users/{name}/connection-key", self.base))
+            .timeout(Duration::from_secs(60));
+        let k: Key = self.json(r).await?;
+        Ok((k.user, unb64(&k.public_key)?))
+    }
+
+    /// `POST /v1/connections`: relays a sealed request or response to `to`'s clients.
+    pub async fn relay_connection(&self, to: &str, kind: &str, sealed: &[u8]) -> Result<()> {
+        let body = json!({ "to": to, "kind": kind, "sealed": b64(sealed) });
+        let _: serde_json::Value = self
+            .json(
+                self.req(reqwest::Method::POST, "/v1/connections")
+                    .json(&body),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// `GET /v1/clients/{id}/queue`: entries after `after`, waiting up to `wait` for the first.
     pub async fn fetch(&self, client_id: &str, after: u64, wait: Duration) -> Result<Vec<Entry>> {
         let path = format!(

@@ -369,3 +369,78 @@ pub fn claim_key_material(
         clients: out,
     })
 }
+
+/// Sets the authenticated user's connection-establishment key (MIMIMI §5), once: a user's later
+/// devices cannot replace the key the first one holds.
+pub fn set_connection_key(conn: &Connection, auth: &Auth, public_key: &[u8]) -> Result<()> {
+    if public_key.len() != 32 {
+        return Err(Error::MalformedBody(
+            "public_key must be a 32-byte X25519 public key".into(),
+        ));
+    }
+    let n = conn.execute(
+        "UPDATE users SET connection_key = ?2 WHERE uri = ?1 AND connection_key IS NULL",
+        params![auth.user.to_string(), public_key],
+    )?;
+    if n == 0 {
+        return Err(Error::Conflict(
+            "connection_key_exists",
+            format!("{} already has a connection-establishment key", auth.user),
+        ));
+    }
+    Ok(())
+}
+
+/// A user's connection-establishment key, served without authentication.
+pub fn connection_key(conn: &Connection, domain: &str, name: &str) -> Result<(UserUri, Vec<u8>)> {
+    let user = UserUri::new(domain, name)
+        .map_err(|e| Error::UnknownUser(format!("no user {name:?} on this hub: {e}")))?;
+    let key: Option<Option<Vec<u8>>> = conn
+        .query_row(
+            "SELECT connection_key FROM users WHERE uri = ?1",
+            [user.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match key {
+        None => Err(Error::UnknownUser(format!("no user {user} on this hub"))),
+        Some(None) => Err(Error::NotFound(format!(
+            "{user} accepts no connection requests (no connection-establishment key)"
+        ))),
+        Some(Some(k)) => Ok((user, k)),
+    }
+}
+
+/// Relays a sealed connection request or response to every client of `to` (MIMIMI §5). The hub
+/// sees who asks whom (it relays), never what the messages hold. Returns the clients to wake.
+pub fn relay_connection(
+    conn: &Connection,
+    auth: &Auth,
+    to: &str,
+    kind: &str,
+    sealed: &[u8],
+) -> Result<Vec<String>> {
+    if kind != "request" && kind != "response" {
+        return Err(Error::MalformedBody(
+            "kind must be \"request\" or \"response\"".into(),
+        ));
+    }
+    let to = UserUri::parse(to).map_err(|e| Error::MalformedBody(format!("to: {e}")))?;
+    let clients: Vec<String> = conn
+        .prepare("SELECT uri FROM clients WHERE user_uri = ?1")?
+        .query_map([to.to_string()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if clients.is_empty() {
+        return Err(Error::UnknownUser(format!("no user {to} on this hub")));
+    }
+    let entry = serde_json::to_vec(&serde_json::json!({
+        "kind": kind,
+        "from": auth.user.to_string(),
+        "sealed": crate::api::to_b64(sealed),
+    }))
+    .map_err(Error::internal)?;
+    for c in &clients {
+        store::queue::enqueue(conn, c, "connection", None, &entry)?;
+    }
+    Ok(clients)
+}

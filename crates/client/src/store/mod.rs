@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_room_events.sql")),
     (3, include_str!("../../migrations/0003_hidden_messages.sql")),
     (4, include_str!("../../migrations/0004_franks.sql")),
+    (5, include_str!("../../migrations/0005_connections.sql")),
 ];
 
 /// Opens (creating) the database and applies pending migrations.

@@ -285,3 +285,51 @@ pub async fn report_abuse(
         .await?;
     Ok(Json(json!({ "id": filed.id, "verified": filed.verified })))
 }
+
+#[derive(Deserialize)]
+pub struct ConnectionKeyBody {
+    public_key: String,
+}
+
+pub async fn set_connection_key(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<ConnectionKeyBody>,
+) -> Result<Json<Value>> {
+    let key = b64("public_key", &body.public_key)?;
+    s.db(move |c, _| accounts::set_connection_key(c, &auth, &key))
+        .await?;
+    Ok(Json(json!({})))
+}
+
+pub async fn connection_key(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>> {
+    let (user, key) = s
+        .db(move |c, i| accounts::connection_key(c, &i.domain, &name))
+        .await?;
+    Ok(Json(
+        json!({ "user": user.to_string(), "public_key": to_b64(&key) }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ConnectionBody {
+    to: String,
+    kind: String,
+    sealed: String,
+}
+
+pub async fn relay_connection(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<ConnectionBody>,
+) -> Result<Json<Value>> {
+    let sealed = b64("sealed", &body.sealed)?;
+    let wake = s
+        .db(move |c, _| accounts::relay_connection(c, &auth, &body.to, &body.kind, &sealed))
+        .await?;
+    s.wake(&wake);
+    Ok(Json(json!({})))
+}

@@ -30,6 +30,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/provider", get(handlers::provider))
         .route("/v1/register", post(handlers::register))
         .route("/v1/devices", get(handlers::devices))
+        .route(
+            "/v1/connection-key",
+            axum::routing::put(handlers::set_connection_key),
+        )
+        .route(
+            "/v1/users/{name}/connection-key",
+            get(handlers::connection_key),
+        )
+        .route("/v1/connections", post(handlers::relay_connection))
         .route("/v1/devices/link", post(handlers::link_device))
         .route("/v1/key-packages", post(handlers::upload_key_packages))
         .route("/v1/keyMaterial", post(handlers::key_material))

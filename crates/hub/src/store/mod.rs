@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/0003_franking_reports.sql"),
     ),
+    (4, include_str!("../../migrations/0004_connections.sql")),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.
