@@ -40,3 +40,16 @@ clippy:
 
 fmt:
 	cargo fmt --all
+
+## Benchmarks (BENCHMARKS.md): the criterion benches, then the load tool, every figure against a
+## raw baseline measured in the same run; prints one table and writes target/bench-report.md.
+## BENCH_MEMBERS sizes the large room (P4); 10,000 does not fit the time budget yet.
+BENCH_MEMBERS ?= 1000
+.PHONY: bench
+bench:
+	rm -rf target/criterion target/bench target/bench-report.md
+	cargo bench -p conclave-load --benches
+	# `cargo bench` also built the load tool (target/release/conclave-load) with the same features.
+	target/release/conclave-load throughput
+	target/release/conclave-load large-room --members $(BENCH_MEMBERS)
+	target/release/conclave-load report

@@ -73,17 +73,26 @@ fn identities(group: &PublicGroup, trust: &Trust) -> Vec<(ClientIdentity, u32)> 
 
 fn member_rows(group: &PublicGroup, trust: &Trust) -> Result<Vec<MemberRow>> {
     let state = state_of(group, trust)?;
-    let may = |user: &mimi::uri::UserUri, a: Action| {
-        policy::decide_action(&state, user, &a) == Decision::Allowed
+    // Sending and receiving depend on the role alone: ask the engine once per role, not once per
+    // member (each decision takes a census of the room; BENCHMARKS.md, P3).
+    let mut by_role: std::collections::HashMap<u32, (bool, bool)> = Default::default();
+    let mut may = |user: &mimi::uri::UserUri| {
+        *by_role.entry(state.role_of(user)).or_insert_with(|| {
+            let ask = |a: Action| policy::decide_action(&state, user, &a) == Decision::Allowed;
+            (ask(Action::SendMessage), ask(Action::ReceiveMessage))
+        })
     };
     Ok(identities(group, trust)
         .into_iter()
-        .map(|(id, leaf)| MemberRow {
-            can_send: may(&id.user, Action::SendMessage),
-            can_receive: may(&id.user, Action::ReceiveMessage),
-            client: id.client.to_string(),
-            user: id.user.to_string(),
-            leaf,
+        .map(|(id, leaf)| {
+            let (can_send, can_receive) = may(&id.user);
+            MemberRow {
+                can_send,
+                can_receive,
+                client: id.client.to_string(),
+                user: id.user.to_string(),
+                leaf,
+            }
         })
         .collect())
 }

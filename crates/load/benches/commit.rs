@@ -25,8 +25,14 @@ use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use mimi::policy::Preset;
 use openmls_rust_crypto::RustCrypto;
 
+/// The room sizes: 100 and 1,000, or those listed in `CONCLAVE_BENCH_SIZES` (e.g. `100`, to
+/// profile one size without building the other).
 fn sizes(c: &mut Criterion) {
-    for n in [100, 1000] {
+    let sizes: Vec<usize> = std::env::var("CONCLAVE_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![100, 1000]);
+    for n in sizes {
         size(c, n);
     }
 }

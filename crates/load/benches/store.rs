@@ -31,7 +31,8 @@ const MESSAGES: usize = 10_000;
 
 const RAW_INSERT: &str = "INSERT OR IGNORE INTO messages (room_uri, id, sender_user, sender_client, timestamp, content, text, kind, frank, verified)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-const RAW_SELECT: &str = "SELECT id, sender_user, sender_client, text, timestamp, kind, verified FROM
+const RAW_SELECT: &str =
+    "SELECT id, sender_user, sender_client, text, timestamp, kind, verified FROM
        (SELECT * FROM messages WHERE room_uri = ?1 ORDER BY timestamp DESC, id DESC LIMIT ?2)
      ORDER BY timestamp, id";
 
@@ -119,8 +120,11 @@ fn insert_ours(conn: &mut Connection, rows: &[(Message, Vec<u8>, Vec<u8>)]) -> D
     t.elapsed()
 }
 
+/// A row for the raw side: the message, its binary id, content and frank.
+type RawInsert = (Message, Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// The same rows through one prepared statement (ids already binary).
-fn insert_raw(conn: &mut Connection, rows: &[(Message, Vec<u8>, Vec<u8>, Vec<u8>)]) -> Duration {
+fn insert_raw(conn: &mut Connection, rows: &[RawInsert]) -> Duration {
     conn.execute("DELETE FROM messages", []).expect("empty");
     let t = Instant::now();
     let tx = conn.transaction().expect("tx");

@@ -209,7 +209,10 @@ pub fn stage_adds(
     adds: Vec<(ClientIdentity, KeyPackage)>,
 ) -> Result<Vec<u8>> {
     let r = room.to_string();
-    let state = croom::state_of(&croom::load_group(&committer.conn, &r)?, &committer.id.trust)?;
+    let state = croom::state_of(
+        &croom::load_group(&committer.conn, &r)?,
+        &committer.id.trust,
+    )?;
     let first = adds.first().ok_or_else(|| anyhow!("nothing to add"))?;
     let role = invitee_role(&state, &committer.id.user, &first.0.user);
     let mut listed = ParticipantListUpdate::default();

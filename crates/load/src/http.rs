@@ -64,7 +64,9 @@ pub async fn serve_hub(data: &Path) -> Result<Served> {
 /// A bare axum endpoint on the hub's `submitMessage` path that reads the body and answers 200
 /// with a body of the size of the hub's answer: the most any axum server can do.
 pub async fn serve_bare() -> Result<Served> {
-    async fn accept(_body: Bytes) -> (StatusCode, [(header::HeaderName, &'static str); 1], Vec<u8>) {
+    async fn accept(
+        _body: Bytes,
+    ) -> (StatusCode, [(header::HeaderName, &'static str); 1], Vec<u8>) {
         (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/octet-stream")],
@@ -99,7 +101,11 @@ pub async fn run_hub_process(data: &Path) -> Result<()> {
     let stdin_closed = async {
         let _ = tokio::task::spawn_blocking(|| {
             let mut sink = String::new();
-            while std::io::stdin().read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+            while std::io::stdin()
+                .read_line(&mut sink)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {
                 sink.clear();
             }
         })

@@ -37,7 +37,7 @@ pub const GOAL_MEMBERS: usize = 10_000;
 
 /// Registers `names` over HTTP, each with one uploaded KeyPackage, `parallel` at a time.
 async fn register_ghosts(url: &str, names: &[String], parallel: usize) -> Result<()> {
-    let mut pending = names.iter().cloned().collect::<Vec<_>>();
+    let mut pending = names.to_vec();
     while !pending.is_empty() {
         let take = pending.len().min(parallel);
         let wave: Vec<String> = pending.drain(..take).collect();
@@ -69,6 +69,12 @@ async fn register_ghosts(url: &str, names: &[String], parallel: usize) -> Result
         }
     }
     Ok(())
+}
+
+/// The change from `before` to `after` in MiB, without a "-0.0".
+fn delta(before: u64, after: u64) -> f64 {
+    let d = mib(after) - mib(before);
+    if d.abs() < 0.05 { 0.0 } else { d }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -169,7 +175,11 @@ pub async fn run(opts: &Options) -> Result<Vec<Row>> {
     };
     let hub_peak = hub_hwm.saturating_sub(hub_rss0);
     let me_peak = me_hwm.saturating_sub(me_rss0);
-    let peak_note = if peaks_reset { "peak" } else { "peak since start" };
+    let peak_note = if peaks_reset {
+        "peak"
+    } else {
+        "peak since start"
+    };
     let ns = |d: Duration| d.as_nanos() as f64;
     Ok(vec![
         Row {
@@ -197,7 +207,7 @@ pub async fn run(opts: &Options) -> Result<Vec<Row>> {
             code: "P4.hub-mem".into(),
             what: format!(
                 "hub memory while creating the room: {peak_note} RSS growth of the hub process (after: {:+.1} MiB) vs the heap a raw PublicGroup of {n} keeps",
-                mib(hub_rss1) - mib(hub_rss0)
+                delta(hub_rss0, hub_rss1)
             ),
             ours: format!("{:.1} MiB", mib(hub_peak)),
             baseline: format!("{:.1} MiB", mib(raw_hub_heap as u64)),
@@ -207,9 +217,9 @@ pub async fn run(opts: &Options) -> Result<Vec<Row>> {
             code: "P4.client-mem".into(),
             what: format!(
                 "client memory while creating the room: {peak_note} RSS growth of the client's process (after: {:+.1} MiB; Rust heap peak {:.1} MiB, kept {:+.1} MiB) vs the raw MlsGroup's heap peak (kept {:.1} MiB)",
-                mib(me_rss1) - mib(me_rss0),
+                delta(me_rss0, me_rss1),
                 mib(heap_peak.saturating_sub(heap0) as u64),
-                mib(heap1 as u64) - mib(heap0 as u64),
+                delta(heap0 as u64, heap1 as u64),
                 mib(raw_client_heap as u64)
             ),
             ours: format!("{:.1} MiB", mib(me_peak)),

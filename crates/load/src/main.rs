@@ -12,7 +12,10 @@ use conclave_load::{large_room, memory, table, throughput};
 static ALLOC: memory::Counting = memory::Counting;
 
 #[derive(Parser)]
-#[command(name = "conclave-load", about = "Conclave's load tool and benchmark table")]
+#[command(
+    name = "conclave-load",
+    about = "Conclave's load tool and benchmark table"
+)]
 struct Cli {
     /// Cargo's target directory (criterion's results and the table go there).
     #[arg(long, global = true, default_value = "target")]
@@ -29,25 +32,31 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         senders: usize,
         /// Messages per round.
-        #[arg(long, default_value_t = 3000)]
+        #[arg(long, default_value_t = 6000)]
         messages: usize,
         /// A round stops after this many seconds.
         #[arg(long, default_value_t = 20)]
         max_seconds: u64,
         /// Rounds against each server (the best counts).
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// Run the hub in a child process (to profile it apart: `perf record -p PID`).
+        #[arg(long)]
+        hub_process: bool,
+        /// Keep the hub's database on tmpfs (shows what the disk costs).
+        #[arg(long)]
+        hub_on_tmpfs: bool,
     },
     /// P4: a room of MEMBERS created by a real client at a hub in a child process.
     LargeRoom {
         /// Members, the creator included.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 1000)]
         members: usize,
         /// Users per invite (one commit each).
         #[arg(long, default_value_t = 250)]
         batch: usize,
-        /// Single adds to time afterwards.
-        #[arg(long, default_value_t = 3)]
+        /// Single adds to time afterwards (the median counts).
+        #[arg(long, default_value_t = 1)]
         adds: usize,
     },
     /// Prints the table of every figure and writes it to TARGET/bench-report.md.
@@ -69,16 +78,20 @@ async fn main() -> Result<()> {
             messages,
             max_seconds,
             rounds,
+            hub_process,
+            hub_on_tmpfs,
         } => {
             let rows = throughput::run(&throughput::Options {
                 senders,
                 messages,
                 max_seconds,
                 rounds,
+                hub_process,
+                hub_on_tmpfs,
             })
             .await?;
-            print!("{}", table::markdown(&rows));
-            table::save_rows(&cli.target_dir, "p2", &rows)?;
+            let path = table::save_rows(&cli.target_dir, "p2", &rows)?;
+            eprintln!("P2: {} rows in {}", rows.len(), path.display());
         }
         Command::LargeRoom {
             members,
@@ -91,11 +104,15 @@ async fn main() -> Result<()> {
                 adds,
             })
             .await?;
-            print!("{}", table::markdown(&rows));
-            table::save_rows(&cli.target_dir, "p4", &rows)?;
+            let path = table::save_rows(&cli.target_dir, "p4", &rows)?;
+            eprintln!("P4: {} rows in {}", rows.len(), path.display());
         }
         Command::Report => {
-            let text = table::markdown(&table::collect(&cli.target_dir));
+            let text = format!(
+                "{}\n\n{}",
+                table::machine(),
+                table::markdown(&table::collect(&cli.target_dir))
+            );
             print!("{text}");
             let path = cli.target_dir.join("bench-report.md");
             std::fs::write(&path, &text)?;

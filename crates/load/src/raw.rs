@@ -5,8 +5,9 @@ use anyhow::{Result, anyhow};
 use openmls::group::ProposalStore;
 use openmls::prelude::{
     BasicCredential, CredentialWithKey, KeyPackage, MlsGroup, MlsGroupCreateConfig,
-    MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, ProcessedMessageContent, ProtocolMessage,
-    PublicGroup, RatchetTreeIn, SignatureScheme, StagedWelcome,
+    MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, PURE_PLAINTEXT_WIRE_FORMAT_POLICY,
+    ProcessedMessageContent, ProtocolMessage, PublicGroup, RatchetTreeIn, SignatureScheme,
+    StagedWelcome,
 };
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::{MemoryStorage, OpenMlsRustCrypto};
@@ -67,11 +68,12 @@ pub struct RawGroup {
 }
 
 impl RawGroup {
-    /// Adds `kps` in one commit and merges it; returns the Welcome.
+    /// Adds `kps` in one commit and merges it; returns the Welcome. Like Conclave's invitations,
+    /// the commit has no update path (nothing in it requires one).
     pub fn add(&mut self, kps: &[KeyPackage]) -> Result<MlsMessageIn> {
         let (_commit, welcome, _) = self
             .group
-            .add_members(&self.member.provider, &self.member.signer, kps)
+            .add_members_without_update(&self.member.provider, &self.member.signer, kps)
             .or_debug("add_members")?;
         self.group
             .merge_pending_commit(&self.member.provider)
@@ -79,11 +81,11 @@ impl RawGroup {
         reparse(&welcome.to_bytes().or_debug("Welcome")?)
     }
 
-    /// A commit adding `kp` (merged here); returns the commit's bytes.
+    /// A commit adding `kp`, without an update path (merged here); returns the commit's bytes.
     pub fn commit_add(&mut self, kp: KeyPackage) -> Result<Vec<u8>> {
         let (commit, _welcome, _) = self
             .group
-            .add_members(&self.member.provider, &self.member.signer, &[kp])
+            .add_members_without_update(&self.member.provider, &self.member.signer, &[kp])
             .or_debug("add_members")?;
         self.group
             .merge_pending_commit(&self.member.provider)
@@ -146,10 +148,20 @@ impl RawGroup {
     }
 }
 
-/// The group configuration of the baselines (the tree travels beside the Welcome, as in Conclave).
+/// The group configuration of the baselines: handshakes as PublicMessage so that a follower (the
+/// hub) can process them, and the tree beside the Welcome, as in Conclave.
 pub fn create_config() -> MlsGroupCreateConfig {
     MlsGroupCreateConfig::builder()
         .ciphersuite(CIPHERSUITE)
+        .wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
+        .use_ratchet_tree_extension(false)
+        .build()
+}
+
+/// How members join: handshakes in the clear, as Conclave's hub needs them.
+pub fn join_config() -> MlsGroupJoinConfig {
+    MlsGroupJoinConfig::builder()
+        .wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
         .use_ratchet_tree_extension(false)
         .build()
 }
@@ -201,7 +213,7 @@ pub fn build(n: usize, joiners: usize) -> Result<(RawGroup, Vec<RawGroup>)> {
     for member in members {
         let group = StagedWelcome::new_from_welcome(
             &member.provider,
-            &MlsGroupJoinConfig::default(),
+            &join_config(),
             welcome.clone(),
             Some(tree.clone().into()),
         )
@@ -227,5 +239,7 @@ pub fn follow(
     let ProcessedMessageContent::StagedCommitMessage(staged) = processed.into_content() else {
         return Err(anyhow!("not a commit"));
     };
-    group.merge_commit(storage, *staged).or_debug("merge_commit")
+    group
+        .merge_commit(storage, *staged)
+        .or_debug("merge_commit")
 }

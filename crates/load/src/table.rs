@@ -235,9 +235,8 @@ pub fn collect(target: &Path) -> Vec<Row> {
 
 /// The rows as one markdown table.
 pub fn markdown(rows: &[Row]) -> String {
-    let mut out = String::from(
-        "| figure | what | ours | baseline | ratio |\n|---|---|---|---|---|\n",
-    );
+    let mut out =
+        String::from("| figure | what | ours | baseline | ratio |\n|---|---|---|---|---|\n");
     for r in rows {
         let ratio = r
             .ratio
@@ -253,4 +252,27 @@ pub fn markdown(rows: &[Row]) -> String {
         ));
     }
     out
+}
+
+/// One line naming the machine: cores, CPU model, date (UTC).
+pub fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let date = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("Measured on {cores} cores ({model}), {date}. Ratio = ours ÷ baseline.")
 }

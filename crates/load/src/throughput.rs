@@ -15,9 +15,9 @@ use mimi::uri::RoomUri;
 use tokio::sync::Mutex;
 
 use crate::fixture::{DOMAIN, Member, StoreAt, queue_rows, stage_adds, temp_dir};
-use crate::http::{register, serve_bare, serve_hub};
-use conclave_client::transport::Hub;
+use crate::http::{ChildHub, register, serve_bare, serve_hub};
 use crate::table::{Row, fmt_ns, fmt_rate};
+use conclave_client::transport::Hub;
 
 /// How hard and how long to push.
 #[derive(Debug, Clone)]
@@ -30,6 +30,12 @@ pub struct Options {
     pub max_seconds: u64,
     /// Rounds against each server.
     pub rounds: usize,
+    /// Run the hub in a child process instead of this one (to profile it apart, e.g. with
+    /// `perf record -p PID`); the measured figure uses the in-process hub.
+    pub hub_process: bool,
+    /// Keep the hub's SQLite file on tmpfs, to see what the disk's `fsync`s cost (diagnostic;
+    /// the measured figure uses the disk).
+    pub hub_on_tmpfs: bool,
 }
 
 /// The room members (10).
@@ -82,13 +88,16 @@ async fn prepare(url: &str, opts: &Options) -> Result<(RoomUri, Vec<Work>)> {
     let parts = HubParts {
         franking_agent: b64(&info.franking_agent)?,
         signature_key: b64(&info.signature_key)?,
-        credential: <openmls::prelude::Credential as tls_codec::Deserialize>::tls_deserialize_exact(
-            b64(&info.hub_credential)?,
-        )?,
+        credential:
+            <openmls::prelude::Credential as tls_codec::Deserialize>::tls_deserialize_exact(b64(
+                &info.hub_credential,
+            )?)?,
     };
     let room = RoomUri::new(DOMAIN, &crate::random_id(8))?;
     let r = room.to_string();
-    let (creator, rest) = members.split_first_mut().ok_or_else(|| anyhow!("no members"))?;
+    let (creator, rest) = members
+        .split_first_mut()
+        .ok_or_else(|| anyhow!("no members"))?;
     let (gi, tree) = croom::create(
         &mut creator.0.conn,
         &creator.0.id,
@@ -111,9 +120,7 @@ async fn prepare(url: &str, opts: &Options) -> Result<(RoomUri, Vec<Work>)> {
         accepted.accepted_timestamp,
     )?;
     for (m, hub, _) in rest.iter_mut() {
-        let entries = hub
-            .fetch(m.id.client.local(), 0, Duration::ZERO)
-            .await?;
+        let entries = hub.fetch(m.id.client.local(), 0, Duration::ZERO).await?;
         for e in &entries {
             let data = b64(&e.data)?;
             m.receive(e.room.as_deref(), &data, e.seq)?;
@@ -193,10 +200,25 @@ async fn round(url: &str, room: &RoomUri, work: &[Work], max: Duration) -> Resul
 
 /// Runs P2 and returns its rows.
 pub async fn run(opts: &Options) -> Result<Vec<Row>> {
-    let data = temp_dir(StoreAt::Disk)?;
-    let hub = serve_hub(data.path()).await?;
+    let data = temp_dir(if opts.hub_on_tmpfs {
+        StoreAt::Tmpfs
+    } else {
+        StoreAt::Disk
+    })?;
+    let (_served, _child, url) = if opts.hub_process {
+        let child = ChildHub::spawn(data.path())?;
+        let url = child.url.clone();
+        (None, Some(child), url)
+    } else {
+        let served = serve_hub(data.path()).await?;
+        let url = served.url.clone();
+        (Some(served), None, url)
+    };
     let bare = serve_bare().await?;
-    let (room, work) = prepare(&hub.url, opts).await?;
+    let (room, work) = prepare(&url, opts).await?;
+    if let Some(c) = &_child {
+        eprintln!("P2: prepared; the hub is process {}", c.pid());
+    }
     let db = rusqlite::Connection::open(data.path().join("hub.sqlite3"))?;
     let max = Duration::from_secs(opts.max_seconds);
     let mut best_bare: Option<Round> = None;
@@ -213,7 +235,7 @@ pub async fn run(opts: &Options) -> Result<Vec<Row>> {
             best_bare = Some(b);
         }
         let before = queue_rows(&db)?;
-        let mut h = round(&hub.url, &room, &work, max).await?;
+        let mut h = round(&url, &room, &work, max).await?;
         h.deliveries = queue_rows(&db)? - before;
         eprintln!(
             "P2 round {}: hub {} accepted ({} refused), {:.0}/s, {} deliveries",

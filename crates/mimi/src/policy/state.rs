@@ -189,8 +189,11 @@ impl Census {
             }
         }
         let mut census = Census { users, unbound: 0 };
-        for (i, c) in state.clients.iter().enumerate() {
-            if state.clients[..i].iter().any(|d| d.client == c.client) {
+        // A set, not a scan of the clients before: the census is taken for every decision, and
+        // rooms have thousands of clients (BENCHMARKS.md, P3).
+        let mut seen = std::collections::HashSet::with_capacity(state.clients.len());
+        for c in &state.clients {
+            if !seen.insert(&c.client) {
                 return Err(Denied::new(
                     "membership",
                     format!("{} is in the group twice", c.client),
