@@ -1,45 +1,75 @@
 # Conclave: the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test deps build hub check fmt clippy
+.PHONY: run test deps build ui hub check fmt clippy deb
 
 HUB_LISTEN ?= 127.0.0.1:8480
 HUB_DATA   ?= .conclave/hub
 HUB_DOMAIN ?= localhost
+# The desktop app's data directory under `make run` (an installed app uses the OS data directory).
+APP_HOME   ?= .conclave/desktop
 
 deps:
 	@scripts/deps.sh
 
-build: deps
+# The UI's npm packages, reinstalled only when the lock file changed.
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+
+## The web UI, built into ui/dist (the app binary embeds it).
+ui: deps ui/node_modules/.package-lock.json
+	cd ui && npm run build
+
+build: deps ui
 	cargo build --workspace
 
-## Starts a hub on 127.0.0.1 with its embedded SQLite and says how to use the CLI against it.
+## Starts a hub on 127.0.0.1 with its embedded SQLite in the background and opens the desktop app
+## on it; on a machine without a display the hub stays in the foreground for the CLI.
 run: build
+	@mkdir -p $(HUB_DATA) $(APP_HOME)
 	@echo
-	@echo "Conclave hub on http://$(HUB_LISTEN) (data in $(HUB_DATA)). In another terminal:"
+	@echo "Conclave hub on http://$(HUB_LISTEN) (data in $(HUB_DATA)). The CLI against it, in another terminal:"
 	@echo "  export CONCLAVE_HUB=http://$(HUB_LISTEN)"
 	@echo "  # on a machine without an OS keyring (headless): export CONCLAVE_KEYSTORE=file"
-	@echo "  target/debug/conclave --home /tmp/alice register alice"
 	@echo "  target/debug/conclave --home /tmp/bob register bob"
-	@echo "  ROOM=\$$(target/debug/conclave --home /tmp/alice room create --name Team)"
-	@echo "  target/debug/conclave --home /tmp/alice room invite \$$ROOM bob"
-	@echo "  target/debug/conclave --home /tmp/bob sync"
-	@echo "  target/debug/conclave --home /tmp/alice send \$$ROOM 'hello bob'"
-	@echo "  target/debug/conclave --home /tmp/bob sync && target/debug/conclave --home /tmp/bob messages \$$ROOM"
+	@echo "  target/debug/conclave --home /tmp/bob sync        # after the app invited bob"
+	@echo "  target/debug/conclave --home /tmp/bob room list"
+	@echo "  target/debug/conclave --home /tmp/bob send ROOM 'hello from the CLI'"
 	@echo
-	target/debug/conclave-hub serve --listen $(HUB_LISTEN) --data $(HUB_DATA) --domain $(HUB_DOMAIN)
+	@target/debug/conclave-hub serve --listen $(HUB_LISTEN) --data $(HUB_DATA) --domain $(HUB_DOMAIN) & hub=$$!; \
+	trap 'kill $$hub 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 50); do curl -sf http://$(HUB_LISTEN)/health >/dev/null && break; sleep 0.1; done; \
+	if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  echo "No display here, so the app is not started; the hub keeps running (Ctrl-C stops it)."; \
+	  echo "To see the app on a headless machine: xvfb-run -a -s '-screen 0 1280x800x24' env CONCLAVE_HOME=$(APP_HOME) target/debug/conclave-desktop"; \
+	  wait $$hub; \
+	else \
+	  echo "Opening the desktop app (data in $(APP_HOME)); closing its window stops the hub."; \
+	  CONCLAVE_HOME=$(APP_HOME) target/debug/conclave-desktop; \
+	fi
 
-## All tests, including the one that needs a real Secret Service (run on a private D-Bus session).
+## All tests, including the one that needs a real Secret Service (run on a private D-Bus session)
+## and the desktop app's WebDriver test (on a virtual display).
 test: deps
 	cargo fmt --all -- --check
 	scripts/check-pure.sh
+	cd ui && npm ci --no-audit --no-fund
+	cd ui && npm run check
+	# The app binary embeds the built UI.
+	cd ui && npm run build
 	# The stories run the real binaries: build them first (same selection, nothing rebuilt twice).
 	cargo build --workspace --bins
-	scripts/with-keyring.sh cargo test --workspace -- --include-ignored
+	scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace -- --include-ignored
+	# The tests regenerated the UI's TypeScript bindings from the Rust types: they must be committed.
+	git diff --exit-code -- ui/src/ipc/bindings.ts
 
-clippy:
+clippy: ui
 	cargo clippy --workspace --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all
+
+## The Debian package (release build, ~10 min cold): target/release/bundle/deb/*.deb
+deb: deps ui/node_modules/.package-lock.json
+	ui/node_modules/.bin/tauri build --bundles deb
 
 ## Benchmarks (BENCHMARKS.md): the criterion benches, then the load tool, every figure against a
 ## raw baseline measured in the same run; prints one table and writes target/bench-report.md.

@@ -1,0 +1,164 @@
+//! Events to the UI: every [`ClientEvent`] is forwarded as a typed Tauri event, and a background
+//! task long-polls the hub (`Client::sync_waiting`) so that they keep coming.
+//!
+//! Each event name has one payload type; `bindings` writes the pairs into the TypeScript
+//! bindings ([`EVENTS`]), and the UI's `ipc` module is the only code that listens.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use conclave_client::{Client, ClientEvent};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::task::LocalPoolHandle;
+use ts_rs::TS;
+
+use crate::error::IpcError;
+use crate::session::Gate;
+
+/// Declares the event names with their payload types, once for both the emitting code and the
+/// TypeScript bindings.
+macro_rules! events {
+    ($($(#[doc = $doc:literal])+ $konst:ident = $name:literal: $payload:ty;)*) => {
+        $($(#[doc = $doc])+ pub const $konst: &str = $name;)*
+
+        /// Each event name with the TypeScript type of its payload.
+        pub fn payloads(cfg: &ts_rs::Config) -> Vec<(&'static str, String)> {
+            vec![$(($name, <$payload as TS>::name(cfg))),*]
+        }
+
+        /// Visits every payload type, for the TypeScript bindings.
+        pub fn visit_payloads(v: &mut impl ts_rs::TypeVisitor) {
+            $(v.visit::<$payload>();)*
+        }
+    };
+}
+
+events! {
+    /// A [`ClientEvent`]: a message stored, a room joined or left, members changed.
+    CLIENT_EVENT = "client-event": ClientEvent;
+    /// A [`SyncState`]: whether the long-poll reaches the hub.
+    SYNC_STATE = "sync-state": SyncState;
+    /// A [`Resync`]: events were missed; the UI reloads what it shows.
+    RESYNC = "resync": Resync;
+}
+
+/// Whether the app is in touch with its hub.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SyncState {
+    /// The last sync reached the hub.
+    Online,
+    /// The last sync failed; the app retries with a growing pause.
+    Offline {
+        /// Why.
+        error: IpcError,
+        /// Seconds until the next attempt.
+        retry_in: u32,
+    },
+}
+
+/// The UI fell behind the event stream and must reload its rooms and the open timeline.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Resync {
+    /// How many events were missed.
+    pub missed: u32,
+}
+
+/// How long one long-poll waits for the hub to have something.
+const LONG_POLL: Duration = Duration::from_secs(25);
+/// The longest pause between attempts while the hub is unreachable.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The last [`SyncState`], for a UI that starts listening after it was emitted.
+pub type LastSyncState = Arc<Mutex<Option<SyncState>>>;
+
+/// Starts forwarding the client's events and long-polling the hub (on the client thread).
+pub fn start(
+    worker: &LocalPoolHandle,
+    app: AppHandle,
+    client: Arc<Client>,
+    gate: Arc<Gate>,
+    last: LastSyncState,
+) {
+    // Subscribe before the first sync, so that nothing it emits is missed.
+    let events = client.subscribe();
+    tauri::async_runtime::spawn(forward(app.clone(), events));
+    drop(worker.spawn_pinned(move || sync_loop(app, client, gate, last)));
+}
+
+async fn forward(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<ClientEvent>) {
+    loop {
+        match events.recv().await {
+            Ok(ev) => emit(&app, CLIENT_EVENT, ev),
+            Err(RecvError::Lagged(n)) => emit(
+                &app,
+                RESYNC,
+                Resync {
+                    missed: u32::try_from(n).unwrap_or(u32::MAX),
+                },
+            ),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Long-polls the hub for as long as the app runs.
+///
+/// `Client::sync_waiting` holds the client's store lock while it waits for the hub, so every
+/// command would queue behind a 25 s long-poll. The [`Gate`] counts commands in flight: the
+/// long-poll only starts when none is running, and is dropped as soon as one starts. Dropping it
+/// while it waits is harmless; dropping it while it processes is safe too (each queue entry is
+/// processed and its cursor recorded in one transaction, and the hub resends what was not
+/// acknowledged). The one loss: if it is dropped during the follow-up work of a sync (restocking
+/// KeyPackages, committing others' proposals), that work waits for the next occasion. A client
+/// method that waits without holding the lock would remove all of this (reported in issue 7).
+async fn sync_loop(app: AppHandle, client: Arc<Client>, gate: Arc<Gate>, last: LastSyncState) {
+    let report = |state: SyncState| {
+        if let Ok(mut l) = last.lock() {
+            *l = Some(state.clone());
+        }
+        emit(&app, SYNC_STATE, state);
+    };
+    let mut backoff = Duration::from_secs(1);
+    let mut online = None;
+    loop {
+        gate.until(|busy| busy == 0).await;
+        // Until a sync has succeeded, do not wait at the hub: the UI hears "online" at once.
+        let wait = if online == Some(true) {
+            LONG_POLL
+        } else {
+            Duration::ZERO
+        };
+        let synced = tokio::select! {
+            r = client.sync_waiting(wait) => r,
+            () = gate.until(|busy| busy > 0) => continue,
+        };
+        match synced {
+            Ok(_) => {
+                backoff = Duration::from_secs(1);
+                if online != Some(true) {
+                    online = Some(true);
+                    report(SyncState::Online);
+                }
+            }
+            Err(e) => {
+                tracing::warn!("sync failed: {e}");
+                online = Some(false);
+                report(SyncState::Offline {
+                    error: e.into(),
+                    retry_in: backoff.as_secs() as u32,
+                });
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+fn emit(app: &AppHandle, name: &str, payload: impl Serialize + Clone) {
+    if let Err(e) = app.emit(name, payload) {
+        tracing::warn!("cannot emit {name}: {e}");
+    }
+}

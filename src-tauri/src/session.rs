@@ -1,0 +1,293 @@
+//! The app's state: a data directory and, once registered and opened, one [`Client`] on it.
+//!
+//! `conclave-client`'s futures are not `Send` (they keep SQLite borrows across awaits), while
+//! Tauri commands and tasks must be. So all client work runs on one dedicated thread with its own
+//! runtime ([`LocalPoolHandle`]), and commands hand it closures ([`App::with_client`]).
+//!
+//! The keystore is chosen, in this order: `CONCLAVE_KEYSTORE` if set (as for the CLI), else the
+//! choice the user made in the app (remembered in `desktop.json` in the data directory), else the
+//! OS keyring. The file fallback is only ever used because someone chose it.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use conclave_client::keystore::KEYSTORE_ENV;
+use conclave_client::{Client, KeystoreKind, Options};
+use serde::{Deserialize, Serialize};
+use tauri::AppHandle;
+use tokio::sync::Notify;
+use tokio_util::task::LocalPoolHandle;
+use ts_rs::TS;
+
+use crate::error::{ErrorCode, IpcError};
+use crate::events::{self, LastSyncState, SyncState};
+
+/// Where the client keeps its secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Keystore {
+    /// The OS keyring (Secret Service on Linux).
+    Os,
+    /// The explicit fallback: a file readable only by the user (mode 0600) in the data directory.
+    File,
+}
+
+impl From<Keystore> for KeystoreKind {
+    fn from(k: Keystore) -> Self {
+        match k {
+            Keystore::Os => KeystoreKind::Os,
+            Keystore::File => KeystoreKind::File,
+        }
+    }
+}
+
+/// Who is signed in, for the UI.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Session {
+    /// The user URI.
+    pub user: String,
+    /// This device's client URI.
+    pub client: String,
+    /// The hub this client talks to.
+    pub hub_url: String,
+    /// Where the keys are.
+    pub keystore: Keystore,
+    /// The data directory.
+    pub data_dir: String,
+}
+
+/// The app's choices that are not the client's business.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Settings {
+    keystore: Option<Keystore>,
+}
+
+const SETTINGS_FILE: &str = "desktop.json";
+
+/// The state behind every command.
+pub struct App {
+    data_dir: PathBuf,
+    app: AppHandle,
+    client: RwLock<Option<Arc<Client>>>,
+    keystore: RwLock<Keystore>,
+    opening: tokio::sync::Mutex<()>,
+    gate: Arc<Gate>,
+    worker: LocalPoolHandle,
+    sync_state: LastSyncState,
+}
+
+impl App {
+    /// The state for a data directory.
+    pub fn new(data_dir: PathBuf, app: AppHandle) -> Self {
+        App {
+            data_dir,
+            app,
+            client: RwLock::new(None),
+            keystore: RwLock::new(Keystore::Os),
+            opening: tokio::sync::Mutex::new(()),
+            gate: Arc::default(),
+            worker: LocalPoolHandle::new(1),
+            sync_state: LastSyncState::default(),
+        }
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Whether the background long-poll reaches the hub; `None` before its first answer.
+    pub fn sync_state(&self) -> Option<SyncState> {
+        self.sync_state.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Runs `f` with the open client on the client thread. Meanwhile the background long-poll
+    /// steps aside (see [`Gate`]).
+    pub async fn with_client<T, F, Fut>(&self, f: F) -> Result<T, IpcError>
+    where
+        F: FnOnce(Arc<Client>) -> Fut + Send + 'static,
+        Fut: Future<Output = conclave_client::Result<T>> + 'static,
+        T: Send + 'static,
+    {
+        let client = self.current()?;
+        let _busy = self.gate.enter();
+        self.on_client_thread(move || f(client)).await
+    }
+
+    async fn on_client_thread<T, F, Fut>(&self, f: F) -> Result<T, IpcError>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = conclave_client::Result<T>> + 'static,
+        T: Send + 'static,
+    {
+        self.worker
+            .spawn_pinned(f)
+            .await
+            .map_err(|e| {
+                IpcError::new(ErrorCode::Internal, format!("the client task failed: {e}"))
+            })?
+            .map_err(Into::into)
+    }
+
+    fn current(&self) -> Result<Arc<Client>, IpcError> {
+        self.client
+            .read()
+            .map_err(|_| IpcError::new(ErrorCode::Internal, "the client lock is poisoned"))?
+            .clone()
+            .ok_or_else(|| IpcError::new(ErrorCode::NotOpen, "no client is open yet"))
+    }
+
+    /// Opens the client registered in the data directory (once; later calls answer the same).
+    pub async fn open(&self) -> Result<Session, IpcError> {
+        let _one_at_a_time = self.opening.lock().await;
+        if let Ok(c) = self.current() {
+            return Ok(self.session(&c));
+        }
+        let keystore = self.keystore_choice()?;
+        let dir = self.data_dir.clone();
+        let options = options(keystore);
+        // Opening talks to the keyring over D-Bus, which blocks.
+        let client = tokio::task::spawn_blocking(move || Client::open(&dir, &options))
+            .await
+            .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))??;
+        Ok(self.install(client, keystore))
+    }
+
+    /// Registers a new user on a hub and opens its client. `keystore` is the user's explicit
+    /// choice from the no-keyring screen; `None` means the default (see the module doc).
+    pub async fn register(
+        &self,
+        hub_url: &str,
+        name: &str,
+        keystore: Option<Keystore>,
+    ) -> Result<Session, IpcError> {
+        let _one_at_a_time = self.opening.lock().await;
+        let keystore = match keystore {
+            Some(k) => k,
+            None => self.keystore_choice()?,
+        };
+        let (dir, hub_url, name) = (
+            self.data_dir.clone(),
+            hub_url.trim().to_owned(),
+            name.trim().to_owned(),
+        );
+        let client = self
+            .on_client_thread(move || async move {
+                Client::register(&dir, &hub_url, &name, None, &options(keystore)).await
+            })
+            .await?;
+        if keystore == Keystore::File {
+            self.remember(keystore)?;
+        }
+        Ok(self.install(client, keystore))
+    }
+
+    fn install(&self, client: Client, keystore: Keystore) -> Session {
+        let client = Arc::new(client);
+        if let Ok(mut k) = self.keystore.write() {
+            *k = keystore;
+        }
+        if let Ok(mut slot) = self.client.write() {
+            *slot = Some(client.clone());
+        }
+        events::start(
+            &self.worker,
+            self.app.clone(),
+            client.clone(),
+            self.gate.clone(),
+            self.sync_state.clone(),
+        );
+        self.session(&client)
+    }
+
+    fn session(&self, c: &Client) -> Session {
+        Session {
+            user: c.user().to_string(),
+            client: c.client_uri().to_string(),
+            hub_url: c.hub_url().to_owned(),
+            keystore: self.keystore.read().map(|k| *k).unwrap_or(Keystore::Os),
+            data_dir: c.data_dir().display().to_string(),
+        }
+    }
+
+    fn keystore_choice(&self) -> Result<Keystore, IpcError> {
+        if std::env::var_os(KEYSTORE_ENV).is_some() {
+            return Ok(match KeystoreKind::from_env()? {
+                KeystoreKind::File => Keystore::File,
+                KeystoreKind::Os => Keystore::Os,
+            });
+        }
+        Ok(read_settings(&self.data_dir)
+            .keystore
+            .unwrap_or(Keystore::Os))
+    }
+
+    fn remember(&self, keystore: Keystore) -> Result<(), IpcError> {
+        let mut s = read_settings(&self.data_dir);
+        s.keystore = Some(keystore);
+        let path = self.data_dir.join(SETTINGS_FILE);
+        let json = serde_json::to_vec_pretty(&s)
+            .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
+        std::fs::write(&path, json).map_err(|e| {
+            IpcError::new(
+                ErrorCode::Internal,
+                format!("cannot write {}: {e}", path.display()),
+            )
+        })
+    }
+}
+
+fn options(keystore: Keystore) -> Options {
+    Options {
+        keystore: keystore.into(),
+        hub_override: None,
+    }
+}
+
+fn read_settings(dir: &Path) -> Settings {
+    std::fs::read(dir.join(SETTINGS_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Counts the commands in flight, so that the long-poll can step aside for them.
+#[derive(Default)]
+pub struct Gate {
+    busy: AtomicUsize,
+    changed: Notify,
+}
+
+impl Gate {
+    /// Marks a command in flight until the guard is dropped.
+    pub fn enter(self: &Arc<Self>) -> GateGuard {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        self.changed.notify_waiters();
+        GateGuard(self.clone())
+    }
+
+    /// Resolves once `pred` holds for the number of commands in flight.
+    pub async fn until(&self, pred: impl Fn(usize) -> bool) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if pred(self.busy.load(Ordering::SeqCst)) {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
+/// One command in flight.
+pub struct GateGuard(Arc<Gate>);
+
+impl Drop for GateGuard {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::SeqCst);
+        self.0.changed.notify_waiters();
+    }
+}
