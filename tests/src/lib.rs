@@ -263,18 +263,22 @@ impl TestClient {
 
     /// Long-polls until this client is no longer in `room`.
     pub async fn wait_until_out_of(&self, room: &RoomUri) {
+        self.wait_membership(room, false).await;
+    }
+
+    /// Long-polls until this client's membership of `room` is `inside`.
+    async fn wait_membership(&self, room: &RoomUri, inside: bool) {
         let deadline = tokio::time::Instant::now() + PATIENCE;
-        while self
-            .rooms()
-            .await
-            .expect("rooms")
-            .iter()
-            .any(|r| r.uri == room.to_string())
-        {
+        loop {
+            let rooms = self.rooms().await.expect("rooms");
+            if rooms.iter().any(|r| r.uri == room.to_string()) == inside {
+                return;
+            }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "{} is still in {room}",
-                self.user()
+                "{} did not {} {room} in time",
+                self.user(),
+                if inside { "join" } else { "leave" }
             );
             self.sync_waiting(Duration::from_secs(2))
                 .await
@@ -295,23 +299,7 @@ impl TestClient {
 
     /// Long-polls until this client is in `room`.
     pub async fn wait_for_room(&self, room: &RoomUri) {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while !self
-            .rooms()
-            .await
-            .expect("rooms")
-            .iter()
-            .any(|r| r.uri == room.to_string())
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} did not join {room} in time",
-                self.user()
-            );
-            self.sync_waiting(Duration::from_secs(2))
-                .await
-                .expect("sync");
-        }
+        self.wait_membership(room, true).await;
     }
 }
 
