@@ -223,6 +223,10 @@ enum RoomCmd {
         /// announcement.
         #[arg(long, default_value = "private")]
         preset: String,
+        /// A pseudonymous room (PROTO §6.1): every member takes part as a fresh pseudonym that
+        /// only other members can resolve; only connected users can add each other.
+        #[arg(long)]
+        pseudonymous: bool,
     },
     /// The room's roles: capabilities, constraints, allowed role changes.
     Roles {
@@ -410,11 +414,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let d = c.devices().await?;
             print(json, &d, |d| d.client.clone())?;
         }
-        Command::Room(RoomCmd::Create { name, preset }) => {
+        Command::Room(RoomCmd::Create {
+            name,
+            preset,
+            pseudonymous,
+        }) => {
             let preset: Preset = preset
                 .parse()
                 .map_err(|e: String| anyhow::anyhow!("--preset: {e}"))?;
-            println!("{}", c.create_room_with(&name, preset).await?);
+            println!("{}", c.create_room_opts(&name, preset, pseudonymous).await?);
         }
         Command::Room(RoomCmd::Roles { room, json }) => {
             let room = c.resolve_room(&room)?;
@@ -557,7 +565,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let room = c.resolve_room(&room)?;
             let m = c.members(&room).await?;
             print(json, &m, |m| {
-                format!("{}\t{}\t{}", m.user, m.role, m.clients.join(","))
+                let who = match (m.verified, &m.real_user, &m.reason) {
+                    (Some(true), Some(real), _) => format!("\tverified: {real}"),
+                    (Some(false), _, Some(why)) => format!("\tunverified: {why}"),
+                    _ => String::new(),
+                };
+                format!("{}\t{}\t{}{who}", m.user, m.role, m.clients.join(","))
             })?;
         }
         Command::Room(RoomCmd::Leave { room }) => {

@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::event::ClientEvent;
 use crate::identity::{self, CIPHERSUITE, Identity};
 use crate::keystore::{self, KeystoreKind, SecretStore};
+use crate::pseudonymous;
 use crate::room::{self, MemberInfo, Plan};
 use crate::store::{self, Message, MessageKind, Provider, RoomInfo};
 use crate::transport::{Device, Hub, is_wrong_epoch, unb64};
@@ -180,6 +181,7 @@ impl Client {
             client: ClientUri::parse(&meta_required(&conn, "client")?)?,
             signer,
             credential: unb64(&meta_required(&conn, "credential")?)?,
+            credential_type: mimi::ids::PROVIDER_CREDENTIAL_TYPE,
             trust: Trust {
                 domain: meta_required(&conn, "provider_domain")?,
                 provider_key: unb64(&meta_required(&conn, "provider_key")?)?,
@@ -289,6 +291,18 @@ impl Client {
     /// Creates a room whose roles come from `preset` (POLICY App. A and Conclave's own); the
     /// creator gets the preset's creator role. Returns its URI.
     pub async fn create_room_with(&self, name: &str, preset: Preset) -> Result<RoomUri> {
+        self.create_room_opts(name, preset, false).await
+    }
+
+    /// Creates a room; a `pseudonymous` one (PROTO §6.1, POLICY §5 `pseudonyms_allowed`) has this
+    /// client join as a fresh pseudonym, so the hub never learns who created it, and only users
+    /// connected to a member can be added (MIMIMI §5).
+    pub async fn create_room_opts(
+        &self,
+        name: &str,
+        preset: Preset,
+        pseudonymous: bool,
+    ) -> Result<RoomUri> {
         let mut raw = [0u8; 8];
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let room = RoomUri::new(&self.id.trust.domain, &hex::encode(raw))?;
@@ -308,10 +322,41 @@ impl Client {
                 "the hub's key changed since registration; refusing to trust it".into(),
             ));
         }
-        let (gi, tree) = room::create(&mut conn, &self.id, &room, name, preset, &hub)?;
-        if let Err(e) = self.hub.create_room(&gi, &tree).await {
-            room::forget(&mut conn, &room.to_string())?;
-            return Err(e);
+        if !pseudonymous {
+            let (gi, tree) = room::create(&mut conn, &self.id, &room, name, preset, &hub, false)?;
+            if let Err(e) = self.hub.create_room(&gi, &tree, None).await {
+                room::forget(&mut conn, &room.to_string())?;
+                return Err(e);
+            }
+        } else {
+            let ck = crate::connections::my_connection_key(self.secrets.as_ref())?;
+            let (p, link_key) = pseudonymous::create(&conn, &self.id, &ck, None)?;
+            let as_p = pseudonymous::identity(&conn, &self.id, &p)?;
+            let wrapper = pseudonymous::new_wrapper_key();
+            let wrapped = pseudonymous::wrap(&wrapper, &p.client, &link_key)?;
+            let made = async {
+                self.hub.register_pseudonym(&p.credential, &p.token).await?;
+                let (gi, tree) = room::create(&mut conn, &as_p, &room, name, preset, &hub, true)?;
+                let r = room.to_string();
+                pseudonymous::set_wrapper_key(&conn, &r, &wrapper)?;
+                pseudonymous::store_links(&conn, &r, &[(p.client.to_string(), wrapped.clone())])?;
+                pseudonymous::joined(&conn, &p.client.to_string(), &r)?;
+                if let Err(e) = self
+                    .hub
+                    .with_token(&p.token)
+                    .create_room(&gi, &tree, Some(&wrapped))
+                    .await
+                {
+                    room::forget(&mut conn, &r)?;
+                    return Err(e);
+                }
+                Ok(())
+            }
+            .await;
+            if let Err(e) = made {
+                pseudonymous::forget(&conn, &p)?;
+                return Err(e);
+            }
         }
         drop(conn);
         self.emit([ClientEvent::RoomJoined(RoomInfo {
@@ -326,9 +371,24 @@ impl Client {
         store::rooms(&*self.conn.lock().await)
     }
 
-    /// The members of a room.
+    /// The members of a room; in a pseudonymous room each pseudonym is resolved to the real user
+    /// behind it where every check passes (`specs/mimi.md` §4.7), fetching the wrapped
+    /// identity_link_keys this client lacks from the hub (MIMIMI §4.1 step 4).
     pub async fn members(&self, room: &RoomUri) -> Result<Vec<MemberInfo>> {
-        room::members(&*self.conn.lock().await, &self.id, &room.to_string())
+        let r = room.to_string();
+        let conn = self.conn.lock().await;
+        if room::is_pseudonymous(&conn, &self.id, &r)?
+            && !pseudonymous::has_all_links(
+                &conn,
+                &r,
+                &room::leaf_pseudonyms(&conn, &self.id, &r)?,
+            )?
+        {
+            let hub = self.in_room(&conn, &r)?.hub(self).clone();
+            let links = hub.identity_links(room.local()).await?;
+            pseudonymous::store_links(&conn, &r, &links)?;
+        }
+        room::members(&conn, &self.id, &r)
     }
 
     /// The room's current MLS epoch as this client sees it.
@@ -408,6 +468,9 @@ impl Client {
         role: Option<&str>,
     ) -> Result<()> {
         let state = self.policy_state(room).await?;
+        if state.base.pseudonyms_allowed {
+            return self.invite_pseudonymous(room, &state, users, role).await;
+        }
         let mut plan = Plan::default();
         let mut added = ParticipantListUpdate::default();
         for u in users {
@@ -436,6 +499,135 @@ impl Client {
         self.commit(room, &plan).await
     }
 
+    /// MIMIMI §4.1: adds connected users to a pseudonymous room. For each, claims a complete
+    /// KeyPackage set under their connection token, checks that every KeyPackage resolves to
+    /// one of their clients, lists their user pseudonym, and commits the Adds with the wrapped
+    /// identity_link_keys in AddAAD and the room's wrapper key in the Welcome's GroupInfo.
+    async fn invite_pseudonymous(
+        &self,
+        room: &RoomUri,
+        state: &PolicyState,
+        users: &[String],
+        role: Option<&str>,
+    ) -> Result<()> {
+        let crypto = openmls_rust_crypto::RustCrypto::default();
+        let me = self.me_as(room).await?;
+        let mut plan = Plan::default();
+        let mut added = ParticipantListUpdate::default();
+        let mut wrapped_keys = Vec::new();
+        let mut links = Vec::new();
+        for u in users {
+            let user = self.resolve_user(u)?;
+            let (ck, wrapper) = {
+                let conn = self.conn.lock().await;
+                let ck = crate::connections::their_key(&conn, &user)?.ok_or_else(|| {
+                    Error::Usage(format!(
+                        "connect with {user} first: only connected users can add each other to a pseudonymous room (MIMIMI §5)"
+                    ))
+                })?;
+                let wrapper =
+                    pseudonymous::wrapper_key(&conn, &room.to_string())?.ok_or_else(|| {
+                        Error::Mls(format!("this device lacks the wrapper key of {room}"))
+                    })?;
+                (ck, wrapper)
+            };
+            let token = ck
+                .connection_token(&crypto)
+                .map_err(|e| Error::Mls(e.to_string()))?;
+            let (up, packages) = self.hub.claim_key_package_set(&token).await?;
+            let up = UserUri::parse(&up)?;
+            let checked = pseudonymous::check_set(&self.id, &user, &ck, &up, &packages)?;
+            if state.participants.index_of(&up.to_bytes()).is_none() {
+                let role = match role {
+                    Some(r) => resolve_role(state, r)?,
+                    None => default_add_role(state, &me, &up)?,
+                };
+                added.added_participants.push(UserRolePair {
+                    user: up.to_bytes().into(),
+                    role_index: role,
+                });
+            }
+            for (who, kp, link_key) in checked {
+                let sealed = wrapper
+                    .wrap(&crypto, &who.client, &link_key, rand::random())
+                    .map_err(|e| Error::Mls(e.to_string()))?;
+                links.push((who.client.to_string(), sealed.to_bytes()));
+                wrapped_keys.push(sealed);
+                plan.adds.push((who, kp));
+            }
+            plan.welcome_extension = Some(
+                mimi::identity::IdentityLinkExtension {
+                    identity_link_wrapper_key: wrapper,
+                }
+                .to_bytes(),
+            );
+        }
+        if !added.added_participants.is_empty() {
+            plan.updates.push((ids::PARTICIPANT_LIST, added.to_bytes()));
+        }
+        plan.add_aad = Some(room::AddAadPlan {
+            aad: mimi::identity::AddAad { wrapped_keys }.to_bytes(),
+            links,
+        });
+        self.commit(room, &plan).await
+    }
+
+    /// MIMIMI §8: keeps this client's pseudonymous KeyPackages stocked. It completes the sets
+    /// the user's other clients started (one KeyPackage, same user pseudonym) and keeps
+    /// [`pseudonymous::OPEN_SETS`] sets of its own started, each sized for all the user's
+    /// clients. Only a client holding the user's connection key takes part.
+    async fn restock_pseudonymous(&self) -> Result<()> {
+        let Ok(ck) = crate::connections::my_connection_key(self.secrets.as_ref()) else {
+            return Ok(());
+        };
+        let token = ck
+            .connection_token(&openmls_rust_crypto::RustCrypto::default())
+            .map_err(|e| Error::Mls(e.to_string()))?;
+        let sets = self.hub.key_package_sets(&token).await?;
+        let mine: std::collections::HashSet<String> = {
+            let conn = self.conn.lock().await;
+            pseudonymous::all(&conn)?
+                .into_iter()
+                .map(|p| p.client.to_string())
+                .collect()
+        };
+        let mut wanted: Vec<(Option<UserUri>, Option<u32>)> = Vec::new();
+        let mut started = 0;
+        for set in &sets {
+            if set.clients.iter().any(|c| mine.contains(c)) {
+                started += 1;
+            } else if set.count < set.set_size {
+                wanted.push((
+                    Some(UserUri::parse(&set.user_pseudonym)?),
+                    Some(set.set_size),
+                ));
+            }
+        }
+        if started < pseudonymous::OPEN_SETS {
+            let size = self.hub.devices().await?.len().max(1) as u32;
+            for _ in started..pseudonymous::OPEN_SETS {
+                wanted.push((None, Some(size)));
+            }
+        }
+        for (user, size) in wanted {
+            let (p, kp) = {
+                let conn = self.conn.lock().await;
+                let (p, _) = pseudonymous::create(&conn, &self.id, &ck, user)?;
+                let kp = pseudonymous::key_package(&conn, &self.id, &p)?;
+                (p, kp)
+            };
+            if let Err(e) = self
+                .hub
+                .upload_pseudonymous_key_package(&token, size.unwrap_or(1), &kp, &p.token)
+                .await
+            {
+                pseudonymous::forget(&*self.conn.lock().await, &p)?;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     /// The room's policy state (roles, participants, base policy) as this client holds it.
     pub async fn policy_state(&self, room: &RoomUri) -> Result<PolicyState> {
         let conn = self.conn.lock().await;
@@ -446,7 +638,11 @@ impl Client {
     /// same call the UI uses to decide which actions to offer.
     pub async fn can(&self, room: &RoomUri, action: &Action) -> Result<Decision> {
         let state = self.policy_state(room).await?;
-        Ok(policy::decide_action(&state, &self.id.user, action))
+        Ok(policy::decide_action(
+            &state,
+            &self.me_as(room).await?,
+            action,
+        ))
     }
 
     /// Parses a CLI/UI verb into a policy action against `room`'s roles.
@@ -458,7 +654,11 @@ impl Client {
         role: Option<&str>,
     ) -> Result<Action> {
         let state = self.policy_state(room).await?;
-        let target = user.map(|u| self.resolve_user(u)).transpose()?;
+        let me = self.me_as(room).await?;
+        let target = match user {
+            Some(u) => Some(self.target(room, u).await?),
+            None => None,
+        };
         let need =
             |t: Option<UserUri>| t.ok_or_else(|| Error::Usage(format!("{verb} needs a USER")));
         let role_or = |default: Option<u32>| -> Result<u32> {
@@ -472,7 +672,7 @@ impl Client {
                 let t = need(target)?;
                 let r = match role {
                     Some(r) => resolve_role(&state, r)?,
-                    None => default_add_role(&state, &self.id.user, &t)?,
+                    None => default_add_role(&state, &me, &t)?,
                 };
                 Action::Add { target: t, role: r }
             }
@@ -509,7 +709,7 @@ impl Client {
     /// moving to or from `banned`).
     pub async fn set_role(&self, room: &RoomUri, user: &str, role: &str) -> Result<()> {
         let state = self.policy_state(room).await?;
-        let user = self.resolve_user(user)?;
+        let user = self.target(room, user).await?;
         let role = resolve_role(&state, role)?;
         let index = listed_index(&state, &user)?;
         let update = ParticipantListUpdate {
@@ -533,7 +733,7 @@ impl Client {
     /// Removes all of a user's clients, keeping the user listed with its role (canKick).
     pub async fn kick(&self, room: &RoomUri, user: &str) -> Result<()> {
         let state = self.policy_state(room).await?;
-        let user = self.resolve_user(user)?;
+        let user = self.target(room, user).await?;
         listed_index(&state, &user)?;
         let plan = Plan {
             removes: state.clients_of(&user).map(|c| c.client.clone()).collect(),
@@ -556,12 +756,12 @@ impl Client {
     /// clients are not added back: they come back by invitation.
     pub async fn unban(&self, room: &RoomUri, user: &str, role: Option<&str>) -> Result<()> {
         let state = self.policy_state(room).await?;
-        let target = self.resolve_user(user)?;
+        let target = self.target(room, user).await?;
         let role = match role {
             Some(r) => r.to_owned(),
             None => {
                 let r = state
-                    .role(state.role_of(&self.id.user))
+                    .role(state.role_of(&self.me_as(room).await?))
                     .and_then(|r| {
                         r.authorized_role_changes
                             .iter()
@@ -582,7 +782,7 @@ impl Client {
     /// (canRemoveParticipant).
     pub async fn remove_user(&self, room: &RoomUri, user: &str) -> Result<()> {
         let state = self.policy_state(room).await?;
-        let user = self.resolve_user(user)?;
+        let user = self.target(room, user).await?;
         let index = listed_index(&state, &user)?;
         let update = ParticipantListUpdate {
             removed_indices: vec![index],
@@ -607,7 +807,7 @@ impl Client {
     /// "You are muted in this room".
     pub async fn me_in(&self, room: &RoomUri) -> Result<crate::roles::RoleInfo> {
         let state = self.policy_state(room).await?;
-        let role = state.role_of(&self.id.user);
+        let role = state.role_of(&self.me_as(room).await?);
         state
             .role(role)
             .map(crate::roles::RoleInfo::from)
@@ -675,7 +875,7 @@ impl Client {
             }
         }
         let report = mimi::franking::AbuseReport {
-            reporting_user: IdentifierUri::new(&self.id.user),
+            reporting_user: IdentifierUri::new(&self.me_as(room).await?),
             alleged_abuser_uri: IdentifierUri {
                 uri: abuser.unwrap_or_default().into_bytes().into(),
             },
@@ -690,7 +890,11 @@ impl Client {
                 .into_iter()
                 .collect(),
         };
-        self.hub.report(room.local(), report.to_bytes()).await
+        let hub = {
+            let conn = self.conn.lock().await;
+            self.in_room(&conn, &room.to_string())?.hub(self).clone()
+        };
+        hub.report(room.local(), report.to_bytes()).await
     }
 
     /// How many messages of the room this client did not show because the local user could not
@@ -723,7 +927,7 @@ impl Client {
 
     async fn move_aside(&self, room: &RoomUri, user: &str, aside: Aside) -> Result<()> {
         let state = self.policy_state(room).await?;
-        let target = self.resolve_user(user)?;
+        let target = self.target(room, user).await?;
         listed_index(&state, &target)?;
         let current = state.role_of(&target);
         let fits = |r: &mimi::components::Role| {
@@ -770,7 +974,7 @@ impl Client {
     }
 
     async fn move_back(&self, room: &RoomUri, user: &str, role: Option<&str>) -> Result<()> {
-        let target = self.resolve_user(user)?;
+        let target = self.target(room, user).await?;
         let role = match role {
             Some(r) => r.to_owned(),
             None => {
@@ -826,6 +1030,50 @@ impl Client {
         }
     }
 
+    /// Who this client is in `room` and how it reaches the hub there: itself, or in a
+    /// pseudonymous room its pseudonym (leaf key, pseudonymous credential, the pseudonym's token).
+    fn in_room(&self, conn: &Connection, room: &str) -> Result<InRoom> {
+        Ok(match pseudonymous::in_room(conn, room)? {
+            Some(p) => InRoom(Some((
+                pseudonymous::identity(conn, &self.id, &p)?,
+                self.hub.with_token(&p.token),
+            ))),
+            None => InRoom(None),
+        })
+    }
+
+    /// The local user as `room`'s participant list names it: its user pseudonym in a
+    /// pseudonymous room.
+    async fn me_as(&self, room: &RoomUri) -> Result<UserUri> {
+        let conn = self.conn.lock().await;
+        Ok(match pseudonymous::in_room(&conn, &room.to_string())? {
+            Some(p) => p.user,
+            None => self.id.user.clone(),
+        })
+    }
+
+    /// The participant a moderation command names: a user on this hub or a user URI; in a
+    /// pseudonymous room also a listed user pseudonym, and a real user is found through the
+    /// resolved pseudonyms (only a verified one: a moderator acts on whom it can see).
+    pub async fn target(&self, room: &RoomUri, s: &str) -> Result<UserUri> {
+        let user = self.resolve_user(s)?;
+        let members = self.members(room).await?;
+        if !members.iter().any(|m| m.verified.is_some())
+            || members.iter().any(|m| m.user == user.to_string())
+        {
+            return Ok(user);
+        }
+        let found = members
+            .iter()
+            .find(|m| m.real_user.as_deref() == Some(&user.to_string()))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{user} is not a verified member of this pseudonymous room; name their pseudonym (room members)"
+                ))
+            })?;
+        Ok(UserUri::parse(&found.user)?)
+    }
+
     /// Stages, submits and merges a commit; on `wrongEpoch` catches up and tries again.
     async fn commit(&self, room: &RoomUri, plan: &Plan) -> Result<()> {
         let r = room.to_string();
@@ -834,13 +1082,22 @@ impl Client {
             let precheck = !self
                 .skip_precheck
                 .load(std::sync::atomic::Ordering::Relaxed);
-            let Some(bundle) = room::stage_commit(&mut conn, &self.id, &r, plan, precheck)? else {
+            let me = self.in_room(&conn, &r)?;
+            let Some(bundle) = room::stage_commit(&mut conn, me.id(self), &r, plan, precheck)?
+            else {
                 return Ok(());
             };
-            match self.hub.update(room.local(), bundle).await {
+            match me.hub(self).update(room.local(), bundle).await {
                 Ok(accepted) => {
-                    let events =
-                        room::merge_pending(&mut conn, &self.id, &r, accepted.accepted_timestamp)?;
+                    let events = room::merge_pending(
+                        &mut conn,
+                        me.id(self),
+                        &r,
+                        accepted.accepted_timestamp,
+                    )?;
+                    if let Some(a) = &plan.add_aad {
+                        pseudonymous::store_links(&conn, &r, &a.links)?;
+                    }
                     drop(conn);
                     self.emit(events);
                     return Ok(());
@@ -868,7 +1125,7 @@ impl Client {
         let mut salt = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut salt);
         let r = room.to_string();
-        let user = self.id.user.to_string();
+        let user = self.me_as(room).await?.to_string();
         let content = MimiContent::text(salt, &user, &r, text);
         let bytes = content.encode();
         let mid = message_id(&user, &r, &bytes, &salt);
@@ -896,8 +1153,9 @@ impl Client {
             } else {
                 bytes.clone()
             };
-            let req = room::encrypt(&mut conn, &self.id, &r, &bytes, &tagged, &salt)?;
-            match self.hub.submit(room.local(), req).await {
+            let me = self.in_room(&conn, &r)?;
+            let req = room::encrypt(&mut conn, me.id(self), &r, &bytes, &tagged, &salt)?;
+            match me.hub(self).submit(room.local(), req).await {
                 Ok(SubmitMessageResponse::Accepted {
                     accepted_timestamp,
                     frank,
@@ -907,12 +1165,12 @@ impl Client {
                         id: mid.to_string(),
                         kind: MessageKind::Message,
                         sender: user.clone(),
-                        sender_client: self.id.client.to_string(),
+                        sender_client: me.id(self).client.to_string(),
                         text: Some(text.to_owned()),
                         timestamp: accepted_timestamp,
                         verified: false,
                     };
-                    room::store_sent(&conn, &self.id, &mut m, &bytes, frank.as_ref())?;
+                    room::store_sent(&conn, me.id(self), &mut m, &bytes, frank.as_ref())?;
                     drop(conn);
                     self.emit([ClientEvent::Message(m)]);
                     return Ok(mid.to_string());
@@ -939,8 +1197,9 @@ impl Client {
         let r = room.to_string();
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.conn.lock().await;
-            let bundle = room::leave_proposals(&mut conn, &self.id, &r)?;
-            match self.hub.update(room.local(), bundle).await {
+            let me = self.in_room(&conn, &r)?;
+            let bundle = room::leave_proposals(&mut conn, me.id(self), &r)?;
+            match me.hub(self).update(room.local(), bundle).await {
                 Ok(_) => {
                     room::mark_left(&mut conn, &r)?;
                     drop(conn);
@@ -1050,6 +1309,7 @@ impl Client {
         if f.joined > 0 {
             self.publish_key_packages(f.joined, false).await?;
         }
+        self.restock_pseudonymous().await?;
         let pending: Vec<String> = {
             let conn = self.conn.lock().await;
             let mut st = conn.prepare("SELECT client_uri FROM pending_devices")?;
@@ -1058,6 +1318,11 @@ impl Client {
         for device in pending {
             for r in self.rooms().await? {
                 let room = RoomUri::parse(&r.uri)?;
+                // A pseudonymous room takes a new device only through a KeyPackage set with the
+                // room's user pseudonym, which it does not have (left open; ARCHITECTURE.md).
+                if self.policy_state(&room).await?.base.pseudonyms_allowed {
+                    continue;
+                }
                 let adds = self.claim(&room, &self.id.user).await?;
                 self.commit(
                     &room,
@@ -1084,78 +1349,126 @@ impl Client {
         Ok(())
     }
 
-    /// Processes queue entries with the store lock held. Each entry is processed and its sequence
-    /// number recorded in one transaction, so a crash neither loses nor repeats one; entries are
-    /// acknowledged to the hub only after that.
+    /// Processes queue entries with the store lock held: the client's own queue (long-polled
+    /// for up to `wait`, woken also by arrivals for its pseudonyms), then each pseudonym's queue.
+    /// Each entry is processed and its sequence number recorded in one transaction, so a crash
+    /// neither loses nor repeats one; entries are acknowledged to the hub only after that.
     async fn sync_locked(
         &self,
         conn: &mut Connection,
-        mut wait: Duration,
+        wait: Duration,
     ) -> Result<(SyncReport, Vec<ClientEvent>, FollowUp)> {
-        let mut report = SyncReport::default();
-        let mut events = Vec::new();
-        let mut follow = FollowUp::default();
+        let mut done = Synced::default();
+        let pseudonyms = pseudonymous::all(conn)?;
+        let wake_on: Vec<String> = pseudonyms.iter().map(|p| p.token.clone()).collect();
+        let cursor: u64 = store::meta(conn, "queue_cursor")?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        self.drain(conn, &self.hub, &self.id, cursor, wait, &wake_on, &mut done)
+            .await?;
+        for p in pseudonyms {
+            let as_p = pseudonymous::identity(conn, &self.id, &p)?;
+            let hub = self.hub.with_token(&p.token);
+            self.drain(conn, &hub, &as_p, p.cursor, Duration::ZERO, &[], &mut done)
+                .await?;
+        }
+        Ok((done.report, done.events, done.follow))
+    }
+
+    /// Fetches, processes and acknowledges everything in the queue of `id.client` after
+    /// `cursor` (the client's own queue, or one of its pseudonyms' with that pseudonym's hub).
+    #[allow(clippy::too_many_arguments)]
+    async fn drain(
+        &self,
+        conn: &mut Connection,
+        hub: &Hub,
+        id: &Identity,
+        mut cursor: u64,
+        mut wait: Duration,
+        wake_on: &[String],
+        done: &mut Synced,
+    ) -> Result<()> {
+        let own = id.client == self.id.client;
         loop {
-            let cursor: u64 = store::meta(conn, "queue_cursor")?
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            let entries = self.hub.fetch(self.id.client.local(), cursor, wait).await?;
+            let entries = hub.fetch(id.client.local(), cursor, wait, wake_on).await?;
             wait = Duration::ZERO;
             let Some(last) = entries.last().map(|e| e.seq) else {
                 break;
             };
             for e in entries.iter().filter(|e| e.seq > cursor) {
                 let tx = conn.transaction()?;
-                let data = unb64(&e.data)?;
-                let outcome = match e.kind.as_str() {
-                    "fanout" => room::process_fanout(&tx, &self.id, e.room.as_deref(), &data)?,
-                    "connection" => room::Outcome {
-                        events: crate::connections::receive(
-                            &tx,
-                            self.secrets.as_ref(),
-                            &self.id,
-                            &data,
-                        )?,
-                        ..Default::default()
-                    },
-                    "device" => {
-                        let v: serde_json::Value =
-                            serde_json::from_slice(&data).unwrap_or_default();
-                        if let Some(c) = v.get("new_client").and_then(|c| c.as_str()) {
-                            tx.execute(
-                                "INSERT OR IGNORE INTO pending_devices (client_uri) VALUES (?1)",
-                                [c],
-                            )?;
-                        }
-                        room::Outcome::default()
-                    }
-                    other => room::Outcome {
-                        events: vec![ClientEvent::Dropped {
-                            room: None,
-                            reason: format!("unknown queue entry kind {other:?}"),
-                        }],
-                        ..Default::default()
-                    },
-                };
-                store::set_meta(&tx, "queue_cursor", &e.seq.to_string())?;
-                tx.commit()?;
-                report.processed += 1;
-                report.dropped += outcome
-                    .events
-                    .iter()
-                    .filter(|e| matches!(e, ClientEvent::Dropped { .. }))
-                    .count();
-                events.extend(outcome.events);
-                follow.joined += usize::from(outcome.joined);
-                if let Some(r) = outcome.proposals_in
-                    && !follow.proposals_in.contains(&r)
-                {
-                    follow.proposals_in.push(r);
+                let outcome = self.process_entry(&tx, id, e)?;
+                if own {
+                    store::set_meta(&tx, "queue_cursor", &e.seq.to_string())?;
+                } else {
+                    pseudonymous::set_cursor(&tx, &id.client.to_string(), e.seq)?;
                 }
+                tx.commit()?;
+                done.add(outcome);
             }
-            self.hub.ack(self.id.client.local(), last).await?;
+            hub.ack(id.client.local(), last).await?;
+            cursor = cursor.max(last);
         }
-        Ok((report, events, follow))
+        Ok(())
+    }
+
+    fn process_entry(
+        &self,
+        tx: &Connection,
+        id: &Identity,
+        e: &crate::transport::Entry,
+    ) -> Result<room::Outcome> {
+        let data = unb64(&e.data)?;
+        Ok(match e.kind.as_str() {
+            "fanout" => room::process_fanout(tx, id, e.room.as_deref(), &data)?,
+            "connection" => room::Outcome {
+                events: crate::connections::receive(tx, self.secrets.as_ref(), &self.id, &data)?,
+                ..Default::default()
+            },
+            "device" => {
+                let v: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
+                if let Some(c) = v.get("new_client").and_then(|c| c.as_str()) {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO pending_devices (client_uri) VALUES (?1)",
+                        [c],
+                    )?;
+                }
+                room::Outcome::default()
+            }
+            other => room::Outcome {
+                events: vec![ClientEvent::Dropped {
+                    room: None,
+                    reason: format!("unknown queue entry kind {other:?}"),
+                }],
+                ..Default::default()
+            },
+        })
+    }
+}
+
+/// What a sync did so far.
+#[derive(Default)]
+struct Synced {
+    report: SyncReport,
+    events: Vec<ClientEvent>,
+    follow: FollowUp,
+}
+
+impl Synced {
+    fn add(&mut self, outcome: room::Outcome) {
+        self.report.processed += 1;
+        self.report.dropped += outcome
+            .events
+            .iter()
+            .filter(|e| matches!(e, ClientEvent::Dropped { .. }))
+            .count();
+        self.events.extend(outcome.events);
+        self.follow.joined += usize::from(outcome.joined);
+        if let Some(r) = outcome.proposals_in
+            && !self.follow.proposals_in.contains(&r)
+        {
+            self.follow.proposals_in.push(r);
+        }
     }
 }
 
@@ -1166,6 +1479,19 @@ fn retried(room: &str, e: &Error) -> Option<ClientEvent> {
             epoch: *epoch,
         }),
         _ => None,
+    }
+}
+
+/// Who this client is in one room: itself (`None`), or its pseudonym there with the hub
+/// reached by the pseudonym's token.
+struct InRoom(Option<(Identity, Hub)>);
+
+impl InRoom {
+    fn id<'a>(&'a self, c: &'a Client) -> &'a Identity {
+        self.0.as_ref().map_or(&c.id, |(id, _)| id)
+    }
+    fn hub<'a>(&'a self, c: &'a Client) -> &'a Hub {
+        self.0.as_ref().map_or(&c.hub, |(_, hub)| hub)
     }
 }
 

@@ -70,7 +70,7 @@ pub fn create_keys(secrets: &dyn SecretStore) -> Result<Vec<u8>> {
         .public)
 }
 
-fn my_connection_key(secrets: &dyn SecretStore) -> Result<ConnectionKey> {
+pub(crate) fn my_connection_key(secrets: &dyn SecretStore) -> Result<ConnectionKey> {
     secret32(secrets, CONNECTION_KEY)?
         .map(ConnectionKey::from_bytes)
         .ok_or_else(|| {
@@ -287,4 +287,24 @@ pub fn list(conn: &Connection) -> Result<Vec<ConnectionInfo>> {
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+/// The connection key of a connected user, if connected.
+pub(crate) fn their_key(conn: &Connection, user: &UserUri) -> Result<Option<ConnectionKey>> {
+    let key: Option<Option<Vec<u8>>> = conn
+        .query_row(
+            "SELECT their_key FROM connections WHERE user_uri = ?1 AND state = 'connected'",
+            [user.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match key.flatten() {
+        None => Ok(None),
+        Some(k) => k
+            .try_into()
+            .map(|k| Some(ConnectionKey::from_bytes(k)))
+            .map_err(|_| {
+                Error::Keystore(format!("the stored connection key of {user} is damaged"))
+            }),
+    }
 }

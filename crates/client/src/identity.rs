@@ -25,8 +25,11 @@ pub struct Identity {
     pub client: ClientUri,
     /// The MLS signature key pair (private half lives in the keystore).
     pub signer: SignatureKeyPair,
-    /// The ProviderCredential bytes.
+    /// The credential's content: ProviderCredential bytes, or a PseudonymousCredential's for
+    /// the identity this client has in a pseudonymous room.
     pub credential: Vec<u8>,
+    /// The credential's type: [`PROVIDER_CREDENTIAL_TYPE`] or [`PSEUDONYMOUS_CREDENTIAL_TYPE`].
+    pub credential_type: u16,
     /// Whom we trust to issue credentials.
     pub trust: Trust,
 }
@@ -44,7 +47,7 @@ impl Identity {
     pub fn credential_with_key(&self) -> CredentialWithKey {
         CredentialWithKey {
             credential: Credential::new(
-                CredentialType::Other(PROVIDER_CREDENTIAL_TYPE),
+                CredentialType::Other(self.credential_type),
                 self.credential.clone(),
             ),
             signature_key: self.signer.public().into(),
@@ -71,10 +74,21 @@ pub fn capabilities() -> Capabilities {
 
 /// What a room requires of every leaf, so OpenMLS enforces it on every add.
 pub fn required_capabilities() -> RequiredCapabilitiesExtension {
+    required_capabilities_for(false)
+}
+
+/// The RequiredCapabilities of a room: its leaves' credential type is the provider's, or the
+/// pseudonymous one in a pseudonymous room (PROTO §6.1).
+pub fn required_capabilities_for(pseudonymous: bool) -> RequiredCapabilitiesExtension {
+    let credential = if pseudonymous {
+        PSEUDONYMOUS_CREDENTIAL_TYPE
+    } else {
+        PROVIDER_CREDENTIAL_TYPE
+    };
     RequiredCapabilitiesExtension::new(
         &[ExtensionType::AppDataDictionary],
         &[ProposalType::AppDataUpdate, ProposalType::SelfRemove],
-        &[CredentialType::Other(PROVIDER_CREDENTIAL_TYPE)],
+        &[CredentialType::Other(credential)],
     )
 }
 

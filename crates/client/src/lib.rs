@@ -21,6 +21,7 @@ pub mod event;
 pub mod history;
 pub mod identity;
 pub mod keystore;
+pub mod pseudonymous;
 pub mod roles;
 pub mod room;
 pub mod store;

@@ -23,7 +23,7 @@ use openmls::framing::{SafeAad, SafeAadItem};
 use openmls::prelude::{
     AppDataUpdateOperation, AppDataUpdateProposal, Extension, Extensions, ExternalSender, GroupId,
     KeyPackage, KeyPackageIn, LeafNodeIndex, MlsGroup, MlsMessageBodyIn, ProcessedMessageContent,
-    Proposal, ProtocolVersion, Sender, StagedWelcome,
+    ProcessedWelcome, Proposal, ProtocolVersion, Sender, UnknownExtension,
 };
 use openmls_traits::OpenMlsProvider as _;
 use rusqlite::{Connection, params};
@@ -102,10 +102,13 @@ pub fn create(
     name: &str,
     preset: Preset,
     hub: &HubParts,
+    pseudonymous: bool,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
     let me = id.me();
     let metadata = RoomMetaData::named(&room.to_string(), name);
-    let state = PolicyState::create(preset, &me, Some(metadata.clone()));
+    let mut state = PolicyState::create(preset, &me, Some(metadata.clone()));
+    // POLICY §5 / PROTO §6.1: a minimal-metadata room; `id` is then the creator's pseudonym.
+    state.base.pseudonyms_allowed = pseudonymous;
     state.validate().map_err(not_allowed)?;
     // Room state lives in the GroupContext app_data_dictionary (DESIGN "Room state is MIMI
     // components"); `franking_agent` (0x0021) joins it with the franking issue.
@@ -123,7 +126,7 @@ pub fn create(
     mimi::franking::FrankingAgentData::from_bytes(&hub.franking_agent)?;
     dict.insert(ids::FRANKING_AGENT, hub.franking_agent.clone());
     let extensions = Extensions::from_vec(vec![
-        Extension::RequiredCapabilities(identity::required_capabilities()),
+        Extension::RequiredCapabilities(identity::required_capabilities_for(pseudonymous)),
         Extension::AppDataDictionary(AppDataDictionaryExtension::new(dict)),
         // PROTO §7.4: the hub is the room's external sender (it proposes removals as enforcer).
         Extension::ExternalSenders(vec![ExternalSender::new(
@@ -220,6 +223,20 @@ pub struct Plan {
     pub removes: Vec<ClientUri>,
     /// AppDataUpdate payloads, by component.
     pub updates: Vec<(u16, Vec<u8>)>,
+    /// Pseudonymous rooms: the commit's `AddAAD` (MIMIMI §4.1).
+    pub add_aad: Option<AddAadPlan>,
+    /// Pseudonymous rooms: the Welcome-only GroupInfo extension (MIMIMI §4.1
+    /// `IdentityLinkExtension`), never in the GroupInfo the hub gets.
+    pub welcome_extension: Option<Vec<u8>>,
+}
+
+/// The `AddAAD` of a commit adding to a pseudonymous room.
+#[derive(Debug, Default, Clone)]
+pub struct AddAadPlan {
+    /// The TLS `AddAAD`: the commit's authenticated data.
+    pub aad: Vec<u8>,
+    /// The wrapped keys it carries, by client pseudonym, kept once the hub accepted the commit.
+    pub links: Vec<(String, Vec<u8>)>,
 }
 
 /// Stages a commit carrying `plan` (and any pending proposals) after asking the policy engine;
@@ -287,6 +304,9 @@ pub fn stage_commit(
     if precheck {
         policy::check_commit(&state, &me, &items).map_err(not_allowed)?;
     }
+    if let Some(a) = &plan.add_aad {
+        group.set_aad(a.aad.clone());
+    }
     let mut stage = group
         .commit_builder()
         .propose_adds(adds.iter().map(|(_, kp)| kp.clone()))
@@ -304,8 +324,19 @@ pub fn stage_commit(
     )
     .map_err(not_allowed)?;
     stage.with_app_data_dictionary_updates(changes);
+    // `specs/openmls.md` §7.3: extensions given for the Welcome's GroupInfo also go into the
+    // exported one, so the exported one is not made here (see below).
+    let stage = match &plan.welcome_extension {
+        Some(ext) => stage
+            .create_group_info_with_extensions(vec![Extension::Unknown(
+                ids::IDENTITY_LINK_EXTENSION_TYPE,
+                UnknownExtension(ext.clone()),
+            )])
+            .map_err(Error::mls)?
+            .create_group_info(false),
+        None => stage.create_group_info(true),
+    };
     let bundle = stage
-        .create_group_info(true)
         .build(provider.rand(), provider.crypto(), &id.signer, |_| true)
         .map_err(Error::mls)?
         .stage_commit(&provider)
@@ -317,11 +348,10 @@ pub fn stage_commit(
         .transpose()?
         .map(|w| Inline::from_bytes(w, "Welcome"))
         .transpose()?;
-    let gi = bundle
-        .group_info()
-        .ok_or_else(|| Error::Mls("OpenMLS made no GroupInfo".into()))?
-        .tls_serialize_detached()
-        .map_err(Error::mls)?;
+    let gi = match bundle.group_info() {
+        Some(gi) => gi.tls_serialize_detached().map_err(Error::mls)?,
+        None => exported_group_info_after(&tx, id, room)?,
+    };
     let out = encode(&HandshakeBundle::Commit {
         commit,
         welcome,
@@ -330,6 +360,30 @@ pub fn stage_commit(
     });
     tx.commit()?;
     Ok(Some(out))
+}
+
+/// The GroupInfo of the epoch this client's pending commit starts, as the hub gets it: the
+/// commit is merged inside a savepoint, the GroupInfo exported (RatchetTree-less, with
+/// ExternalPub only) and the savepoint rolled back, so the pending commit stays pending until the
+/// hub accepts it. Used when the Welcome's GroupInfo carries secrets (`specs/openmls.md` §7.3).
+fn exported_group_info_after(tx: &Connection, id: &Identity, room: &str) -> Result<Vec<u8>> {
+    tx.execute_batch("SAVEPOINT export_group_info")?;
+    let exported = (|| -> Result<Vec<u8>> {
+        let provider = Provider::new(tx);
+        let mut group = load_group(tx, room)?;
+        group.merge_pending_commit(&provider).map_err(Error::mls)?;
+        let gi = group
+            .export_group_info(provider.crypto(), &id.signer, false)
+            .map_err(Error::mls)?;
+        match gi.body() {
+            openmls::prelude::MlsMessageBodyOut::GroupInfo(g) => {
+                g.tls_serialize_detached().map_err(Error::mls)
+            }
+            _ => Err(Error::Mls("OpenMLS exported no GroupInfo".into())),
+        }
+    })();
+    tx.execute_batch("ROLLBACK TO export_group_info; RELEASE export_group_info")?;
+    exported
 }
 
 /// Merges this client's pending commit after the hub accepted it at `timestamp`, and writes
@@ -351,7 +405,13 @@ pub fn merge_pending(
                 group: &group,
                 trust: &id.trust,
             };
-            commit_items(staged, &me, &roster, &id.trust)?
+            commit_items(
+                staged,
+                &me,
+                &roster,
+                &id.trust,
+                before.base.pseudonyms_allowed,
+            )?
         }
         None => Vec::new(),
     };
@@ -502,19 +562,73 @@ pub struct MemberInfo {
     pub role: String,
     /// Its role's index in `roles_list`.
     pub role_index: u32,
+    /// Pseudonymous rooms (`user` is then a user pseudonym): the real user behind it, if every
+    /// one of its clients resolved (`specs/mimi.md` §4.7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real_user: Option<String>,
+    /// Pseudonymous rooms: whether the pseudonym resolved to a real user; `None` elsewhere (and
+    /// for a listed pseudonym with no client in the room).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+    /// Why the pseudonym is unverified: the first failed check's sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Why it is unverified, as a stable code (`mimi::identity::Unresolved::code`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
 }
 
-/// The participants of a room in participant-list order, with their roles and clients.
+/// Whether a room is pseudonymous (its base policy's `pseudonyms_allowed`).
+pub fn is_pseudonymous(conn: &Connection, id: &Identity, room: &str) -> Result<bool> {
+    Ok(state_of(&load_group(conn, room)?, &id.trust)?
+        .base
+        .pseudonyms_allowed)
+}
+
+/// The client pseudonyms of a pseudonymous room's leaves.
+pub fn leaf_pseudonyms(conn: &Connection, id: &Identity, room: &str) -> Result<Vec<ClientUri>> {
+    Ok(identities(&load_group(conn, room)?, &id.trust)
+        .into_iter()
+        .map(|c| c.client)
+        .collect())
+}
+
+/// The participants of a room in participant-list order, with their roles and clients; in a
+/// pseudonymous room, with the real user each pseudonym resolves to (or why it does not).
 pub fn members(conn: &Connection, id: &Identity, room: &str) -> Result<Vec<MemberInfo>> {
     let group = load_group(conn, room)?;
     let state = state_of(&group, &id.trust)?;
+    let resolutions = if state.base.pseudonyms_allowed {
+        let leaves: Vec<crate::pseudonymous::Leaf> = group
+            .members()
+            .map(|m| crate::pseudonymous::Leaf {
+                credential: m.credential,
+                signature_key: m.signature_key,
+            })
+            .collect();
+        let participants: Vec<UserUri> = state
+            .participants
+            .participants
+            .iter()
+            .filter_map(|p| UserUri::from_bytes(p.user.as_slice()).ok())
+            .collect();
+        Some(crate::pseudonymous::resolve_room(
+            conn,
+            id,
+            room,
+            &leaves,
+            &participants,
+        )?)
+    } else {
+        None
+    };
     Ok(state
         .participants
         .participants
         .iter()
         .map(|p| {
             let user = String::from_utf8_lossy(p.user.as_slice()).into_owned();
-            MemberInfo {
+            let mut m = MemberInfo {
                 clients: state
                     .clients
                     .iter()
@@ -524,7 +638,31 @@ pub fn members(conn: &Connection, id: &Identity, room: &str) -> Result<Vec<Membe
                 user,
                 role: state.role_name(p.role_index),
                 role_index: p.role_index,
+                real_user: None,
+                verified: None,
+                reason: None,
+                reason_code: None,
+            };
+            if let Some(rs) = &resolutions {
+                let mine: Vec<_> = rs
+                    .iter()
+                    .filter(|r| r.user_pseudonym().to_string() == m.user)
+                    .collect();
+                if let Some(first) = mine.first() {
+                    match mine.iter().find_map(|r| r.reason()) {
+                        Some(why) => {
+                            m.verified = Some(false);
+                            m.reason = Some(why.to_string());
+                            m.reason_code = Some(why.code().to_owned());
+                        }
+                        None => {
+                            m.verified = Some(true);
+                            m.real_user = first.real().map(|r| r.user.to_string());
+                        }
+                    }
+                }
             }
+            m
         })
         .collect())
 }
@@ -621,12 +759,25 @@ fn join(
         return Ok(dropped(None, "a Welcome without a ratchet tree"));
     };
     let provider = Provider::new(tx);
-    let staged = match StagedWelcome::new_from_welcome(
-        &provider,
-        &identity::join_config(),
-        welcome,
-        Some(tree.parse("ratchet tree")?),
-    ) {
+    let processed =
+        match ProcessedWelcome::new_from_welcome(&provider, &identity::join_config(), welcome) {
+            Ok(p) => p,
+            Err(e) => return Ok(dropped(None, format!("cannot join: {e}"))),
+        };
+    // MIMIMI §4.1: a pseudonymous room's wrapper key rides in the Welcome's (encrypted) GroupInfo.
+    // It is read before the GroupInfo's signature is checked, and kept only once the join
+    // succeeded (`specs/openmls.md` §7.3).
+    let wrapper = match processed
+        .unverified_group_info()
+        .extensions()
+        .unknown(ids::IDENTITY_LINK_EXTENSION_TYPE)
+        .map(|e| mimi::identity::IdentityLinkExtension::from_bytes(&e.0))
+        .transpose()
+    {
+        Ok(w) => w,
+        Err(e) => return Ok(dropped(None, format!("cannot join: {e}"))),
+    };
+    let staged = match processed.into_staged_welcome(&provider, Some(tree.parse("ratchet tree")?)) {
         Ok(s) => s,
         Err(e) => return Ok(dropped(None, format!("cannot join: {e}"))),
     };
@@ -638,13 +789,38 @@ fn join(
     }
     let group = staged.into_group(&provider).map_err(Error::mls)?;
     let uri = String::from_utf8_lossy(group.group_id().as_slice()).into_owned();
-    if RoomUri::parse(&uri).is_err() {
+    // PROTO §6.1: every leaf of a pseudonymous room is pseudonymous and it has a wrapper key;
+    // no leaf of another room is.
+    let pseudonymous = state_of(&group, &id.trust)
+        .map(|s| s.base.pseudonyms_allowed)
+        .ok();
+    let refusal = if RoomUri::parse(&uri).is_err() {
+        Some(format!("{uri:?} is not a room URI"))
+    } else if let Some(p) = pseudonymous {
+        group
+            .members()
+            .find_map(|m| mimi::room::check_leaf_kind(&m.credential, p).err())
+            .map(|e| e.to_string())
+            .or_else(|| {
+                (p && wrapper.is_none())
+                    .then(|| "a pseudonymous room's Welcome without its wrapper key".to_owned())
+            })
+    } else {
+        Some("the room's policy components do not decode".to_owned())
+    };
+    if let Some(reason) = refusal {
         let mut group = group;
         group.delete(provider.storage()).map_err(Error::mls)?;
-        return Ok(dropped(
-            None,
-            format!("refused to join: {uri:?} is not a room URI"),
-        ));
+        return Ok(dropped(None, format!("refused to join: {reason}")));
+    }
+    if let Some(w) = &wrapper {
+        crate::pseudonymous::set_wrapper_key(tx, &uri, &w.identity_link_wrapper_key)?;
+        // The pseudonym whose KeyPackage this Welcome consumed is now in this room.
+        if let Some(me) = group.own_leaf_node().and_then(|l| {
+            mimi::identity::identify_pseudonymous(l.credential(), l.signature_key().as_slice()).ok()
+        }) {
+            crate::pseudonymous::joined(tx, &me.client.to_string(), &uri)?;
+        }
     }
     let name = group
         .extensions()
@@ -706,6 +882,7 @@ fn on_room_message(
         _ => processed,
     };
     let sender = processed.sender().clone();
+    let aad = processed.aad().to_vec();
     let frank_aad = SafeAad::tls_deserialize_bytes(processed.aad())
         .ok()
         .and_then(|(aad, _)| aad.get(ids::FRANK_AAD).map(<[u8]>::to_vec));
@@ -825,7 +1002,20 @@ fn on_room_message(
             let Some(committer) = sender_id else {
                 return Ok(dropped(Some(room), "a commit from a non-member"));
             };
-            let items = match commit_items(&staged, &committer, &roster, &id.trust) {
+            let before = state_of(&group, &id.trust)?;
+            let pseudonymous = before.base.pseudonyms_allowed;
+            let items = match commit_items(&staged, &committer, &roster, &id.trust, pseudonymous)
+                .map_err(|e| e.to_string())
+                .and_then(|items| {
+                    // MIMIMI §4.1: the wrapped keys of the added leaves, for resolving them.
+                    let links = if pseudonymous {
+                        mimi::identity::added_identity_links(&staged, &aad)
+                            .map_err(|e| e.to_string())?
+                    } else {
+                        Vec::new()
+                    };
+                    Ok((items, links))
+                }) {
                 Ok(c) => c,
                 Err(e) => {
                     return Ok(refused(
@@ -837,11 +1027,19 @@ fn on_room_message(
                     ));
                 }
             };
+            let (items, links) = items;
             // Never merge before the policy engine said yes, even if the hub accepted it.
-            let before = state_of(&group, &id.trust)?;
             if let Err(d) = policy::check_commit(&before, &committer, &items) {
                 return Ok(refused(room, d));
             }
+            crate::pseudonymous::store_links(
+                tx,
+                room,
+                &links
+                    .into_iter()
+                    .map(|(c, w)| (c.to_string(), w.to_bytes()))
+                    .collect::<Vec<_>>(),
+            )?;
             let removed_me = staged.self_removed();
             group
                 .merge_staged_commit(&provider, *staged)

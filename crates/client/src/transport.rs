@@ -126,6 +126,15 @@ impl Hub {
         &self.base
     }
 
+    /// The same hub, talked to with another token: a pseudonym's, in its room.
+    pub fn with_token(&self, token: &str) -> Hub {
+        Hub {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token: Some(token.to_owned()),
+        }
+    }
+
     fn req(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
         let r = self
             .http
@@ -254,13 +263,21 @@ impl Hub {
         Ok(decode(&b, "KeyMaterialResponse")?)
     }
 
-    /// `POST /v1/rooms`.
-    pub async fn create_room(&self, group_info: &[u8], tree: &[u8]) -> Result<String> {
+    /// `POST /v1/rooms`; a pseudonymous room's creator sends its wrapped identity_link_key.
+    pub async fn create_room(
+        &self,
+        group_info: &[u8],
+        tree: &[u8],
+        identity_link: Option<&[u8]>,
+    ) -> Result<String> {
         #[derive(Deserialize)]
         struct Created {
             room: String,
         }
-        let body = json!({ "group_info": b64(group_info), "ratchet_tree": b64(tree) });
+        let mut body = json!({ "group_info": b64(group_info), "ratchet_tree": b64(tree) });
+        if let Some(l) = identity_link {
+            body["identity_link"] = json!(b64(l));
+        }
         let c: Created = self
             .json(self.req(reqwest::Method::POST, "/v1/rooms").json(&body))
             .await?;
@@ -350,15 +367,25 @@ impl Hub {
         Ok(())
     }
 
-    /// `GET /v1/clients/{id}/queue`: entries after `after`, waiting up to `wait` for the first.
-    pub async fn fetch(&self, client_id: &str, after: u64, wait: Duration) -> Result<Vec<Entry>> {
+    /// `GET /v1/clients/{id}/queue`: entries after `after`, waiting up to `wait` for the first
+    /// (or for something in the queue of one of the pseudonyms whose tokens are `wake_on`).
+    pub async fn fetch(
+        &self,
+        client_id: &str,
+        after: u64,
+        wait: Duration,
+        wake_on: &[String],
+    ) -> Result<Vec<Entry>> {
         let path = format!(
             "/v1/clients/{client_id}/queue?after={after}&wait={}&limit=200",
             wait.as_secs()
         );
-        let r = self
+        let mut r = self
             .req(reqwest::Method::GET, &path)
             .timeout(wait + Duration::from_secs(30));
+        if !wake_on.is_empty() && !wait.is_zero() {
+            r = r.header("x-conclave-wake-on", wake_on.join(","));
+        }
         let e: Entries = self.json(r).await?;
         Ok(e.entries)
     }
@@ -373,6 +400,120 @@ impl Hub {
             .json(&json!({ "seq": seq }));
         let _: serde_json::Value = self.json(r).await?;
         Ok(())
+    }
+}
+
+/// A KeyPackage set waiting at the hub (MIMIMI §8).
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyPackageSet {
+    /// The set's user pseudonym.
+    pub user_pseudonym: String,
+    /// How many KeyPackages complete it.
+    pub set_size: u32,
+    /// How many it holds.
+    pub count: u32,
+    /// Its client pseudonyms.
+    pub clients: Vec<String>,
+}
+
+impl Hub {
+    /// `POST /v1/pseudonyms`: registers a client pseudonym (its TLS credential) and its token.
+    pub async fn register_pseudonym(&self, credential: &[u8], token: &str) -> Result<()> {
+        let body = json!({ "credential": b64(credential), "token": token });
+        let _: serde_json::Value = self
+            .json(
+                self.req(reqwest::Method::POST, "/v1/pseudonyms")
+                    .json(&body),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `GET /v1/pseudonymous-key-packages/{connection token}`: the sets waiting there.
+    pub async fn key_package_sets(&self, connection_token: &[u8]) -> Result<Vec<KeyPackageSet>> {
+        self.json(self.req(
+            reqwest::Method::GET,
+            &format!(
+                "/v1/pseudonymous-key-packages/{}",
+                hex::encode(connection_token)
+            ),
+        ))
+        .await
+    }
+
+    /// `POST /v1/pseudonymous-key-packages/{connection token}`: one KeyPackage into its set.
+    pub async fn upload_pseudonymous_key_package(
+        &self,
+        connection_token: &[u8],
+        set_size: u32,
+        key_package: &[u8],
+        token: &str,
+    ) -> Result<()> {
+        let body = json!({ "set_size": set_size, "key_package": b64(key_package), "token": token });
+        let _: serde_json::Value = self
+            .json(
+                self.req(
+                    reqwest::Method::POST,
+                    &format!(
+                        "/v1/pseudonymous-key-packages/{}",
+                        hex::encode(connection_token)
+                    ),
+                )
+                .json(&body),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `POST /v1/pseudonymous-key-packages/{connection token}/claim`: (user pseudonym,
+    /// KeyPackages) of a complete set, handed out once.
+    pub async fn claim_key_package_set(
+        &self,
+        connection_token: &[u8],
+    ) -> Result<(String, Vec<Vec<u8>>)> {
+        #[derive(Deserialize)]
+        struct Claimed {
+            user_pseudonym: String,
+            key_packages: Vec<String>,
+        }
+        let c: Claimed = self
+            .json(self.req(
+                reqwest::Method::POST,
+                &format!(
+                    "/v1/pseudonymous-key-packages/{}/claim",
+                    hex::encode(connection_token)
+                ),
+            ))
+            .await?;
+        let kps = c
+            .key_packages
+            .iter()
+            .map(|k| unb64(k))
+            .collect::<Result<_>>()?;
+        Ok((c.user_pseudonym, kps))
+    }
+
+    /// `GET /v1/rooms/{id}/identity-links`: (client pseudonym, wrapped key) of the room's leaves.
+    pub async fn identity_links(&self, room_id: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        #[derive(Deserialize)]
+        struct Link {
+            client: String,
+            wrapped: String,
+        }
+        #[derive(Deserialize)]
+        struct Links {
+            links: Vec<Link>,
+        }
+        let l: Links = self
+            .json(self.req(
+                reqwest::Method::GET,
+                &format!("/v1/rooms/{room_id}/identity-links"),
+            ))
+            .await?;
+        l.links
+            .into_iter()
+            .map(|l| Ok((l.client, unb64(&l.wrapped)?)))
+            .collect()
     }
 }
 

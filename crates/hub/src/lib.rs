@@ -15,6 +15,7 @@ pub mod enforce;
 pub mod error;
 pub mod franking_keys;
 pub mod keys;
+pub mod pseudonyms;
 pub mod reports;
 pub mod room;
 pub mod store;

@@ -11,7 +11,8 @@ use mimi::credential::ClientIdentity;
 use mimi::franking::{FrankAad, ServerFrankingContext};
 use mimi::policy::{self, Action, Decision, Denied, Item, PolicyState};
 use mimi::room::{
-    Roster, Trust, check_proposal, commit_items, policy_state, proposal_item, resolve_app_data,
+    Roster, Trust, check_leaf_kind, check_proposal, commit_items, policy_state, proposal_item,
+    resolve_app_data,
 };
 use mimi::uri::RoomUri;
 use mimi::wire::{
@@ -32,6 +33,7 @@ use tls_codec::{Deserialize as _, DeserializeBytes as _, Serialize as _};
 
 use crate::api::Auth;
 use crate::error::{Error, Result};
+use crate::pseudonyms;
 use crate::store::{self, MemberRow, Provider, RoomRow, now_ms};
 
 /// What an accepted handshake reports back.
@@ -146,6 +148,7 @@ pub fn create(
     auth: &Auth,
     group_info: &[u8],
     tree: &[u8],
+    identity_link: Option<&[u8]>,
 ) -> Result<RoomUri> {
     let vgi = match MlsMessageIn::tls_deserialize_exact(group_info)
         .map_err(|e| Error::MalformedBody(format!("group_info: {e}")))?
@@ -194,6 +197,20 @@ pub fn create(
     // The room's initial components must be a valid policy state that lists the creator.
     let state = state_of(&group, trust)?;
     state.validate().map_err(deny)?;
+    // PROTO §6.1: the creator's leaf is of the room's kind, and a pseudonymous room stores the
+    // creator's wrapped identity_link_key from the start (MIMIMI §4).
+    let pseudonymous = state.base.pseudonyms_allowed;
+    for m in group.members() {
+        check_leaf_kind(&m.credential, pseudonymous)
+            .map_err(|e| Error::NotAllowed(e.to_string()))?;
+    }
+    if pseudonymous != identity_link.is_some() {
+        return Err(Error::MalformedBody(if pseudonymous {
+            "a pseudonymous room is created with its creator's wrapped identity_link_key (identity_link)".into()
+        } else {
+            "identity_link belongs to pseudonymous rooms only".into()
+        }));
+    }
     if state.role_of(&auth.user) == 0 {
         return Err(Error::NotAllowed(
             "the creator must be listed in the room's participant list (participant_list)".into(),
@@ -250,8 +267,26 @@ pub fn create(
         ],
     )?;
     store::set_room_members(&tx, &room.to_string(), &member_rows(&group, trust)?)?;
+    if let Some(link) = identity_link {
+        pseudonyms::store_links(
+            &tx,
+            &room.to_string(),
+            &[(auth.client.to_string(), link.to_vec())],
+        )?;
+    }
     tx.commit()?;
     Ok(room)
+}
+
+/// MIMIMI §4.1 step 4: the wrapped identity_link_keys of the room's current leaves, for a member.
+pub fn identity_links(
+    conn: &Connection,
+    auth: &Auth,
+    room: &RoomUri,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    require_room(conn, room)?;
+    require_member(conn, room, auth)?;
+    pseudonyms::links(conn, &room.to_string())
 }
 
 fn protocol_message(m: &MlsMessage) -> Result<ProtocolMessage> {
@@ -352,17 +387,34 @@ pub fn update(
                 }
                 _ => processed,
             };
+            let aad = processed.aad().to_vec();
             let ProcessedMessageContent::StagedCommitMessage(staged) = processed.into_content()
             else {
                 return Err(Error::InvalidHandshake("not a commit".into()));
             };
-            let items = commit_items(&staged, &committer, &roster, trust)
+            let state = state_of(&group, trust)?;
+            let pseudonymous = state.base.pseudonyms_allowed;
+            let items = commit_items(&staged, &committer, &roster, trust, pseudonymous)
                 .map_err(|e| Error::InvalidHandshake(e.to_string()))?;
             // DESIGN: never merge before mimi::policy has said yes (POLICY; `specs/mimi.md` §2.8).
             if enforce {
-                policy::check_commit(&state_of(&group, trust)?, &committer, &items)
-                    .map_err(deny)?;
+                policy::check_commit(&state, &committer, &items).map_err(deny)?;
             }
+            // MIMIMI §4.1 steps 2–3: a commit adding to a pseudonymous room carries the added
+            // leaves' wrapped identity_link_keys in its AAD, in Add order; the hub keeps them.
+            let new_links: Vec<(String, Vec<u8>)> = if pseudonymous {
+                mimi::identity::added_identity_links(&staged, &aad)
+                    .map_err(|e| {
+                        Error::InvalidHandshake(format!(
+                            "a commit adding to a pseudonymous room carries AddAAD with one wrapped identity_link_key per added leaf (MIMIMI §4.1): {e}"
+                        ))
+                    })?
+                    .into_iter()
+                    .map(|(client, wrapped)| (client.to_string(), wrapped.to_bytes()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let key = staged
                 .update_path_leaf_node()
                 .map(|l| l.signature_key().clone())
@@ -400,6 +452,19 @@ pub fn update(
             group
                 .merge_commit(provider.storage(), *staged)
                 .map_err(Error::internal)?;
+            if pseudonymous {
+                let gone: Vec<String> = items
+                    .iter()
+                    .filter_map(|p| match &p.item {
+                        Item::RemoveClient(id) | Item::SelfRemove(id) => {
+                            Some(id.client.to_string())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                pseudonyms::forget_links(&tx, &row.uri, &gone)?;
+                pseudonyms::store_links(&tx, &row.uri, &new_links)?;
+            }
             let epoch = group.group_context().epoch().as_u64();
             tx.execute(
                 "UPDATE rooms SET epoch = ?2, group_info = ?3 WHERE uri = ?1",

@@ -81,7 +81,16 @@ fn home(dir: &Path) -> RoomUri {
         credential: hub_credential,
     };
     let room = RoomUri::new(DOMAIN, &conclave_load::random_id(8)).expect("room");
-    croom::create(&mut conn, &id, &room, "store", Preset::Private, &parts).expect("room");
+    croom::create(
+        &mut conn,
+        &id,
+        &room,
+        "store",
+        Preset::Private,
+        &parts,
+        false,
+    )
+    .expect("room");
     room
 }
 

@@ -91,6 +91,7 @@ impl Issuer {
             client,
             signer,
             credential,
+            credential_type: mimi::ids::PROVIDER_CREDENTIAL_TYPE,
             trust: self.trust.clone(),
         })
     }
@@ -157,6 +158,7 @@ impl Member {
         Auth {
             client: self.id.client.clone(),
             user: self.id.user.clone(),
+            pseudonymous: false,
         }
     }
 
@@ -289,6 +291,7 @@ impl DirectHub {
             "bench",
             preset,
             &self.hub_parts()?,
+            false,
         )?;
         let trust = self.issuer.trust.clone();
         conclave_hub::room::create(
@@ -298,6 +301,7 @@ impl DirectHub {
             &creator.auth(),
             &gi,
             &tree,
+            None,
         )?;
         Ok(room)
     }

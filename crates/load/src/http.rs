@@ -185,6 +185,7 @@ pub async fn register(url: &str, name: &str) -> Result<Registered> {
         client: ClientUri::parse(&reg.client)?,
         signer,
         credential: unb64(&reg.credential)?,
+        credential_type: mimi::ids::PROVIDER_CREDENTIAL_TYPE,
         trust: Trust {
             domain: provider.domain,
             provider_key: unb64(&provider.signature_key)?,

@@ -105,8 +105,9 @@ async fn prepare(url: &str, opts: &Options) -> Result<(RoomUri, Vec<Work>)> {
         "load",
         Preset::Private,
         &parts,
+        false,
     )?;
-    creator.1.create_room(&gi, &tree).await?;
+    creator.1.create_room(&gi, &tree, None).await?;
     let adds = rest
         .iter()
         .map(|(m, _, _)| m.to_add())
@@ -120,7 +121,9 @@ async fn prepare(url: &str, opts: &Options) -> Result<(RoomUri, Vec<Work>)> {
         accepted.accepted_timestamp,
     )?;
     for (m, hub, _) in rest.iter_mut() {
-        let entries = hub.fetch(m.id.client.local(), 0, Duration::ZERO).await?;
+        let entries = hub
+            .fetch(m.id.client.local(), 0, Duration::ZERO, &[])
+            .await?;
         for e in &entries {
             let data = b64(&e.data)?;
             m.receive(e.room.as_deref(), &data, e.seq)?;

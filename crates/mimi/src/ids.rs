@@ -76,6 +76,10 @@ pub const PROVIDER_CREDENTIAL_TYPE: u16 = 0xF0C0;
 /// The MLS credential type reserved for PROTO §6.1 pseudonymous credentials.
 pub const PSEUDONYMOUS_CREDENTIAL_TYPE: u16 = 0xF0C1;
 
+/// The GroupInfo extension type of MIMIMI §4.1's `IdentityLinkExtension` (private use): it
+/// rides only in a Welcome's encrypted GroupInfo, never in an exported one.
+pub const IDENTITY_LINK_EXTENSION_TYPE: u16 = 0xF0C2;
+
 /// The one cipher suite Conclave speaks: MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519.
 pub const CIPHERSUITE: u16 = 0x0001;
 

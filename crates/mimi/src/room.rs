@@ -25,7 +25,7 @@ use crate::components::{
 };
 use crate::credential::{ClientIdentity, ProviderCredential};
 use crate::error::WireError;
-use crate::ids::{self, PROVIDER_CREDENTIAL_TYPE};
+use crate::ids::{self, PROVIDER_CREDENTIAL_TYPE, PSEUDONYMOUS_CREDENTIAL_TYPE};
 use crate::policy::{self, Action, Decision, Denied, Item, PolicyState, Proposed};
 
 /// Whom a client trusts to issue credentials: its provider's domain and Ed25519 key.
@@ -40,22 +40,70 @@ pub struct Trust {
 
 impl Trust {
     /// Verifies an MLS credential with the leaf's signature key and names the client and user.
+    ///
+    /// A provider credential names the real client and user. A pseudonymous credential (PROTO
+    /// §6.1) names its pseudonyms, which must be of this provider's domain and bind the leaf's
+    /// key: that is all the hub and the policy engine ever know of a pseudonymous leaf. Who is
+    /// behind it is [`crate::identity::resolve`]'s question, which only members can answer.
     pub fn identify(
         &self,
         credential: &Credential,
         signature_key: &[u8],
     ) -> Result<ClientIdentity, WireError> {
-        if credential.credential_type() != CredentialType::Other(PROVIDER_CREDENTIAL_TYPE) {
-            return Err(WireError::Unsupported {
+        match credential.credential_type() {
+            CredentialType::Other(PROVIDER_CREDENTIAL_TYPE) => ProviderCredential::from_bytes(
+                credential.serialized_content(),
+            )?
+            .verify(&self.domain, &self.provider_key, signature_key),
+            CredentialType::Other(PSEUDONYMOUS_CREDENTIAL_TYPE) => {
+                let id = crate::identity::identify_pseudonymous(credential, signature_key)
+                    .map_err(|e| WireError::Unsupported {
+                        what: "pseudonymous credential",
+                        detail: e.to_string(),
+                    })?;
+                for domain in [id.client.domain(), id.user.domain()] {
+                    if domain != self.domain {
+                        return Err(WireError::Unsupported {
+                            what: "pseudonymous credential",
+                            detail: format!(
+                                "a pseudonym of {domain}, not of this provider ({})",
+                                self.domain
+                            ),
+                        });
+                    }
+                }
+                Ok(id)
+            }
+            other => Err(WireError::Unsupported {
                 what: "credential type",
-                detail: format!("{:?}", credential.credential_type()),
-            });
+                detail: format!("{other:?}"),
+            }),
         }
-        ProviderCredential::from_bytes(credential.serialized_content())?.verify(
-            &self.domain,
-            &self.provider_key,
-            signature_key,
-        )
+    }
+}
+
+/// PROTO §6.1: in a minimal-metadata room (`pseudonyms_allowed`) every leaf MUST carry a
+/// pseudonymous credential; Conclave's other rooms take only provider credentials, so a
+/// pseudonym cannot slip into a room whose members expect real names.
+pub fn check_leaf_kind(credential: &Credential, pseudonymous_room: bool) -> Result<(), WireError> {
+    let wanted = if pseudonymous_room {
+        PSEUDONYMOUS_CREDENTIAL_TYPE
+    } else {
+        PROVIDER_CREDENTIAL_TYPE
+    };
+    if credential.credential_type() == CredentialType::Other(wanted) {
+        Ok(())
+    } else {
+        Err(WireError::Unsupported {
+            what: "leaf credential",
+            detail: if pseudonymous_room {
+                "every member of a pseudonymous room uses a pseudonymous credential (PROTO §6.1)"
+                    .into()
+            } else {
+                "pseudonymous credentials are allowed only in pseudonymous rooms (POLICY §5 pseudonyms_allowed)"
+                    .into()
+            },
+        })
     }
 }
 
@@ -137,14 +185,23 @@ pub fn proposal_item(
 
 /// Every item a staged commit carries, with its proposer. The committer (identified from its
 /// leaf before the commit) proposes the inline ones. Fails if any new or updated leaf carries a
-/// credential that does not verify, or the committer's new leaf names another client.
+/// credential that does not verify or is of the wrong kind for the room ([`check_leaf_kind`]),
+/// or the committer's new leaf names another client.
 pub fn commit_items(
     staged: &StagedCommit,
     committer: &ClientIdentity,
     roster: &dyn Roster,
     trust: &Trust,
+    pseudonymous_room: bool,
 ) -> Result<Vec<Proposed>, WireError> {
+    for add in staged.add_proposals() {
+        check_leaf_kind(
+            add.add_proposal().key_package().leaf_node().credential(),
+            pseudonymous_room,
+        )?;
+    }
     if let Some(leaf) = staged.update_path_leaf_node() {
+        check_leaf_kind(leaf.credential(), pseudonymous_room)?;
         let id = trust.identify(leaf.credential(), leaf.signature_key().as_slice())?;
         if &id != committer {
             return Err(WireError::Unsupported {

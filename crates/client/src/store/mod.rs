@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_hidden_messages.sql")),
     (4, include_str!("../../migrations/0004_franks.sql")),
     (5, include_str!("../../migrations/0005_connections.sql")),
+    (6, include_str!("../../migrations/0006_pseudonyms.sql")),
 ];
 
 /// Opens (creating) the database and applies pending migrations.

@@ -11,7 +11,7 @@ use mimi::wire::{KeyMaterialRequest, decode, encode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiBytes, ApiJson, Auth, b64, to_b64};
+use super::{Account, ApiBytes, ApiJson, Auth, b64, to_b64};
 use crate::error::{Error, Result};
 use crate::{AppState, accounts, room, store};
 
@@ -69,14 +69,17 @@ pub async fn register(
     Ok(Json(r))
 }
 
-pub async fn link_device(State(s): State<AppState>, auth: Auth) -> Result<Json<Value>> {
+pub async fn link_device(State(s): State<AppState>, Account(auth): Account) -> Result<Json<Value>> {
     let (code, expires_at) = s
         .db(move |c, _| accounts::issue_link_code(c, &auth))
         .await?;
     Ok(Json(json!({ "code": code, "expires_at": expires_at })))
 }
 
-pub async fn devices(State(s): State<AppState>, auth: Auth) -> Result<Json<Vec<accounts::Device>>> {
+pub async fn devices(
+    State(s): State<AppState>,
+    Account(auth): Account,
+) -> Result<Json<Vec<accounts::Device>>> {
     Ok(Json(s.db(move |c, _| accounts::devices(c, &auth)).await?))
 }
 
@@ -90,7 +93,7 @@ pub struct KeyPackagesBody {
 
 pub async fn upload_key_packages(
     State(s): State<AppState>,
-    auth: Auth,
+    Account(auth): Account,
     ApiJson(body): ApiJson<KeyPackagesBody>,
 ) -> Result<Json<Value>> {
     let packages = body
@@ -116,7 +119,7 @@ pub async fn upload_key_packages(
 
 pub async fn key_material(
     State(s): State<AppState>,
-    auth: Auth,
+    Account(auth): Account,
     ApiBytes(body): ApiBytes,
 ) -> Result<Response> {
     let req: KeyMaterialRequest =
@@ -134,6 +137,9 @@ pub async fn key_material(
 pub struct CreateRoomBody {
     group_info: String,
     ratchet_tree: String,
+    /// Pseudonymous rooms: the creator leaf's wrapped identity_link_key (MIMIMI §4).
+    #[serde(default)]
+    identity_link: Option<String>,
 }
 
 pub async fn create_room(
@@ -143,10 +149,15 @@ pub async fn create_room(
 ) -> Result<Json<Value>> {
     let gi = b64("group_info", &body.group_info)?;
     let tree = b64("ratchet_tree", &body.ratchet_tree)?;
+    let link = body
+        .identity_link
+        .as_deref()
+        .map(|l| b64("identity_link", l))
+        .transpose()?;
     let room = s
         .db(move |c, i| {
             let trust = accounts::trust(&i.domain, &i.provider_key);
-            room::create(c, &trust, i, &auth, &gi, &tree)
+            room::create(c, &trust, i, &auth, &gi, &tree, link.as_deref())
         })
         .await?;
     Ok(Json(json!({ "room": room.to_string() })))
@@ -211,23 +222,77 @@ pub struct QueueQuery {
     limit: Option<u32>,
 }
 
+/// The header naming further queues whose arrivals end a long-poll: the tokens of the client's
+/// pseudonyms, comma-separated. The long-poll still returns only its own queue's entries; the
+/// client then reads the others (each with its own token).
+pub const WAKE_ON_HEADER: &str = "x-conclave-wake-on";
+/// The most pseudonyms one long-poll may watch.
+const MAX_WAKE_ON: usize = 256;
+
+async fn wake_on(s: &AppState, headers: &header::HeaderMap) -> Result<Vec<String>> {
+    let Some(v) = headers.get(WAKE_ON_HEADER) else {
+        return Ok(Vec::new());
+    };
+    let hashes: Vec<Vec<u8>> = v
+        .to_str()
+        .map_err(|_| Error::MalformedBody(format!("{WAKE_ON_HEADER} is not ASCII")))?
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(super::secret_hash)
+        .collect();
+    if hashes.len() > MAX_WAKE_ON {
+        return Err(Error::MalformedBody(format!(
+            "{WAKE_ON_HEADER} names at most {MAX_WAKE_ON} tokens"
+        )));
+    }
+    s.db(move |c, _| {
+        hashes
+            .iter()
+            .map(|h| {
+                crate::pseudonyms::by_token(c, h)?
+                    .map(|row| row.uri)
+                    .ok_or_else(|| {
+                        Error::Unauthenticated(format!("an unknown token in {WAKE_ON_HEADER}"))
+                    })
+            })
+            .collect()
+    })
+    .await
+}
+
 pub async fn fetch_queue(
     State(s): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    headers: header::HeaderMap,
     query: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>> {
     own_queue(&auth, &id)?;
     let Query(q) = query.map_err(|e| Error::MalformedBody(e.body_text()))?;
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_FETCH);
     let client = auth.client.to_string();
-    let waiter = s.waiter(&client);
+    let mut watched = vec![client.clone()];
+    watched.extend(wake_on(&s, &headers).await?);
+    let waiters: Vec<_> = watched.iter().map(|c| s.waiter(c)).collect();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.min(MAX_WAIT_SECS));
     loop {
         // Register for wake-ups before looking, so nothing enqueued in between is missed.
-        let notified = waiter.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
+        let mut notified: Vec<_> = waiters
+            .iter()
+            .map(|w| Box::pin(w.clone().notified_owned()))
+            .collect();
+        for n in &mut notified {
+            n.as_mut().enable();
+        }
+        let any = std::future::poll_fn(|cx| {
+            for n in &mut notified {
+                if n.as_mut().poll(cx).is_ready() {
+                    return std::task::Poll::Ready(());
+                }
+            }
+            std::task::Poll::Pending
+        });
         let c = client.clone();
         let after = q.after;
         let entries = s
@@ -242,7 +307,7 @@ pub async fn fetch_queue(
                 .collect();
             return Ok(Json(json!({ "entries": entries })));
         }
-        let _ = tokio::time::timeout_at(deadline, notified).await;
+        let _ = tokio::time::timeout_at(deadline, any).await;
     }
 }
 
@@ -293,7 +358,7 @@ pub struct ConnectionKeyBody {
 
 pub async fn set_connection_key(
     State(s): State<AppState>,
-    auth: Auth,
+    Account(auth): Account,
     ApiJson(body): ApiJson<ConnectionKeyBody>,
 ) -> Result<Json<Value>> {
     let key = b64("public_key", &body.public_key)?;
@@ -323,7 +388,7 @@ pub struct ConnectionBody {
 
 pub async fn relay_connection(
     State(s): State<AppState>,
-    auth: Auth,
+    Account(auth): Account,
     ApiJson(body): ApiJson<ConnectionBody>,
 ) -> Result<Json<Value>> {
     let sealed = b64("sealed", &body.sealed)?;
@@ -332,4 +397,111 @@ pub async fn relay_connection(
         .await?;
     s.wake(&wake);
     Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+pub struct PseudonymBody {
+    credential: String,
+    token: String,
+}
+
+/// Registers a lone client pseudonym (the creator's leaf of a new pseudonymous room).
+pub async fn register_pseudonym(
+    State(s): State<AppState>,
+    Account(_): Account,
+    ApiJson(body): ApiJson<PseudonymBody>,
+) -> Result<Json<Value>> {
+    let credential = b64("credential", &body.credential)?;
+    s.db(move |c, i| {
+        let trust = accounts::trust(&i.domain, &i.provider_key);
+        crate::pseudonyms::register(c, &trust, &credential, &body.token)
+    })
+    .await?;
+    Ok(Json(json!({})))
+}
+
+fn connection_token(hex_token: &str) -> Result<Vec<u8>> {
+    hex::decode(hex_token)
+        .ok()
+        .filter(|t| t.len() == mimi::identity::NH)
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "{hex_token:?} is not a connection token ({} bytes in hex)",
+                mimi::identity::NH
+            ))
+        })
+}
+
+#[derive(Deserialize)]
+pub struct PseudonymousKeyPackageBody {
+    set_size: u32,
+    key_package: String,
+    token: String,
+}
+
+/// MIMIMI §8: uploads one pseudonymous KeyPackage into its set.
+pub async fn upload_pseudonymous_key_package(
+    State(s): State<AppState>,
+    Account(_): Account,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<PseudonymousKeyPackageBody>,
+) -> Result<Json<Value>> {
+    let upload = crate::pseudonyms::Upload {
+        connection_token: connection_token(&token)?,
+        set_size: body.set_size,
+        key_package: b64("key_package", &body.key_package)?,
+        token: body.token,
+    };
+    s.db(move |c, i| {
+        let trust = accounts::trust(&i.domain, &i.provider_key);
+        crate::pseudonyms::upload(c, &trust, &upload)
+    })
+    .await?;
+    Ok(Json(json!({})))
+}
+
+/// The KeyPackage sets waiting under a connection token.
+pub async fn pseudonymous_sets(
+    State(s): State<AppState>,
+    Account(_): Account,
+    Path(token): Path<String>,
+) -> Result<Json<Vec<crate::pseudonyms::SetInfo>>> {
+    let token = connection_token(&token)?;
+    Ok(Json(
+        s.db(move |c, _| crate::pseudonyms::sets(c, &token)).await?,
+    ))
+}
+
+/// Hands out (once) the oldest complete KeyPackage set under a connection token.
+pub async fn claim_pseudonymous(
+    State(s): State<AppState>,
+    Account(_): Account,
+    Path(token): Path<String>,
+) -> Result<Json<Value>> {
+    let token = connection_token(&token)?;
+    let (user_pseudonym, packages) = s
+        .db(move |c, _| crate::pseudonyms::claim(c, &token))
+        .await?;
+    Ok(Json(json!({
+        "user_pseudonym": user_pseudonym,
+        "key_packages": packages.iter().map(|p| to_b64(p)).collect::<Vec<_>>(),
+    })))
+}
+
+/// MIMIMI §4.1 step 4: the wrapped identity_link_keys of a room's leaves, for its members.
+pub async fn identity_links(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let room = room_uri(&s, &id)?;
+    let links = s
+        .db(move |c, _| room::identity_links(c, &auth, &room))
+        .await?;
+    Ok(Json(json!({
+        "links": links
+            .iter()
+            .map(|(client, wrapped)| json!({ "client": client, "wrapped": to_b64(wrapped) }))
+            .collect::<Vec<_>>(),
+    })))
 }

@@ -49,6 +49,19 @@ pub fn router(state: AppState) -> Router {
             post(handlers::submit_message),
         )
         .route("/v1/rooms/{room}/reportAbuse", post(handlers::report_abuse))
+        .route("/v1/pseudonyms", post(handlers::register_pseudonym))
+        .route(
+            "/v1/pseudonymous-key-packages/{token}",
+            get(handlers::pseudonymous_sets).post(handlers::upload_pseudonymous_key_package),
+        )
+        .route(
+            "/v1/pseudonymous-key-packages/{token}/claim",
+            post(handlers::claim_pseudonymous),
+        )
+        .route(
+            "/v1/rooms/{room}/identity-links",
+            get(handlers::identity_links),
+        )
         .route("/v1/clients/{client}/queue", get(handlers::fetch_queue))
         .route("/v1/clients/{client}/queue/ack", post(handlers::ack_queue))
         .fallback(handlers::not_found)
@@ -64,13 +77,37 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The authenticated client of a request (`Authorization: Bearer TOKEN`).
+/// The authenticated client of a request (`Authorization: Bearer TOKEN`): a registered client
+/// (an account), or a client pseudonym of a pseudonymous room ([`crate::pseudonyms`]).
+/// Endpoints that act for an account take [`Account`] instead.
 #[derive(Debug, Clone)]
 pub struct Auth {
-    /// The client.
+    /// The client (a client pseudonym if `pseudonymous`).
     pub client: ClientUri,
-    /// Its user.
+    /// Its user (a user pseudonym if `pseudonymous`).
     pub user: UserUri,
+    /// A pseudonym: it may act in its room and read its queue, nothing else.
+    pub pseudonymous: bool,
+}
+
+/// The authenticated client of a request that acts for an account (devices, KeyPackages,
+/// connections, claiming key material): a pseudonym's token is refused.
+#[derive(Debug, Clone)]
+pub struct Account(pub Auth);
+
+impl FromRequestParts<AppState> for Account {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let auth = Auth::from_request_parts(parts, state).await?;
+        if auth.pseudonymous {
+            return Err(Error::Forbidden(
+                "a pseudonym's token acts only in its room and on its queue; use the account's token"
+                    .into(),
+            ));
+        }
+        Ok(Account(auth))
+    }
 }
 
 /// SHA-256 of a secret, as stored (tokens and link codes are never stored in clear).
@@ -94,13 +131,19 @@ impl FromRequestParts<AppState> for Auth {
                 Error::Unauthenticated("the Authorization header is not a bearer token".into())
             })?;
         let hash = secret_hash(token.trim());
-        let row = state
-            .db(move |c, _| store::client_by_token(c, &hash))
+        let (row, pseudonymous) = state
+            .db(move |c, _| {
+                Ok(match store::client_by_token(c, &hash)? {
+                    Some(row) => Some((row, false)),
+                    None => crate::pseudonyms::by_token(c, &hash)?.map(|row| (row, true)),
+                })
+            })
             .await?
             .ok_or_else(|| Error::Unauthenticated("unknown token".into()))?;
         Ok(Auth {
             client: ClientUri::parse(&row.uri).map_err(Error::internal)?,
             user: UserUri::parse(&row.user_uri).map_err(Error::internal)?,
+            pseudonymous,
         })
     }
 }

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0003_franking_reports.sql"),
     ),
     (4, include_str!("../../migrations/0004_connections.sql")),
+    (5, include_str!("../../migrations/0005_pseudonyms.sql")),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -106,3 +106,37 @@ impl AddAad {
         })
     }
 }
+
+/// The wrapped identity_link_key of each leaf a commit adds (MIMIMI §4.1 steps 2–3): the commit's
+/// `AddAAD` read from its authenticated data, paired in Add order with the added leaves' client
+/// pseudonyms. A commit without Adds needs no AddAAD; one with Adds must carry exactly one
+/// wrapped key per Add. The hub stores the result; members keep it to resolve the new leaves.
+pub fn added_identity_links(
+    staged: &openmls::prelude::StagedCommit,
+    aad: &[u8],
+) -> Result<Vec<(crate::uri::ClientUri, Sealed)>, IdentityError> {
+    let clients = staged
+        .add_proposals()
+        .map(|a| {
+            let leaf = a.add_proposal().key_package().leaf_node();
+            super::identify_pseudonymous(leaf.credential(), leaf.signature_key().as_slice())
+                .map(|id| id.client)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if clients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let add_aad = AddAad::from_bytes(aad)?;
+    if add_aad.wrapped_keys.len() != clients.len() {
+        return Err(WireError::Unsupported {
+            what: "AddAAD",
+            detail: format!(
+                "{} wrapped keys for {} added leaves",
+                add_aad.wrapped_keys.len(),
+                clients.len()
+            ),
+        }
+        .into());
+    }
+    Ok(clients.into_iter().zip(add_aad.wrapped_keys).collect())
+}

@@ -134,6 +134,23 @@ impl IdentityLinkKey {
     }
 }
 
+/// The `ExpandWithLabel` label of a user's connection token (MIMIMI §8).
+pub const CONNECTION_TOKEN_LABEL: &str = "ConnectionToken";
+
+impl ConnectionKey {
+    /// MIMIMI §8's connection token: the index under which a user's clients upload their
+    /// pseudonymous KeyPackages and connected users claim them, so the provider never learns
+    /// whose KeyPackages it keeps. `ExpandWithLabel(connection_key, "ConnectionToken", "", Nh)`
+    /// (Conclave's derivation: the draft leaves it open).
+    pub fn connection_token(&self, crypto: &impl OpenMlsCrypto) -> Result<[u8; NH], IdentityError> {
+        let okm = expand_with_label(crypto, &self.0, CONNECTION_TOKEN_LABEL, &[], NH as u16)?;
+        okm.try_into().map_err(|_| IdentityError::Crypto {
+            operation: "HKDF-Expand",
+            error: openmls::prelude::CryptoError::HkdfOutputLengthInvalid,
+        })
+    }
+}
+
 impl IdentityLinkWrapperKey {
     /// Wraps the identity_link_key of the credential with `client_pseudonym`, for the hub to
     /// store. The pseudonym is the AEAD's context, so a wrapped key cannot be moved to another

@@ -58,7 +58,7 @@ mod seal;
 #[cfg(test)]
 mod tests;
 
-pub use add::{AddAad, IdentityLinkExtension};
+pub use add::{AddAad, IdentityLinkExtension, added_identity_links};
 pub use connection::{
     CONNECTION_REQUEST_LABEL, CONNECTION_RESPONSE_LABEL, ConnectionRequest, ConnectionResponse,
     OpenedConnectionRequest, OpenedConnectionResponse, SEAL_REQUEST_LABEL, SEAL_RESPONSE_LABEL,
@@ -70,8 +70,8 @@ pub use credential::{
 pub use error::{IdentityError, Unresolved};
 pub use hpke::{SEALED_CONNECTION_VERSION, connection_hpke_keypair};
 pub use keys::{
-    ConnectionKey, IDENTITY_LINK_KEY_LABEL, IdentityLinkKey, IdentityLinkWrapperKey, NH,
-    expand_with_label,
+    CONNECTION_TOKEN_LABEL, ConnectionKey, IDENTITY_LINK_KEY_LABEL, IdentityLinkKey,
+    IdentityLinkWrapperKey, NH, expand_with_label,
 };
 pub use resolve::{
     Inconsistency, LinkKeySource, Resolution, RoomView, enforce_consistency, resolve,

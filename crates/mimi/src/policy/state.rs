@@ -324,6 +324,15 @@ pub(crate) fn check_base(
     banned_role: bool,
     context: &str,
 ) -> Result<(), Denied> {
+    // PROTO §6.1: in a minimal-metadata room every leaf is pseudonymous, in any other room none
+    // is, so the switch is fixed for the room's lifetime (Conclave's reading: flipping it would
+    // leave leaves of the wrong kind in the tree).
+    if base_before.pseudonyms_allowed != base_after.pseudonyms_allowed {
+        return Err(Denied::new(
+            "pseudonyms_allowed",
+            format!("{context}: pseudonyms_allowed is fixed when the room is created"),
+        ));
+    }
     if (base_before.fixed_membership || base_after.fixed_membership)
         && !before.users.keys().eq(after.users.keys())
     {

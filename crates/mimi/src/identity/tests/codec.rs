@@ -192,3 +192,51 @@ fn unresolved_codes_are_distinct() {
     codes.dedup();
     assert_eq!(codes.len(), all.len());
 }
+
+#[test]
+fn trust_names_a_pseudonymous_leaf_by_its_pseudonyms_of_this_domain_only() {
+    let (pc, leaf) = sample();
+    let trust = Provider::new([1; 32]).trust();
+    let id = trust
+        .identify(&leaf.credential, &leaf.signature_key)
+        .expect("identify");
+    assert_eq!(
+        (&id.client, &id.user),
+        (&pc.client_pseudonym, &pc.user_pseudonym)
+    );
+    assert!(trust.identify(&leaf.credential, &[9; 32]).is_err());
+    let other_domain = Trust {
+        domain: "b.example".into(),
+        ..trust
+    };
+    assert!(
+        other_domain
+            .identify(&leaf.credential, &leaf.signature_key)
+            .is_err()
+    );
+}
+
+#[test]
+fn leaf_kinds_follow_the_rooms_pseudonyms_allowed() {
+    use crate::room::check_leaf_kind;
+    let (_, leaf) = sample();
+    let provider = Provider::new([1; 32]);
+    let alice = provider.client("mimi://a.example/d/alice-laptop", ALICE, [2; 32]);
+    assert!(check_leaf_kind(&leaf.credential, true).is_ok());
+    assert!(check_leaf_kind(&leaf.credential, false).is_err());
+    assert!(check_leaf_kind(&alice.credential, false).is_ok());
+    assert!(check_leaf_kind(&alice.credential, true).is_err());
+}
+
+#[test]
+fn connection_tokens_differ_per_connection_key_and_are_stable() {
+    let a = ConnectionKey::from_bytes([4; 32]);
+    let b = ConnectionKey::from_bytes([5; 32]);
+    let ta = a.connection_token(&crypto()).expect("token");
+    assert_eq!(ta, a.connection_token(&crypto()).expect("token"));
+    assert_ne!(ta, b.connection_token(&crypto()).expect("token"));
+    // It is ExpandWithLabel under its own label, not the identity_link_key's.
+    let by_hand =
+        expand_with_label(&crypto(), &[4; 32], CONNECTION_TOKEN_LABEL, &[], 32).expect("expand");
+    assert_eq!(ta.to_vec(), by_hand);
+}

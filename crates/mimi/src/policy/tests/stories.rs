@@ -742,3 +742,20 @@ fn remove_of_oneself_is_leaving() {
     );
     allowed(&s, "bob", Action::Leave);
 }
+
+#[test]
+fn pseudonyms_allowed_is_fixed_at_creation() {
+    let s = room(Preset::Cooperative, &[("alice", 4, 1), ("bob", 2, 1)]);
+    let mut flipped = s.base.clone();
+    flipped.pseudonyms_allowed = !flipped.pseudonyms_allowed;
+    denied(
+        &s,
+        "alice",
+        Action::UpdateBasePolicy(flipped),
+        "pseudonyms_allowed",
+    );
+    // Any other change the admin may make still goes through.
+    let mut other = s.base.clone();
+    other.max_users = Some(10);
+    allowed(&s, "alice", Action::UpdateBasePolicy(other));
+}

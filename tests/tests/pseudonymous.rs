@@ -1,0 +1,413 @@
+//! Pseudonymous rooms (PROTO §6.1, MIMIMI -01): the hub sees only pseudonyms, yet every member
+//! resolves every other member to the real user behind the pseudonym; moderation, mute and
+//! reports work on pseudonyms. The privacy story scans the hub's whole database and its logs.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use conclave_client::Error;
+use conclave_e2e::{TestClient, TestHub, settle};
+use mimi::policy::Preset;
+use mimi::uri::RoomUri;
+
+/// Connects `a` with each of `others` (a asks, each accepts).
+async fn connect(a: &TestClient, others: &[&TestClient]) {
+    for o in others {
+        a.connect(o.user().local()).await.expect("connect");
+    }
+    let mut all = vec![a];
+    all.extend_from_slice(others);
+    settle(&all).await;
+    for o in others {
+        o.accept_connection(a.user().local()).await.expect("accept");
+    }
+    settle(&all).await;
+}
+
+/// alice, bob and carol, all connected to alice, in alice's pseudonymous room.
+async fn pseudonymous_room(
+    hub: &TestHub,
+    preset: Preset,
+) -> (TestClient, TestClient, TestClient, RoomUri) {
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let carol = hub.user("carol").await;
+    connect(&alice, &[&bob, &carol]).await;
+    let room = alice
+        .create_room_opts("Hideout", preset, true)
+        .await
+        .expect("create a pseudonymous room");
+    // In a moderated room, speakers may talk (attendees only listen).
+    let role = (preset == Preset::Moderated).then_some("speaker");
+    alice
+        .invite_as(&room, &["bob".into(), "carol".into()], role)
+        .await
+        .expect("invite connected users");
+    bob.wait_for_room(&room).await;
+    carol.wait_for_room(&room).await;
+    settle(&[&alice, &bob, &carol]).await;
+    (alice, bob, carol, room)
+}
+
+/// The listed pseudonym of `real` as `viewer` resolves it.
+async fn pseudonym_of(viewer: &TestClient, room: &RoomUri, real: &TestClient) -> String {
+    viewer
+        .members(room)
+        .await
+        .expect("members")
+        .into_iter()
+        .find(|m| m.real_user.as_deref() == Some(&real.user().to_string()))
+        .unwrap_or_else(|| panic!("{} does not resolve {}", viewer.user(), real.user()))
+        .user
+}
+
+#[tokio::test]
+async fn every_member_resolves_every_pseudonym_to_its_real_user() {
+    let hub = TestHub::spawn().await;
+    let (alice, bob, carol, room) = pseudonymous_room(&hub, Preset::Cooperative).await;
+    let reals = [&alice, &bob, &carol].map(|c| c.user().to_string());
+    let mut seen = Vec::new();
+    for viewer in [&alice, &bob, &carol] {
+        let members = viewer.members(&room).await.expect("members");
+        assert_eq!(members.len(), 3, "{members:?}");
+        for m in &members {
+            assert!(
+                !reals.contains(&m.user),
+                "{} lists a real user URI: {m:?}",
+                viewer.user()
+            );
+            assert!(m.user.starts_with("mimi://localhost/u/"), "{m:?}");
+            assert_eq!(m.verified, Some(true), "{m:?}");
+            assert_eq!(m.clients.len(), 1, "{m:?}");
+            assert!(!m.clients[0].contains(viewer.client_uri().local()));
+        }
+        let mut resolved: Vec<String> =
+            members.iter().filter_map(|m| m.real_user.clone()).collect();
+        resolved.sort();
+        let mut want = reals.to_vec();
+        want.sort();
+        assert_eq!(resolved, want, "as {} sees it", viewer.user());
+        let mut pairs: Vec<(String, String)> = members
+            .into_iter()
+            .map(|m| (m.user, m.real_user.unwrap_or_default()))
+            .collect();
+        pairs.sort();
+        seen.push(pairs);
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] == w[1]),
+        "all three see the same pseudonyms for the same people: {seen:?}"
+    );
+
+    // Messages carry the pseudonym as sender, and their franks verify.
+    bob.send_text(&room, "hello from behind a mask")
+        .await
+        .expect("send");
+    let got = carol.wait_for_messages(&room, 1).await;
+    let bob_p = pseudonym_of(&carol, &room, &bob).await;
+    assert_eq!(got[0].sender, bob_p);
+    assert!(
+        got[0].verified,
+        "the frank verifies for a pseudonymous sender"
+    );
+    assert_eq!(got[0].text.as_deref(), Some("hello from behind a mask"));
+}
+
+#[tokio::test]
+async fn only_connected_users_can_be_added_and_rooms_keep_their_kind() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let dave = hub.user("dave").await;
+    settle(&[&alice, &dave]).await;
+    let room = alice
+        .create_room_opts("Hideout", Preset::Cooperative, true)
+        .await
+        .expect("create");
+    let err = alice
+        .invite(&room, &["dave".into()])
+        .await
+        .expect_err("dave is not connected");
+    assert!(
+        matches!(&err, Error::Usage(m) if m.contains("connect with mimi://localhost/u/dave first")),
+        "{err}"
+    );
+    // A plain room still takes dave by his real name, and lists him so.
+    let plain = alice.create_room("Plain").await.expect("create");
+    alice
+        .invite(&plain, &["dave".into()])
+        .await
+        .expect("invite");
+    dave.wait_for_room(&plain).await;
+    let members = dave.members(&plain).await.expect("members");
+    assert!(members.iter().all(|m| m.verified.is_none()));
+    assert!(members.iter().any(|m| m.user == "mimi://localhost/u/dave"));
+    // The switch is fixed for the room's lifetime.
+    let mut base = alice.policy_state(&room).await.unwrap().base;
+    base.pseudonyms_allowed = false;
+    let err = alice
+        .can(&room, &mimi::policy::Action::UpdateBasePolicy(base))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            mimi::policy::Decision::Denied {
+                rule: "pseudonyms_allowed",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn moderation_mute_and_reports_work_on_pseudonyms() {
+    let hub = TestHub::spawn().await;
+    let (alice, bob, carol, room) = pseudonymous_room(&hub, Preset::Moderated).await;
+    let bob_p = pseudonym_of(&alice, &room, &bob).await;
+
+    // alice mutes bob by his real name: the client finds his pseudonym.
+    alice.mute(&room, "bob").await.expect("mute");
+    settle(&[&alice, &bob, &carol]).await;
+    let me = bob.me_in(&room).await.expect("me");
+    assert!(
+        !me.capabilities.contains(&"canSendMessage".to_owned()),
+        "{me:?}"
+    );
+    let err = bob
+        .send_text(&room, "let me speak")
+        .await
+        .expect_err("muted");
+    assert!(matches!(err, Error::NotAllowed { .. }), "{err}");
+    alice
+        .unmute(&room, &bob_p, None)
+        .await
+        .expect("unmute by pseudonym");
+    settle(&[&alice, &bob, &carol]).await;
+    let id = bob.send_text(&room, "buy cheap pills").await.expect("send");
+    carol.wait_for_messages(&room, 1).await;
+
+    // carol reports it; the hub verifies the frank and files it against bob's pseudonym.
+    carol
+        .report(&room, &[id], Some("spam"), None)
+        .await
+        .expect("report");
+    let conn = conclave_hub::store::open(&hub.db_path()).unwrap();
+    let filed = conclave_hub::reports::list(&conn).unwrap();
+    assert_eq!(filed.len(), 1);
+    assert!(filed[0].verified);
+    assert_eq!(filed[0].alleged_abuser, bob_p);
+    assert_eq!(filed[0].reporter, pseudonym_of(&alice, &room, &carol).await);
+
+    // Upholding it makes the hub remove bob's (pseudonymous) clients: it acts on the pseudonym
+    // without knowing who is behind it.
+    drop(conn);
+    let mut conn = conclave_hub::store::open(&hub.db_path()).unwrap();
+    conclave_hub::reports::resolve(&conn, filed[0].id, true).expect("uphold");
+    let n =
+        conclave_hub::enforce::remove_user(&mut conn, hub.data_dir(), &room.to_string(), &bob_p)
+            .expect("remove");
+    assert_eq!(n, 1);
+    drop(conn);
+    settle(&[&alice, &carol, &bob]).await;
+    bob.wait_until_out_of(&room).await;
+
+    // And alice bans the pseudonym; carol sees the ban in the room's history.
+    alice.ban(&room, &bob_p).await.expect("ban");
+    settle(&[&alice, &carol]).await;
+    let listed = carol.members(&room).await.unwrap();
+    let bob_row = listed
+        .iter()
+        .find(|m| m.user == bob_p)
+        .expect("bob stays listed");
+    assert_eq!(bob_row.role, "banned");
+}
+
+/// A tracing writer that keeps every line the hub logs.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+/// The ways a string can sit in a SQLite value: as text or bytes, or as the numbers of a JSON
+/// byte array (how the OpenMLS store serialises byte vectors).
+fn spellings(s: &str) -> Vec<Vec<u8>> {
+    let numbers = s
+        .bytes()
+        .map(|b| b.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    vec![s.as_bytes().to_vec(), numbers.into_bytes()]
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn the_hub_keeps_and_logs_nothing_that_names_the_real_users_of_a_pseudonymous_room() {
+    let logs = Captured::default();
+    tracing_subscriber::fmt()
+        .with_env_filter("conclave_hub=trace,tower_http=trace")
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .try_init()
+        .expect("the only subscriber of this test binary's process");
+    let hub = TestHub::spawn().await;
+    let (alice, bob, carol, room) = pseudonymous_room(&hub, Preset::Moderated).await;
+    let bob_p = pseudonym_of(&alice, &room, &bob).await;
+
+    // The story: messages, a role change, a report.
+    let id = bob.send_text(&room, "first").await.expect("send");
+    carol.send_text(&room, "second").await.expect("send");
+    alice.send_text(&room, "third").await.expect("send");
+    carol.wait_for_messages(&room, 3).await;
+    alice
+        .set_role(&room, &bob_p, "moderator")
+        .await
+        .expect("role");
+    settle(&[&alice, &bob, &carol]).await;
+    carol
+        .report(&room, &[id], Some("spam"), Some("a note"))
+        .await
+        .expect("report");
+    settle(&[&alice, &bob, &carol]).await;
+
+    let found = scan(&hub, &logs, &alice, &room, &[&alice, &bob, &carol]).await;
+    assert!(
+        found.rows_about_room >= 10,
+        "the scan found the room's rows: {found:?}"
+    );
+    assert!(
+        found.lines_about_room >= 10,
+        "the hub logged the room's requests: {found:?}"
+    );
+    assert!(found.leaks.is_empty(), "{:#?}", found.leaks);
+
+    // The same scan of an ordinary room finds the real users at once: it can see a leak.
+    let plain = alice.create_room("Plain").await.expect("create");
+    alice.invite(&plain, &["bob".into()]).await.expect("invite");
+    bob.wait_for_room(&plain).await;
+    bob.send_text(&plain, "hi").await.expect("send");
+    let control = scan(&hub, &logs, &alice, &plain, &[&alice, &bob]).await;
+    assert!(
+        control
+            .leaks
+            .iter()
+            .any(|l| l.contains("mimi://localhost/u/bob")),
+        "{control:?}"
+    );
+}
+
+#[derive(Debug)]
+struct Scan {
+    rows_about_room: usize,
+    lines_about_room: usize,
+    leaks: Vec<String>,
+}
+
+/// Every row of every table of the hub's database and every line it logged that names `room`
+/// (its URI or id, or any of its members and clients as `viewer` lists them) and also names a
+/// real user or client of `people`.
+async fn scan(
+    hub: &TestHub,
+    logs: &Captured,
+    viewer: &TestClient,
+    room: &RoomUri,
+    people: &[&TestClient],
+) -> Scan {
+    let mut room_marks = vec![room.to_string(), room.local().to_owned()];
+    for m in viewer.members(room).await.unwrap() {
+        if !people.iter().any(|p| p.user().to_string() == m.user) {
+            room_marks.push(m.user.clone());
+            room_marks.extend(m.clients.iter().cloned());
+        }
+    }
+    let mut real_marks = Vec::new();
+    for c in people {
+        real_marks.push(c.user().to_string());
+        real_marks.push(c.client_uri().to_string());
+        real_marks.push(c.client_uri().local().to_owned());
+    }
+    let room_needles: Vec<Vec<u8>> = room_marks.iter().flat_map(|m| spellings(m)).collect();
+    let real_needles: Vec<(String, Vec<u8>)> = real_marks
+        .iter()
+        .flat_map(|m| spellings(m).into_iter().map(move |s| (m.clone(), s)))
+        .collect();
+    let mut found = Scan {
+        rows_about_room: 0,
+        lines_about_room: 0,
+        leaks: Vec::new(),
+    };
+
+    let conn = rusqlite::Connection::open(hub.db_path()).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for table in &tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            let mut bytes = Vec::new();
+            for i in 0..n {
+                match row.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        bytes.extend_from_slice(t)
+                    }
+                    rusqlite::types::ValueRef::Integer(v) => {
+                        bytes.extend_from_slice(v.to_string().as_bytes())
+                    }
+                    _ => {}
+                }
+                bytes.push(0);
+            }
+            if !room_needles.iter().any(|n| contains(&bytes, n)) {
+                continue;
+            }
+            found.rows_about_room += 1;
+            for (what, needle) in &real_needles {
+                if contains(&bytes, needle) {
+                    found
+                        .leaks
+                        .push(format!("a row of {table} about the room names {what}"));
+                }
+            }
+        }
+    }
+
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    for line in text.lines() {
+        if !room_marks.iter().any(|m| line.contains(m.as_str())) {
+            continue;
+        }
+        found.lines_about_room += 1;
+        for m in &real_marks {
+            if line.contains(m.as_str()) {
+                found
+                    .leaks
+                    .push(format!("a hub log line about the room names {m}: {line}"));
+            }
+        }
+    }
+    found
+}
