@@ -411,3 +411,112 @@ async fn scan(
     }
     found
 }
+
+#[tokio::test]
+async fn a_users_devices_share_one_pseudonym_and_a_linked_device_gets_the_users_keys() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    connect(&alice, &[&bob]).await;
+    // The link code carries bob's connection keys to the new device, sealed under its second
+    // half, which the hub never sees.
+    let bob2 = hub.link_device(&bob).await;
+    settle(&[&alice, &bob, &bob2]).await;
+    let state = |v: Vec<conclave_client::connections::ConnectionInfo>| {
+        v.into_iter().map(|c| (c.user, c.state)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        state(bob2.connections().await.unwrap()),
+        [(
+            "mimi://localhost/u/alice".to_owned(),
+            "connected".to_owned()
+        )]
+    );
+
+    let room = alice
+        .create_room_opts("Hideout", Preset::Cooperative, true)
+        .await
+        .unwrap();
+    alice.invite(&room, &["bob".into()]).await.expect("invite");
+    bob.wait_for_room(&room).await;
+    bob2.wait_for_room(&room).await;
+    settle(&[&alice, &bob, &bob2]).await;
+    for viewer in [&alice, &bob, &bob2] {
+        let members = viewer.members(&room).await.unwrap();
+        let b = members
+            .iter()
+            .find(|m| m.real_user.as_deref() == Some("mimi://localhost/u/bob"))
+            .unwrap_or_else(|| panic!("{} resolves bob: {members:?}", viewer.client_uri()));
+        assert_eq!(
+            b.clients.len(),
+            2,
+            "one user pseudonym for both devices: {b:?}"
+        );
+        assert_eq!(b.verified, Some(true));
+    }
+    bob2.send_text(&room, "from the phone").await.expect("send");
+    let got = alice.wait_for_messages(&room, 1).await;
+    assert_eq!(got[0].sender, pseudonym_of(&alice, &room, &bob).await);
+}
+
+#[tokio::test]
+async fn a_link_code_with_a_wrong_secret_is_refused_and_a_short_one_carries_no_keys() {
+    let hub = TestHub::spawn().await;
+    let _alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let (code, _) = bob.link_code().await.unwrap();
+    assert_eq!(
+        code.len(),
+        35,
+        "XXXXX-XXXXX and four groups of the secret: {code}"
+    );
+    // The hub keeps only sealed bytes with the first half's hash.
+    let conn = rusqlite::Connection::open(hub.db_path()).unwrap();
+    let sealed: Vec<u8> = conn
+        .query_row("SELECT device_keys FROM link_codes", [], |r| r.get(0))
+        .unwrap();
+    let keystore: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bob.data_dir().join("keystore.json")).unwrap())
+            .unwrap();
+    use base64::Engine as _;
+    let ck = base64::engine::general_purpose::STANDARD
+        .decode(keystore["connection_key"].as_str().unwrap())
+        .unwrap();
+    assert!(!sealed.windows(ck.len()).any(|w| w == ck));
+    assert!(!String::from_utf8_lossy(&sealed).contains(&hex::encode(&ck)));
+
+    let wrong = format!("{}ZZZZZ", &code[..30]);
+    let dir = tempfile::tempdir().unwrap();
+    let err = conclave_client::Client::register(
+        dir.path(),
+        &hub.url(),
+        "bob",
+        Some(&wrong),
+        &conclave_e2e::options(),
+    )
+    .await
+    .err()
+    .expect("a wrong secret");
+    assert!(
+        matches!(&err, Error::Usage(m) if m.contains("do not open")),
+        "{err}"
+    );
+
+    // The first half alone links a device that holds no connection keys.
+    let (code, _) = bob.link_code().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bob3 = conclave_client::Client::register(
+        dir.path(),
+        &hub.url(),
+        "bob",
+        Some(&code[..11]),
+        &conclave_e2e::options(),
+    )
+    .await
+    .expect("a short code");
+    let err = bob3.connect("alice").await.expect_err("no connection keys");
+    assert!(
+        matches!(&err, Error::Usage(m) if m.contains("connection key")),
+        "{err}"
+    );
+}

@@ -75,6 +75,8 @@ pub struct Client {
     skip_precheck: std::sync::atomic::AtomicBool,
     forge_franking_tag: std::sync::atomic::AtomicBool,
     secrets: Box<dyn SecretStore>,
+    /// How many devices the user has, as last asked (0: ask again); sizes KeyPackage sets.
+    device_count: std::sync::atomic::AtomicU32,
 }
 
 fn db_path(dir: &Path) -> PathBuf {
@@ -109,7 +111,13 @@ impl Client {
         let provider = hub.provider().await?;
         let provider_key = unb64(&provider.signature_key)?;
         let signer = SignatureKeyPair::new(SignatureScheme::ED25519).map_err(Error::mls)?;
-        let reg = hub.register(name, signer.public(), link_code).await?;
+        let (hub_code, secret) = match link_code.map(split_link_code).transpose()? {
+            Some((c, s)) => (Some(c), s),
+            None => (None, None),
+        };
+        let reg = hub
+            .register(name, signer.public(), hub_code.as_deref())
+            .await?;
         let credential = unb64(&reg.credential)?;
         let trust = Trust {
             domain: provider.domain.clone(),
@@ -136,6 +144,9 @@ impl Client {
         store::set_meta(&tx, "provider_key", &provider.signature_key)?;
         store::set_meta(&tx, "credential", &reg.credential)?;
         store::set_meta(&tx, "queue_cursor", "0")?;
+        if let (Some(secret), Some(sealed)) = (&secret, &reg.device_keys) {
+            crate::connections::open_device_keys(&tx, secrets.as_ref(), secret, &unb64(sealed)?)?;
+        }
         tx.commit()?;
         drop(conn);
         let client = Client::open_with(dir, secrets, None)?;
@@ -202,6 +213,7 @@ impl Client {
             skip_precheck: std::sync::atomic::AtomicBool::new(false),
             forge_franking_tag: std::sync::atomic::AtomicBool::new(false),
             secrets,
+            device_count: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -584,17 +596,33 @@ impl Client {
             .connection_token(&openmls_rust_crypto::RustCrypto::default())
             .map_err(|e| Error::Mls(e.to_string()))?;
         let sets = self.hub.key_package_sets(&token).await?;
-        let mine: std::collections::HashSet<String> = {
-            let conn = self.conn.lock().await;
-            pseudonymous::all(&conn)?
-                .into_iter()
-                .map(|p| p.client.to_string())
-                .collect()
-        };
+        let mine: Vec<pseudonymous::Pseudonym> = pseudonymous::all(&*self.conn.lock().await)?;
+        let is_mine = |c: &String| mine.iter().any(|p| &p.client.to_string() == c);
+        use std::sync::atomic::Ordering;
+        let mut size = self.device_count.load(Ordering::Relaxed);
+        if size == 0 {
+            size = self.hub.devices().await?.len().max(1) as u32;
+            self.device_count.store(size, Ordering::Relaxed);
+        }
         let mut wanted: Vec<(Option<UserUri>, Option<u32>)> = Vec::new();
         let mut started = 0;
         for set in &sets {
-            if set.clients.iter().any(|c| mine.contains(c)) {
+            if set.set_size != size {
+                // Sized for another number of devices: a set that can never be complete, or
+                // that would leave a device out. Withdrawn, by whichever device sees it first.
+                let user = UserUri::parse(&set.user_pseudonym)?;
+                match self.hub.drop_key_package_set(&token, user.local()).await {
+                    Ok(()) | Err(Error::Hub { status: 404, .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                let conn = self.conn.lock().await;
+                for p in mine
+                    .iter()
+                    .filter(|p| set.clients.contains(&p.client.to_string()))
+                {
+                    pseudonymous::forget(&conn, p)?;
+                }
+            } else if set.clients.iter().any(is_mine) {
                 started += 1;
             } else if set.count < set.set_size {
                 wanted.push((
@@ -603,11 +631,8 @@ impl Client {
                 ));
             }
         }
-        if started < pseudonymous::OPEN_SETS {
-            let size = self.hub.devices().await?.len().max(1) as u32;
-            for _ in started..pseudonymous::OPEN_SETS {
-                wanted.push((None, Some(size)));
-            }
+        for _ in started..pseudonymous::OPEN_SETS {
+            wanted.push((None, Some(size)));
         }
         for (user, size) in wanted {
             let (p, kp) = {
@@ -1278,9 +1303,31 @@ impl Client {
         crate::connections::list(&*self.conn.lock().await)
     }
 
-    /// Issues a one-time code with which a new device joins this user.
+    /// Issues a one-time code with which a new device joins this user. If this device holds the
+    /// user's connection keys, the code also carries them to the new device: they are sealed
+    /// under a secret that is the code's second half, which never reaches the hub (the hub
+    /// keeps the sealed keys with the first half until the code is used).
     pub async fn link_code(&self) -> Result<(String, u64)> {
-        self.hub.link_code().await
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let mut raw = [0u8; LINK_SECRET_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let secret: String = raw
+            .iter()
+            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+            .collect();
+        let sealed = crate::connections::seal_device_keys(
+            &*self.conn.lock().await,
+            self.secrets.as_ref(),
+            &secret,
+        )?;
+        let (code, expires) = self.hub.link_code(sealed.as_deref()).await?;
+        if sealed.is_none() {
+            return Ok((code, expires));
+        }
+        let groups: Vec<&str> = (0..LINK_SECRET_LEN / 5)
+            .map(|i| &secret[i * 5..i * 5 + 5])
+            .collect();
+        Ok((format!("{code}-{}", groups.join("-")), expires))
     }
 
     /// This user's devices.
@@ -1309,12 +1356,17 @@ impl Client {
         if f.joined > 0 {
             self.publish_key_packages(f.joined, false).await?;
         }
-        self.restock_pseudonymous().await?;
         let pending: Vec<String> = {
             let conn = self.conn.lock().await;
             let mut st = conn.prepare("SELECT client_uri FROM pending_devices")?;
             st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
         };
+        if !pending.is_empty() {
+            // The user has a new device: KeyPackage sets are sized anew.
+            self.device_count
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.restock_pseudonymous().await?;
         for device in pending {
             for r in self.rooms().await? {
                 let room = RoomUri::parse(&r.uri)?;
@@ -1469,6 +1521,30 @@ impl Synced {
         {
             self.follow.proposals_in.push(r);
         }
+    }
+}
+
+/// The length of a link code's secret half (100 bits in the code alphabet).
+const LINK_SECRET_LEN: usize = 20;
+
+/// Splits a typed link code into the part for the hub (`XXXXX-XXXXX`) and the secret that opens
+/// the keys it carries, if it has one. Case and dashes do not matter.
+fn split_link_code(code: &str) -> Result<(String, Option<String>)> {
+    let clean: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    match clean.len() {
+        10 => Ok((format!("{}-{}", &clean[..5], &clean[5..]), None)),
+        n if n == 10 + LINK_SECRET_LEN => Ok((
+            format!("{}-{}", &clean[..5], &clean[5..10]),
+            Some(clean[10..].to_owned()),
+        )),
+        n => Err(Error::Usage(format!(
+            "a link code has 10 or {} letters and digits, not {n}",
+            10 + LINK_SECRET_LEN
+        ))),
     }
 }
 

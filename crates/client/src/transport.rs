@@ -45,6 +45,9 @@ pub struct Registered {
     pub token: String,
     /// ProviderCredential bytes, base64.
     pub credential: String,
+    /// A linked device: the sealed keys its link code carried, base64.
+    #[serde(default)]
+    pub device_keys: Option<String>,
 }
 
 /// A device of the user.
@@ -214,15 +217,20 @@ impl Hub {
             .await
     }
 
-    /// `POST /v1/devices/link`: a one-time code for a new device.
-    pub async fn link_code(&self) -> Result<(String, u64)> {
+    /// `POST /v1/devices/link`: a one-time code for a new device, carrying `device_keys`
+    /// (sealed; opaque to the hub) to it.
+    pub async fn link_code(&self, device_keys: Option<&[u8]>) -> Result<(String, u64)> {
         #[derive(Deserialize)]
         struct Code {
             code: String,
             expires_at: u64,
         }
+        let body = json!({ "device_keys": device_keys.map(b64) });
         let c: Code = self
-            .json(self.req(reqwest::Method::POST, "/v1/devices/link"))
+            .json(
+                self.req(reqwest::Method::POST, "/v1/devices/link")
+                    .json(&body),
+            )
             .await?;
         Ok((c.code, c.expires_at))
     }
@@ -491,6 +499,20 @@ impl Hub {
             .map(|k| unb64(k))
             .collect::<Result<_>>()?;
         Ok((c.user_pseudonym, kps))
+    }
+
+    /// `DELETE /v1/pseudonymous-key-packages/{connection token}/{set}`: withdraws an unclaimed set.
+    pub async fn drop_key_package_set(&self, connection_token: &[u8], set: &str) -> Result<()> {
+        let _: serde_json::Value = self
+            .json(self.req(
+                reqwest::Method::DELETE,
+                &format!(
+                    "/v1/pseudonymous-key-packages/{}/{set}",
+                    hex::encode(connection_token)
+                ),
+            ))
+            .await?;
+        Ok(())
     }
 
     /// `GET /v1/rooms/{id}/identity-links`: (client pseudonym, wrapped key) of the room's leaves.

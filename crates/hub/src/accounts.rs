@@ -43,7 +43,13 @@ pub struct Registered {
     pub token: String,
     /// The ProviderCredential bytes (base64).
     pub credential: String,
+    /// A linked device: the sealed keys its link code carried (base64), opaque to the hub.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_keys: Option<String>,
 }
+
+/// The most bytes of sealed device keys a link code may carry.
+pub const MAX_DEVICE_KEYS: usize = 64 * 1024;
 
 fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
@@ -68,6 +74,7 @@ pub fn register(
         ));
     }
     let tx = conn.transaction()?;
+    let mut device_keys = None;
     let exists = tx
         .query_row(
             "SELECT 1 FROM users WHERE uri = ?1",
@@ -91,13 +98,18 @@ pub fn register(
         }
         Some(code) => {
             let hash = secret_hash(&normalize_code(code));
-            let n = tx.execute(
-                "DELETE FROM link_codes WHERE code_hash = ?1 AND user_uri = ?2 AND expires_at > ?3",
-                params![hash, user.to_string(), now_ms() as i64],
-            )?;
-            if n != 1 {
+            let keys: Option<Option<Vec<u8>>> = tx
+                .query_row(
+                    "DELETE FROM link_codes WHERE code_hash = ?1 AND user_uri = ?2 AND expires_at > ?3
+                     RETURNING device_keys",
+                    params![hash, user.to_string(), now_ms() as i64],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(keys) = keys else {
                 return Err(Error::BadLinkCode);
-            }
+            };
+            device_keys = keys;
         }
     }
     let client = ClientUri::new(domain, &random_hex(8)).map_err(Error::internal)?;
@@ -121,6 +133,7 @@ pub fn register(
         client: client.to_string(),
         token,
         credential: crate::api::to_b64(&credential.to_bytes()),
+        device_keys: device_keys.map(|k| crate::api::to_b64(&k)),
     })
 }
 
@@ -133,7 +146,17 @@ fn normalize_code(code: &str) -> String {
 }
 
 /// Issues a one-time code with which a new device registers as the same user.
-pub fn issue_link_code(conn: &Connection, auth: &Auth) -> Result<(String, u64)> {
+/// `device_keys` (sealed by the issuing device, opaque here) go to the device that uses the code.
+pub fn issue_link_code(
+    conn: &Connection,
+    auth: &Auth,
+    device_keys: Option<&[u8]>,
+) -> Result<(String, u64)> {
+    if device_keys.is_some_and(|k| k.is_empty() || k.len() > MAX_DEVICE_KEYS) {
+        return Err(Error::MalformedBody(format!(
+            "device_keys: 1 to {MAX_DEVICE_KEYS} bytes"
+        )));
+    }
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut raw = [0u8; 10];
     rand::rngs::OsRng.fill_bytes(&mut raw);
@@ -143,8 +166,8 @@ pub fn issue_link_code(conn: &Connection, auth: &Auth) -> Result<(String, u64)> 
         .collect();
     let expires = now_ms() + LINK_CODE_TTL_MS;
     conn.execute(
-        "INSERT INTO link_codes (code_hash, user_uri, expires_at) VALUES (?1, ?2, ?3)",
-        params![secret_hash(&code), auth.user.to_string(), expires as i64],
+        "INSERT INTO link_codes (code_hash, user_uri, expires_at, device_keys) VALUES (?1, ?2, ?3, ?4)",
+        params![secret_hash(&code), auth.user.to_string(), expires as i64, device_keys],
     )?;
     Ok((format!("{}-{}", &code[..5], &code[5..]), expires))
 }

@@ -42,7 +42,8 @@ struct Stored {
 /// The key file, re-read when it changes.
 pub struct FrankingKeys {
     path: PathBuf,
-    cache: Mutex<(Option<SystemTime>, Vec<Generation>)>,
+    /// The file's (mtime, inode, length) when last read, and what it held.
+    cache: Mutex<(Option<(SystemTime, u64, u64)>, Vec<Generation>)>,
 }
 
 fn random32() -> [u8; 32] {
@@ -130,8 +131,13 @@ impl FrankingKeys {
 
     /// Every generation, oldest first (re-read if the file changed).
     pub fn all(&self) -> Result<Vec<Generation>> {
+        // The file is replaced by rename on rotation: a new inode, whatever the clock's
+        // granularity (two writes within one mtime tick kept a stale cache).
         let mtime = std::fs::metadata(&self.path)
-            .and_then(|m| m.modified())
+            .and_then(|m| {
+                use std::os::unix::fs::MetadataExt as _;
+                Ok((m.modified()?, m.ino(), m.len()))
+            })
             .map_err(Error::internal)?;
         let mut cache = self
             .cache

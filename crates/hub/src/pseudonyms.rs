@@ -310,3 +310,34 @@ pub fn links(conn: &Connection, room: &str) -> Result<Vec<(String, Vec<u8>)>> {
         .query_map([room], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?)
 }
+
+/// Withdraws a set that was never claimed (its owner's clients changed): its KeyPackages and
+/// their pseudonyms go. Returns how many KeyPackages it held.
+pub fn drop_set(
+    conn: &mut Connection,
+    connection_token: &[u8],
+    user_pseudonym: &str,
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let clients: Vec<String> = tx
+        .prepare(
+            "SELECT client_uri FROM pseudonymous_key_packages
+             WHERE connection_token = ?1 AND user_pseudonym = ?2",
+        )?
+        .query_map(params![connection_token, user_pseudonym], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if clients.is_empty() {
+        return Err(Error::NotFound(format!(
+            "no KeyPackage set of {user_pseudonym} waits under this connection token"
+        )));
+    }
+    for c in &clients {
+        tx.execute("DELETE FROM pseudonyms WHERE client_uri = ?1", [c])?;
+    }
+    tx.execute(
+        "DELETE FROM pseudonymous_key_packages WHERE connection_token = ?1 AND user_pseudonym = ?2",
+        params![connection_token, user_pseudonym],
+    )?;
+    tx.commit()?;
+    Ok(clients.len())
+}

@@ -69,9 +69,30 @@ pub async fn register(
     Ok(Json(r))
 }
 
-pub async fn link_device(State(s): State<AppState>, Account(auth): Account) -> Result<Json<Value>> {
+#[derive(Deserialize, Default)]
+pub struct LinkBody {
+    #[serde(default)]
+    device_keys: Option<String>,
+}
+
+pub async fn link_device(
+    State(s): State<AppState>,
+    Account(auth): Account,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<Value>> {
+    // The body is optional: an empty one asks for a bare code.
+    let body: LinkBody = if body.is_empty() {
+        LinkBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| Error::MalformedBody(e.to_string()))?
+    };
+    let keys = body
+        .device_keys
+        .as_deref()
+        .map(|k| b64("device_keys", k))
+        .transpose()?;
     let (code, expires_at) = s
-        .db(move |c, _| accounts::issue_link_code(c, &auth))
+        .db(move |c, _| accounts::issue_link_code(c, &auth, keys.as_deref()))
         .await?;
     Ok(Json(json!({ "code": code, "expires_at": expires_at })))
 }
@@ -486,6 +507,23 @@ pub async fn claim_pseudonymous(
         "user_pseudonym": user_pseudonym,
         "key_packages": packages.iter().map(|p| to_b64(p)).collect::<Vec<_>>(),
     })))
+}
+
+/// Withdraws a KeyPackage set that was never claimed; `set` is its user pseudonym's id.
+pub async fn drop_pseudonymous_set(
+    State(s): State<AppState>,
+    Account(_): Account,
+    Path((token, set)): Path<(String, String)>,
+) -> Result<Json<Value>> {
+    let token = connection_token(&token)?;
+    let n = s
+        .db(move |c, i| {
+            let user = mimi::uri::UserUri::new(&i.domain, &set)
+                .map_err(|e| Error::NotFound(format!("no set {set:?}: {e}")))?;
+            crate::pseudonyms::drop_set(c, &token, &user.to_string())
+        })
+        .await?;
+    Ok(Json(json!({ "deleted": n })))
 }
 
 /// MIMIMI §4.1 step 4: the wrapped identity_link_keys of a room's leaves, for its members.

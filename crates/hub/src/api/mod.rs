@@ -59,6 +59,10 @@ pub fn router(state: AppState) -> Router {
             post(handlers::claim_pseudonymous),
         )
         .route(
+            "/v1/pseudonymous-key-packages/{token}/{set}",
+            axum::routing::delete(handlers::drop_pseudonymous_set),
+        )
+        .route(
             "/v1/rooms/{room}/identity-links",
             get(handlers::identity_links),
         )
