@@ -42,8 +42,8 @@ struct Stored {
 /// The key file, re-read when it changes.
 pub struct FrankingKeys {
     path: PathBuf,
-    /// The file's (mtime, inode, length) when last read, and what it held.
-    cache: Mutex<(Option<(SystemTime, u64, u64)>, Vec<Generation>)>,
+    /// The file's stamp when last read, and what it held.
+    cache: Mutex<(Option<FileStamp>, Vec<Generation>)>,
 }
 
 fn random32() -> [u8; 32] {
@@ -105,6 +105,9 @@ fn write(path: &Path, gens: &[Generation]) -> Result<()> {
         .and_then(|_| std::fs::rename(&tmp, path))
         .map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))
 }
+
+/// A key file's (mtime, inode, length): it changed if any of them did.
+type FileStamp = (SystemTime, u64, u64);
 
 impl FrankingKeys {
     /// Opens the key file in `dir`, creating the first generation if there is none.
