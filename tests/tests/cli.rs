@@ -382,3 +382,52 @@ fn a_report_from_the_cli_reaches_the_operator_while_the_hub_serves() {
     let (s, out, _) = hub_cmd(&["withheld", "--data", &data, "--json"]);
     assert!(s && out == "[]", "{out}");
 }
+
+#[test]
+fn a_pseudonymous_room_through_the_cli_lists_pseudonyms_with_their_real_users() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = start_hub(&tmp.path().join("hub"));
+    let (a, b) = (tmp.path().join("alice"), tmp.path().join("bob"));
+    assert!(conclave(&a, Some(&hub.1), &["register", "alice"]).0);
+    assert!(conclave(&b, Some(&hub.1), &["register", "bob"]).0);
+    ok(&a, &["connect", "bob"]);
+    ok(&b, &["sync"]);
+    ok(&b, &["connections", "accept", "alice"]);
+    ok(&a, &["sync"]);
+    ok(&b, &["sync"]);
+
+    let room = ok(
+        &a,
+        &["room", "create", "--name", "Hideout", "--pseudonymous"],
+    );
+    ok(&a, &["room", "invite", &room, "bob"]);
+    ok(&b, &["sync"]);
+    let members: Value =
+        serde_json::from_str(&ok(&b, &["room", "members", &room, "--json"])).unwrap();
+    let members = members.as_array().unwrap();
+    assert_eq!(members.len(), 2);
+    let mut real: Vec<&str> = members
+        .iter()
+        .map(|m| {
+            assert_eq!(m["verified"], true, "{m}");
+            assert!(m["reason"].is_null(), "{m}");
+            let user = m["user"].as_str().unwrap();
+            assert!(!user.ends_with("/alice") && !user.ends_with("/bob"), "{m}");
+            m["real_user"].as_str().unwrap()
+        })
+        .collect();
+    real.sort();
+    assert_eq!(real, ["mimi://localhost/u/alice", "mimi://localhost/u/bob"]);
+    // The text form says it too.
+    let text = ok(&a, &["room", "members", &room]);
+    assert!(text.contains("verified: mimi://localhost/u/bob"), "{text}");
+
+    // A user who is not connected cannot be added: a clear error.
+    let c = tmp.path().join("carol");
+    assert!(conclave(&c, Some(&hub.1), &["register", "carol"]).0);
+    let (s, _, err) = conclave(&a, None, &["room", "invite", &room, "carol"]);
+    assert!(
+        !s && err.contains("connect with mimi://localhost/u/carol first"),
+        "{err}"
+    );
+}

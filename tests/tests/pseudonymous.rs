@@ -212,6 +212,29 @@ async fn moderation_mute_and_reports_work_on_pseudonyms() {
     settle(&[&alice, &carol, &bob]).await;
     bob.wait_until_out_of(&room).await;
 
+    // Receive revocation on a pseudonym: carol is suspended, the hub withholds from her
+    // pseudonymous client by its own count.
+    alice.suspend(&room, "carol").await.expect("suspend");
+    settle(&[&alice, &carol]).await;
+    let carol_client = alice
+        .members(&room)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.real_user.as_deref() == Some("mimi://localhost/u/carol"))
+        .map(|m| mimi::uri::ClientUri::parse(&m.clients[0]).unwrap())
+        .unwrap();
+    alice.send_text(&room, "not for carol").await.expect("send");
+    settle(&[&alice, &carol]).await;
+    assert_eq!(hub.withheld(&room, &carol_client), 1);
+    assert!(
+        carol
+            .texts(&room)
+            .await
+            .iter()
+            .all(|m| m.text.as_deref() != Some("not for carol"))
+    );
+
     // And alice bans the pseudonym; carol sees the ban in the room's history.
     alice.ban(&room, &bob_p).await.expect("ban");
     settle(&[&alice, &carol]).await;
@@ -518,5 +541,65 @@ async fn a_link_code_with_a_wrong_secret_is_refused_and_a_short_one_carries_no_k
     assert!(
         matches!(&err, Error::Usage(m) if m.contains("connection key")),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_identity_link_shows_unverified_with_the_reason() {
+    let hub = TestHub::spawn().await;
+    let (alice, bob, carol, room) = pseudonymous_room(&hub, Preset::Cooperative).await;
+    let dave = hub.user("dave").await;
+    connect(&alice, &[&dave]).await;
+    // The hub (or whoever tampers with its store) serves carol's wrapped key for bob's leaf.
+    let members = alice.members(&room).await.unwrap();
+    let client_of = |real: &TestClient| {
+        members
+            .iter()
+            .find(|m| m.real_user.as_deref() == Some(&real.user().to_string()))
+            .map(|m| m.clients[0].clone())
+            .unwrap()
+    };
+    let (bob_c, carol_c) = (client_of(&bob), client_of(&carol));
+    let conn = rusqlite::Connection::open(hub.db_path()).unwrap();
+    let carols: Vec<u8> = conn
+        .query_row(
+            "SELECT wrapped FROM identity_links WHERE room_uri = ?1 AND client_uri = ?2",
+            [room.to_string(), carol_c],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let n = conn
+        .execute(
+            "UPDATE identity_links SET wrapped = ?3 WHERE room_uri = ?1 AND client_uri = ?2",
+            rusqlite::params![room.to_string(), bob_c, carols],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(conn);
+    // dave joins and fetches the wrapped keys from the hub: bob's does not open for bob's leaf.
+    alice.invite(&room, &["dave".into()]).await.expect("invite");
+    dave.wait_for_room(&room).await;
+    let seen = dave.members(&room).await.unwrap();
+    let bob_row = seen
+        .iter()
+        .find(|m| m.clients.contains(&bob_c))
+        .expect("bob's pseudonym is listed");
+    assert_eq!(bob_row.verified, Some(false), "{bob_row:?}");
+    assert_eq!(bob_row.real_user, None);
+    assert_eq!(
+        bob_row.reason_code.as_deref(),
+        Some("identity_link_key_unavailable"),
+        "{bob_row:?}"
+    );
+    assert!(bob_row.reason.as_deref().is_some_and(|r| !r.is_empty()));
+    // Everyone else still resolves, and alice (who kept the keys from the commits) is unaffected.
+    assert_eq!(seen.iter().filter(|m| m.verified == Some(true)).count(), 3);
+    assert!(
+        alice
+            .members(&room)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.verified == Some(true))
     );
 }
