@@ -73,7 +73,7 @@ pub fn register(
             "signature_key must be a 32-byte Ed25519 public key".into(),
         ));
     }
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let mut device_keys = None;
     let exists = tx
         .query_row(
@@ -237,7 +237,7 @@ pub fn upload_key_packages(
         check(p)?;
     }
     let me = auth.client.to_string();
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     for p in packages {
         tx.execute(
             "INSERT INTO key_packages (client_uri, data, last_resort) VALUES (?1, ?2, 0)",
@@ -328,7 +328,7 @@ pub fn claim_key_material(
             auth.client
         )));
     }
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let user_known = tx
         .query_row(
             "SELECT 1 FROM users WHERE uri = ?1",

@@ -51,7 +51,7 @@ pub fn remove_user(
         domain,
         provider_key: provider_key.verifying_key().to_bytes().to_vec(),
     };
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let provider = Provider::new(&tx);
     let mut group = PublicGroup::load(provider.storage(), &GroupId::from_slice(&row.group_id))
         .map_err(Error::internal)?

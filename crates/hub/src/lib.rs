@@ -63,9 +63,19 @@ impl Config {
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
+/// A request's work on the database, queued for the next group commit; it answers how to reply
+/// once the batch's fate is known.
+type Job = Box<dyn FnOnce(&mut Connection, &Inner) -> Reply + Send>;
+/// Sends a job's result, or the batch's commit error instead.
+type Reply = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+
+/// The most jobs one group commit takes.
+const MAX_BATCH: usize = 64;
+
 /// What [`AppState`] holds.
 pub struct Inner {
     db: Mutex<Connection>,
+    jobs: Mutex<std::collections::VecDeque<Job>>,
     /// The provider domain.
     pub domain: String,
     /// The provider's credential-signing key.
@@ -110,6 +120,7 @@ impl AppState {
         let db = store::open(&config.data_dir.join("hub.sqlite3"))?;
         Ok(AppState(Arc::new(Inner {
             db: Mutex::new(db),
+            jobs: Mutex::new(Default::default()),
             domain: config.domain.clone(),
             provider_key,
             body_limit: config.body_limit,
@@ -124,22 +135,40 @@ impl AppState {
         &self.0
     }
 
-    /// Runs `f` on the database on a blocking thread, one request at a time (one writer).
+    /// Runs `f` on the database on a blocking thread and answers once what it wrote is durable.
+    ///
+    /// Group commit (BENCHMARKS.md, P2): requests queue their work; whichever request next holds
+    /// the one connection runs every queued job in one transaction and commits once: one `fsync`
+    /// for all of them. Every job is answered only after that commit, so an answer still means "on disk".
+    /// Domain code therefore opens savepoints, never transactions, so that it nests.
     pub async fn db<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection, &Inner) -> Result<T> + Send + 'static,
     {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(move |conn, inner| {
+            let result = f(conn, inner);
+            let ok = result.is_ok();
+            let reply: Reply = Box::new(move |committed| {
+                let _ = tx.send(match committed {
+                    Ok(()) => result,
+                    Err(e) if ok => Err(Error::Internal(format!("commit failed: {e}"))),
+                    Err(_) => result,
+                });
+            });
+            reply
+        });
+        match self.0.jobs.lock() {
+            Ok(mut q) => q.push_back(job),
+            Err(_) => return Err(Error::Internal("database queue poisoned".into())),
+        }
         let inner = self.0.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner
-                .db
-                .lock()
-                .map_err(|_| Error::Internal("database lock poisoned".into()))?;
-            f(&mut conn, &inner)
-        })
-        .await
-        .map_err(Error::internal)?
+        tokio::task::spawn_blocking(move || run_jobs(&inner))
+            .await
+            .map_err(Error::internal)??;
+        rx.await
+            .map_err(|_| Error::Internal("the database job was dropped".into()))?
     }
 
     /// The waker of a client's long-poll.
@@ -159,6 +188,52 @@ impl AppState {
     }
 }
 
+/// Takes the connection and runs the queued jobs as group commits until none is left (the
+/// caller's own job may already have been run by another request's call).
+fn run_jobs(inner: &Inner) -> Result<()> {
+    let mut conn = inner
+        .db
+        .lock()
+        .map_err(|_| Error::Internal("database lock poisoned".into()))?;
+    loop {
+        let batch: Vec<Job> = {
+            let mut q = inner
+                .jobs
+                .lock()
+                .map_err(|_| Error::Internal("database queue poisoned".into()))?;
+            let n = q.len().min(MAX_BATCH);
+            q.drain(..n).collect()
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // E.g. an operator command holds the write lock past the busy timeout: each job
+            // runs on its own instead (its savepoints are then its transactions).
+            tracing::warn!(error = %e, "cannot begin a group commit");
+            for job in batch {
+                job(&mut conn, inner)(Ok(()));
+            }
+            continue;
+        }
+        let replies = run_batch(&mut conn, inner, batch);
+        let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if committed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for reply in replies {
+            reply(committed.clone());
+        }
+    }
+}
+
+/// Runs a batch inside the open transaction. What a job wrote stays, as it would have in
+/// autocommit mode (a refused report is filed, then answered with an error); a job keeps its
+/// own writes atomic with its own savepoint.
+fn run_batch(conn: &mut Connection, inner: &Inner, batch: Vec<Job>) -> Vec<Reply> {
+    batch.into_iter().map(|job| job(conn, inner)).collect()
+}
+
 /// Serves the hub on `listener` until `shutdown` resolves.
 pub async fn serve(
     state: AppState,
@@ -171,4 +246,69 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn insert_user(c: &mut Connection, name: &str) -> Result<()> {
+        // Two writes kept atomic by the job's own savepoint; the second fails for a taken name.
+        let sp = c.savepoint()?;
+        sp.execute(
+            "INSERT INTO queue_heads (client_uri, next_seq) VALUES (?1, 1)
+             ON CONFLICT(client_uri) DO UPDATE SET next_seq = next_seq + 1",
+            [name],
+        )?;
+        sp.execute(
+            "INSERT INTO users (uri, name, created_at) VALUES (?1, ?2, 0)",
+            [format!("mimi://localhost/u/{name}"), name.to_owned()],
+        )?;
+        sp.commit()?;
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_jobs_share_commits_and_a_failing_job_leaves_only_its_own_writes_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = AppState::open(&Config::new(dir.path(), "localhost")).unwrap();
+        s.db(|c, _| insert_user(c, "taken")).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..64 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                // Every fourth job fails halfway (its name is taken).
+                let name = if i % 4 == 0 {
+                    "taken".to_owned()
+                } else {
+                    format!("u{i}")
+                };
+                s.db(move |c, _| insert_user(c, &name)).await
+            }));
+        }
+        let mut failed = 0;
+        for t in tasks {
+            if t.await.unwrap().is_err() {
+                failed += 1;
+            }
+        }
+        assert_eq!(failed, 16);
+        // What the answers said is what a fresh connection reads from disk.
+        let conn = store::open(&dir.path().join("hub.sqlite3")).unwrap();
+        let users: i64 = conn
+            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+            .unwrap();
+        let heads: i64 = conn
+            .query_row("SELECT COUNT(*) FROM queue_heads", [], |r| r.get(0))
+            .unwrap();
+        let taken: i64 = conn
+            .query_row(
+                "SELECT next_seq FROM queue_heads WHERE client_uri = 'taken'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        // 48 new names, and the 16 failed jobs' first writes rolled back with them.
+        assert_eq!((users, heads, taken), (1 + 48, 1 + 48, 1));
+    }
 }

@@ -145,7 +145,7 @@ pub fn upload(conn: &mut Connection, trust: &Trust, u: &Upload) -> Result<()> {
         ))
     })?;
     let user_pseudonym = pc.user_pseudonym.to_string();
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let (count, size): (i64, Option<i64>) = tx.query_row(
         "SELECT COUNT(*), MAX(set_size) FROM pseudonymous_key_packages
          WHERE connection_token = ?1 AND user_pseudonym = ?2",
@@ -250,7 +250,7 @@ pub fn sets(conn: &Connection, connection_token: &[u8]) -> Result<Vec<SetInfo>> 
 /// Hands out the oldest complete set under a connection token and deletes it: its user
 /// pseudonym and KeyPackages.
 pub fn claim(conn: &mut Connection, connection_token: &[u8]) -> Result<(String, Vec<Vec<u8>>)> {
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let complete = sets(&tx, connection_token)?
         .into_iter()
         .find(|s| s.count >= s.set_size)
@@ -318,7 +318,7 @@ pub fn drop_set(
     connection_token: &[u8],
     user_pseudonym: &str,
 ) -> Result<usize> {
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let clients: Vec<String> = tx
         .prepare(
             "SELECT client_uri FROM pseudonymous_key_packages

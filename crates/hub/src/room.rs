@@ -178,7 +178,7 @@ pub fn create(
             format!("{room} already exists"),
         ));
     }
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let provider = Provider::new(&tx);
     let (group, _) = PublicGroup::from_external(
         provider.crypto(),
@@ -352,7 +352,7 @@ pub fn update(
     require_member(conn, room, auth)?;
     let bundle: HandshakeBundle =
         decode(body, "HandshakeBundle").map_err(|e| Error::MalformedBody(e.to_string()))?;
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&provider, &row)?;
     let before = member_rows(&group, trust)?;
@@ -660,7 +660,7 @@ pub fn submit(
         .franking
         .by_public_key(&franking_key)?
         .ok_or_else(|| Error::Internal(format!("no franking key for {}", row.uri)))?;
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let timestamp = store::next_timestamp(&tx, &row)?;
     // PROTO §5.4.1.2: frank with the hub_key in force now and the room's signature key.
     let context = ServerFrankingContext::new(sending, &row.uri, timestamp);

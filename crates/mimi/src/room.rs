@@ -51,10 +51,19 @@ impl Trust {
         signature_key: &[u8],
     ) -> Result<ClientIdentity, WireError> {
         match credential.credential_type() {
-            CredentialType::Other(PROVIDER_CREDENTIAL_TYPE) => ProviderCredential::from_bytes(
-                credential.serialized_content(),
-            )?
-            .verify(&self.domain, &self.provider_key, signature_key),
+            CredentialType::Other(PROVIDER_CREDENTIAL_TYPE) => {
+                let key = verified_key(self, credential.serialized_content(), signature_key);
+                if let Some(id) = verified_get(&key) {
+                    return Ok(id);
+                }
+                let id = ProviderCredential::from_bytes(credential.serialized_content())?.verify(
+                    &self.domain,
+                    &self.provider_key,
+                    signature_key,
+                )?;
+                verified_put(key, &id);
+                Ok(id)
+            }
             CredentialType::Other(PSEUDONYMOUS_CREDENTIAL_TYPE) => {
                 let id = crate::identity::identify_pseudonymous(credential, signature_key)
                     .map_err(|e| WireError::Unsupported {
@@ -79,6 +88,45 @@ impl Trust {
                 detail: format!("{other:?}"),
             }),
         }
+    }
+}
+
+// A memo of credentials that verified: a room's members are identified many times per handshake
+// and per message (each policy decision names every member), and each identification of a
+// provider credential is an Ed25519 verification (BENCHMARKS.md, P1 and P3). Verification is a
+// pure function of (trust anchor, credential, leaf key), so remembering a success changes no
+// answer. Keyed by the SHA-256 of all four inputs, each length-prefixed; bounded by clearing.
+const VERIFIED_MAX: usize = 1 << 16;
+
+type Verified = std::sync::Mutex<std::collections::HashMap<[u8; 32], ClientIdentity>>;
+
+static VERIFIED: std::sync::LazyLock<Verified> = std::sync::LazyLock::new(Default::default);
+
+fn verified_key(trust: &Trust, credential: &[u8], signature_key: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for part in [
+        trust.domain.as_bytes(),
+        &trust.provider_key,
+        credential,
+        signature_key,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+fn verified_get(key: &[u8; 32]) -> Option<ClientIdentity> {
+    VERIFIED.lock().ok()?.get(key).cloned()
+}
+
+fn verified_put(key: [u8; 32], id: &ClientIdentity) {
+    if let Ok(mut m) = VERIFIED.lock() {
+        if m.len() >= VERIFIED_MAX {
+            m.clear();
+        }
+        m.insert(key, id.clone());
     }
 }
 

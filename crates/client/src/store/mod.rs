@@ -31,16 +31,17 @@ pub use conclave_sqlite::{JsonCodec, Provider, now_ms};
 /// Reads a setting.
 pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
         .optional()?)
 }
 
 /// Writes a setting.
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
+    )?
+    .execute(params![key, value])?;
     Ok(())
 }
 
@@ -114,11 +115,8 @@ pub fn rooms(conn: &Connection) -> Result<Vec<RoomInfo>> {
 /// The group ID of a room this client is in.
 pub fn room_group(conn: &Connection, room: &str) -> Result<Option<Vec<u8>>> {
     Ok(conn
-        .query_row(
-            "SELECT group_id FROM rooms WHERE uri = ?1 AND left_at IS NULL",
-            [room],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT group_id FROM rooms WHERE uri = ?1 AND left_at IS NULL")?
+        .query_row([room], |r| r.get(0))
         .optional()?)
 }
 
@@ -159,10 +157,11 @@ pub fn insert_message(
     frank: Option<&[u8]>,
 ) -> Result<bool> {
     let id = hex::decode(&m.id).map_err(|e| Error::Io(e.to_string()))?;
-    let n = conn.execute(
+    let n = conn.prepare_cached(
         "INSERT OR IGNORE INTO messages (room_uri, id, sender_user, sender_client, timestamp, content, text, kind, frank, verified)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
+    )?
+    .execute(params![
             m.room,
             id,
             m.sender,
@@ -173,8 +172,7 @@ pub fn insert_message(
             m.kind.as_str(),
             frank,
             m.verified
-        ],
-    )?;
+        ])?;
     Ok(n == 1)
 }
 

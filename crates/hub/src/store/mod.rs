@@ -44,16 +44,13 @@ pub struct ClientRow {
 /// Looks a client up by the SHA-256 of its bearer token.
 pub fn client_by_token(conn: &Connection, token_hash: &[u8]) -> Result<Option<ClientRow>> {
     Ok(conn
-        .query_row(
-            "SELECT uri, user_uri FROM clients WHERE token_hash = ?1",
-            [token_hash],
-            |r| {
-                Ok(ClientRow {
-                    uri: r.get(0)?,
-                    user_uri: r.get(1)?,
-                })
-            },
-        )
+        .prepare_cached("SELECT uri, user_uri FROM clients WHERE token_hash = ?1")?
+        .query_row([token_hash], |r| {
+            Ok(ClientRow {
+                uri: r.get(0)?,
+                user_uri: r.get(1)?,
+            })
+        })
         .optional()?)
 }
 
@@ -92,10 +89,8 @@ pub fn room(conn: &Connection, uri: &str) -> Result<Option<RoomRow>> {
 /// and the timestamp order agree (CONTENT §4.6 sorts by hub timestamp).
 pub fn next_timestamp(conn: &Connection, room: &RoomRow) -> Result<u64> {
     let ts = now_ms().max(room.last_timestamp + 1);
-    conn.execute(
-        "UPDATE rooms SET last_timestamp = ?2 WHERE uri = ?1",
-        params![room.uri, ts as i64],
-    )?;
+    conn.prepare_cached("UPDATE rooms SET last_timestamp = ?2 WHERE uri = ?1")?
+        .execute(params![room.uri, ts as i64])?;
     Ok(ts)
 }
 

@@ -26,23 +26,18 @@ pub fn enqueue(
     room: Option<&str>,
     data: &[u8],
 ) -> Result<u64> {
-    let next: Option<i64> = conn
-        .query_row(
-            "SELECT next_seq FROM queue_heads WHERE client_uri = ?1",
-            [client],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let seq = next.unwrap_or(1);
-    conn.execute(
-        "INSERT INTO queue_heads (client_uri, next_seq) VALUES (?1, ?2)
-         ON CONFLICT(client_uri) DO UPDATE SET next_seq = excluded.next_seq",
-        params![client, seq + 1],
-    )?;
-    conn.execute(
+    // One statement for the head: the upsert hands back the number it used.
+    let seq: i64 = conn
+        .prepare_cached(
+            "INSERT INTO queue_heads (client_uri, next_seq) VALUES (?1, 2)
+             ON CONFLICT(client_uri) DO UPDATE SET next_seq = next_seq + 1
+             RETURNING next_seq - 1",
+        )?
+        .query_row([client], |r| r.get(0))?;
+    conn.prepare_cached(
         "INSERT INTO queue (client_uri, seq, kind, room_uri, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![client, seq, kind, room, data],
-    )?;
+    )?
+    .execute(params![client, seq, kind, room, data])?;
     Ok(seq as u64)
 }
 

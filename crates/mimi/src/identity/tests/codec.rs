@@ -240,3 +240,24 @@ fn connection_tokens_differ_per_connection_key_and_are_stable() {
         expand_with_label(&crypto(), &[4; 32], CONNECTION_TOKEN_LABEL, &[], 32).expect("expand");
     assert_eq!(ta.to_vec(), by_hand);
 }
+
+#[test]
+fn a_remembered_verification_answers_only_for_the_same_inputs() {
+    let provider = Provider::new([11; 32]);
+    let alice = provider.client("mimi://a.example/d/alice-memo", ALICE, [12; 32]);
+    let key = alice.key.verifying_key().to_bytes();
+    let trust = provider.trust();
+    // Twice the same answer (the second from the memo).
+    for _ in 0..2 {
+        assert_eq!(trust.identify(&alice.credential, &key), Ok(alice.id.clone()));
+    }
+    // Another leaf key, another anchor, a flipped signature byte: each verified afresh, refused.
+    assert!(trust.identify(&alice.credential, &[7; 32]).is_err());
+    let other = Provider::new([13; 32]).trust();
+    assert!(other.identify(&alice.credential, &key).is_err());
+    let mut forged = alice.credential.serialized_content().to_vec();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let forged = Credential::new(CredentialType::Other(PROVIDER_CREDENTIAL_TYPE), forged);
+    assert!(trust.identify(&forged, &key).is_err());
+}
