@@ -249,7 +249,10 @@ fn a_remembered_verification_answers_only_for_the_same_inputs() {
     let trust = provider.trust();
     // Twice the same answer (the second from the memo).
     for _ in 0..2 {
-        assert_eq!(trust.identify(&alice.credential, &key), Ok(alice.id.clone()));
+        assert_eq!(
+            trust.identify(&alice.credential, &key),
+            Ok(alice.id.clone())
+        );
     }
     // Another leaf key, another anchor, a flipped signature byte: each verified afresh, refused.
     assert!(trust.identify(&alice.credential, &[7; 32]).is_err());
