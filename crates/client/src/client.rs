@@ -1154,16 +1154,9 @@ impl Client {
         let content = MimiContent::text(salt, &user, &r, text);
         let bytes = content.encode();
         let mid = message_id(&user, &r, &bytes, &salt);
-        if !self
+        let precheck = !self
             .skip_precheck
-            .load(std::sync::atomic::Ordering::Relaxed)
-            && let Decision::Denied { rule, reason } = self.can(room, &Action::SendMessage).await?
-        {
-            return Err(Error::NotAllowed {
-                rule: rule.to_owned(),
-                reason,
-            });
-        }
+            .load(std::sync::atomic::Ordering::Relaxed);
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.conn.lock().await;
             let tagged = if self
@@ -1179,7 +1172,8 @@ impl Client {
                 bytes.clone()
             };
             let me = self.in_room(&conn, &r)?;
-            let req = room::encrypt(&mut conn, me.id(self), &r, &bytes, &tagged, &salt)?;
+            let (req, agent) =
+                room::encrypt(&mut conn, me.id(self), &r, &bytes, &tagged, &salt, precheck)?;
             match me.hub(self).submit(room.local(), req).await {
                 Ok(SubmitMessageResponse::Accepted {
                     accepted_timestamp,
@@ -1195,7 +1189,14 @@ impl Client {
                         timestamp: accepted_timestamp,
                         verified: false,
                     };
-                    room::store_sent(&conn, me.id(self), &mut m, &bytes, frank.as_ref())?;
+                    room::store_sent(
+                        &conn,
+                        me.id(self),
+                        agent.as_ref(),
+                        &mut m,
+                        &bytes,
+                        frank.as_ref(),
+                    )?;
                     drop(conn);
                     self.emit([ClientEvent::Message(m)]);
                     return Ok(mid.to_string());

@@ -438,7 +438,9 @@ pub fn clear_pending(conn: &mut Connection, room: &str) -> Result<()> {
     Ok(())
 }
 
-/// Encrypts MIMI content for a room; returns the SubmitMessageRequest bytes.
+/// Encrypts MIMI content for a room; returns the SubmitMessageRequest bytes and the room's
+/// franking agent. With `precheck`, first asks the policy engine whether the local user may send
+/// (POLICY §8.3 canSendMessage), on the same loaded group (one load per message).
 /// `tagged` is what the franking tag covers: `content` itself, except in tests of a forging sender.
 pub fn encrypt(
     conn: &mut Connection,
@@ -447,10 +449,24 @@ pub fn encrypt(
     content: &[u8],
     tagged: &[u8],
     salt: &[u8; 16],
-) -> Result<Vec<u8>> {
+    precheck: bool,
+) -> Result<(Vec<u8>, Option<mimi::franking::FrankingAgentData>)> {
     let tx = conn.transaction()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&tx, room)?;
+    if precheck
+        && let policy::Decision::Denied { rule, reason } = policy::decide_action(
+            &state_of(&group, &id.trust)?,
+            &id.user,
+            &policy::Action::SendMessage,
+        )
+    {
+        return Err(Error::NotAllowed {
+            rule: rule.to_owned(),
+            reason,
+        });
+    }
+    let agent = franking_agent(&group);
     // PROTO §5.4.1.1: franking_tag = HMAC-SHA256(salt, application_data), as Safe AAD 0x0020.
     let aad = mimi::franking::FrankAad {
         franking_tag: mimi::franking::franking_tag(salt, tagged),
@@ -471,7 +487,7 @@ pub fn encrypt(
         sending_uri: IdentifierUri::new(&id.user),
     };
     tx.commit()?;
-    Ok(encode(&req))
+    Ok((encode(&req), agent))
 }
 
 /// The proposals for leaving a room (POLICY §8.1 canRemoveSelf, PROTO §3.5): the participant-list
@@ -934,7 +950,7 @@ fn on_room_message(
             // PROTO §5.4.1.3: a message whose frank fails is still shown, marked unverified, and
             // cannot be reported (Conclave's choice where the draft is open).
             let verified = verify_frank(
-                &group,
+                franking_agent(&group).as_ref(),
                 room,
                 &who,
                 &bytes,
@@ -1077,7 +1093,7 @@ fn on_room_message(
 
 /// The receiver's franking checks (PROTO §5.4.1.3) for one decrypted message.
 pub fn verify_frank(
-    group: &MlsGroup,
+    agent: Option<&mimi::franking::FrankingAgentData>,
     room: &str,
     who: &ClientIdentity,
     application_data: &[u8],
@@ -1085,11 +1101,6 @@ pub fn verify_frank(
     frank: Option<&Frank>,
     timestamp: u64,
 ) -> std::result::Result<(), mimi::franking::FrankingError> {
-    let agent = group
-        .extensions()
-        .app_data_dictionary()
-        .and_then(|d| d.dictionary().get(&ids::FRANKING_AGENT))
-        .and_then(|b| mimi::franking::FrankingAgentData::from_bytes(b).ok());
     let hub_domain = RoomUri::parse(room)
         .map(|r| r.domain().to_owned())
         .unwrap_or_default();
@@ -1107,7 +1118,7 @@ pub fn verify_frank(
         frank,
         accepted_timestamp: timestamp,
         group_ciphersuite: mimi::ids::CIPHERSUITE,
-        agent: agent.as_ref(),
+        agent,
         hub_domain: &hub_domain,
         agent_domain_of: &domain_of,
         sender_identity: &user,
@@ -1116,15 +1127,25 @@ pub fn verify_frank(
     .map(|_| ())
 }
 
-/// Stores a message this client sent, once the hub accepted it with `frank`.
+/// The room's franking agent (PROTO §5.4.1), as its group context names it.
+pub fn franking_agent(group: &MlsGroup) -> Option<mimi::franking::FrankingAgentData> {
+    group
+        .extensions()
+        .app_data_dictionary()
+        .and_then(|d| d.dictionary().get(&ids::FRANKING_AGENT))
+        .and_then(|b| mimi::franking::FrankingAgentData::from_bytes(b).ok())
+}
+
+/// Stores a message this client sent, once the hub accepted it with `frank`; `agent` is the
+/// room's franking agent when the message was encrypted ([`encrypt`] returns it).
 pub fn store_sent(
     tx: &Connection,
     id: &Identity,
+    agent: Option<&mimi::franking::FrankingAgentData>,
     m: &mut Message,
     content: &[u8],
     frank: Option<&Frank>,
 ) -> Result<()> {
-    let group = load_group(tx, &m.room)?;
     let me = id.me();
     let aad = mimi::franking::FrankAad {
         franking_tag: MimiContent::decode(content)
@@ -1132,16 +1153,7 @@ pub fn store_sent(
             .map_err(|e| Error::Mls(e.to_string()))?,
     }
     .to_bytes();
-    m.verified = verify_frank(
-        &group,
-        &m.room,
-        &me,
-        content,
-        Some(&aad),
-        frank,
-        m.timestamp,
-    )
-    .is_ok();
+    m.verified = verify_frank(agent, &m.room, &me, content, Some(&aad), frank, m.timestamp).is_ok();
     let frank_bytes = frank.map(encode);
     store::insert_message(tx, m, content, frank_bytes.as_deref())?;
     Ok(())

@@ -422,6 +422,8 @@ pub struct Outgoing {
     pub id: String,
     /// The `SubmitMessageRequest` bytes.
     pub request: Vec<u8>,
+    /// The room's franking agent, as the sender's group named it.
+    pub agent: Option<mimi::franking::FrankingAgentData>,
 }
 
 /// `Client::send_text` up to the network: content encode and message ID, the policy precheck
@@ -432,18 +434,14 @@ pub fn send(m: &mut Member, room: &str, text: &str) -> Result<Outgoing> {
     let user = m.id.user.to_string();
     let content = MimiContent::text(salt, &user, room, text).encode();
     let id = message_id(&user, room, &content, &salt).to_string();
-    let state = croom::state_of(&croom::load_group(&m.conn, room)?, &m.id.trust)?;
-    if let Decision::Denied { rule, reason } =
-        policy::decide_action(&state, &m.id.user, &Action::SendMessage)
-    {
-        bail!("{rule}: {reason}");
-    }
-    let request = croom::encrypt(&mut m.conn, &m.id, room, &content, &content, &salt)?;
+    let (request, agent) =
+        croom::encrypt(&mut m.conn, &m.id, room, &content, &content, &salt, true)?;
     Ok(Outgoing {
         salt,
         content,
         id,
         request,
+        agent,
     })
 }
 
@@ -466,7 +464,14 @@ pub fn sent(
         timestamp,
         verified: false,
     };
-    croom::store_sent(&m.conn, &m.id, &mut msg, &out.content, Some(frank))?;
+    croom::store_sent(
+        &m.conn,
+        &m.id,
+        out.agent.as_ref(),
+        &mut msg,
+        &out.content,
+        Some(frank),
+    )?;
     Ok(msg)
 }
 
