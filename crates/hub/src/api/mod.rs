@@ -119,10 +119,15 @@ pub fn secret_hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-impl FromRequestParts<AppState> for Auth {
+/// The bearer token of a request, hashed, not yet looked up: for hot endpoints that look it up
+/// inside their own database call ([`Auth::lookup`]), one trip instead of two.
+#[derive(Debug, Clone)]
+pub struct Bearer(pub Vec<u8>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -134,21 +139,35 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(|| {
                 Error::Unauthenticated("the Authorization header is not a bearer token".into())
             })?;
-        let hash = secret_hash(token.trim());
-        let (row, pseudonymous) = state
-            .db(move |c, _| {
-                Ok(match store::client_by_token(c, &hash)? {
-                    Some(row) => Some((row, false)),
-                    None => crate::pseudonyms::by_token(c, &hash)?.map(|row| (row, true)),
-                })
-            })
-            .await?
-            .ok_or_else(|| Error::Unauthenticated("unknown token".into()))?;
+        Ok(Bearer(secret_hash(token.trim())))
+    }
+}
+
+impl Auth {
+    /// Looks a hashed token up: a client's, else a pseudonym's.
+    pub fn lookup(conn: &rusqlite::Connection, bearer: &Bearer) -> Result<Auth, Error> {
+        let (row, pseudonymous) = match store::client_by_token(conn, &bearer.0)? {
+            Some(row) => (row, false),
+            None => (
+                crate::pseudonyms::by_token(conn, &bearer.0)?
+                    .ok_or_else(|| Error::Unauthenticated("unknown token".into()))?,
+                true,
+            ),
+        };
         Ok(Auth {
             client: ClientUri::parse(&row.uri).map_err(Error::internal)?,
             user: UserUri::parse(&row.user_uri).map_err(Error::internal)?,
             pseudonymous,
         })
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let bearer = Bearer::from_request_parts(parts, state).await?;
+        state.db(move |c, _| Auth::lookup(c, &bearer)).await
     }
 }
 
