@@ -98,9 +98,13 @@ pub fn remove_user(
                 more_proposals: vec![],
             },
         });
-        for m in &members {
-            store::queue::enqueue(&tx, &m.client, "fanout", Some(room), &fanout)?;
-        }
+        store::queue::enqueue_shared(
+            &tx,
+            members.iter().map(|m| m.client.as_str()),
+            "fanout",
+            Some(room),
+            &fanout,
+        )?;
     }
     tx.commit()?;
     Ok(leaves.len())

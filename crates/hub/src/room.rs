@@ -479,15 +479,20 @@ pub fn update(
                     external_proposals: vec![],
                 },
             });
-            let mut wake = Vec::new();
             // PROTO §5.5: removed clients also get the commit that removes them.
-            for m in before
+            let me = auth.client.to_string();
+            let mut wake: Vec<String> = before
                 .iter()
-                .filter(|m| m.client != auth.client.to_string())
-            {
-                store::queue::enqueue(&tx, &m.client, "fanout", Some(&row.uri), &fanout)?;
-                wake.push(m.client.clone());
-            }
+                .filter(|m| m.client != me)
+                .map(|m| m.client.clone())
+                .collect();
+            store::queue::enqueue_shared(
+                &tx,
+                wake.iter().map(String::as_str),
+                "fanout",
+                Some(&row.uri),
+                &fanout,
+            )?;
             if let Some(w) = welcome {
                 let tree = group
                     .export_ratchet_tree()
@@ -502,10 +507,14 @@ pub fn update(
                         ratchet_tree: RatchetTreeOption::Full(tree),
                     },
                 });
-                for client in &added {
-                    store::queue::enqueue(&tx, client, "fanout", Some(&row.uri), &fanout)?;
-                    wake.push(client.clone());
-                }
+                store::queue::enqueue_shared(
+                    &tx,
+                    added.iter().map(String::as_str),
+                    "fanout",
+                    Some(&row.uri),
+                    &fanout,
+                )?;
+                wake.extend(added.iter().cloned());
             }
             Accepted {
                 timestamp,
@@ -552,14 +561,19 @@ pub fn update(
                 message: proposal,
                 extra: FanoutExtra::Proposal { more_proposals },
             });
-            let mut wake = Vec::new();
-            for m in before
+            let me = auth.client.to_string();
+            let wake: Vec<String> = before
                 .iter()
-                .filter(|m| m.client != auth.client.to_string())
-            {
-                store::queue::enqueue(&tx, &m.client, "fanout", Some(&row.uri), &fanout)?;
-                wake.push(m.client.clone());
-            }
+                .filter(|m| m.client != me)
+                .map(|m| m.client.clone())
+                .collect();
+            store::queue::enqueue_shared(
+                &tx,
+                wake.iter().map(String::as_str),
+                "fanout",
+                Some(&row.uri),
+                &fanout,
+            )?;
             Accepted {
                 timestamp,
                 epoch: row.epoch,
@@ -689,9 +703,15 @@ pub fn submit(
             store::count_withheld(&tx, &row.uri, &m.client)?;
             continue;
         }
-        store::queue::enqueue(&tx, &m.client, "fanout", Some(&row.uri), &fanout)?;
         wake.push(m.client.clone());
     }
+    store::queue::enqueue_shared(
+        &tx,
+        wake.iter().map(String::as_str),
+        "fanout",
+        Some(&row.uri),
+        &fanout,
+    )?;
     tx.commit()?;
     Ok((
         SubmitMessageResponse::Accepted {

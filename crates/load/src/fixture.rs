@@ -358,7 +358,8 @@ impl DirectHub {
 
     /// Empties every queue (setup leaves megabytes of Welcomes for ghosts that never read them).
     pub fn clear_queues(&self) -> Result<()> {
-        self.conn.execute_batch("DELETE FROM queue")?;
+        self.conn
+            .execute_batch("DELETE FROM queue; DELETE FROM queue_blobs;")?;
         Ok(())
     }
 }

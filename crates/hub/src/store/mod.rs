@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_connections.sql")),
     (5, include_str!("../../migrations/0005_pseudonyms.sql")),
     (6, include_str!("../../migrations/0006_device_keys.sql")),
+    (7, include_str!("../../migrations/0007_queue_blobs.sql")),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

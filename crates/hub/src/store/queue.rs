@@ -18,6 +18,18 @@ pub struct QueueEntry {
     pub data: Vec<u8>,
 }
 
+/// The next sequence number of a client's queue (one statement: the upsert hands back the
+/// number it used).
+fn next_seq(conn: &Connection, client: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO queue_heads (client_uri, next_seq) VALUES (?1, 2)
+             ON CONFLICT(client_uri) DO UPDATE SET next_seq = next_seq + 1
+             RETURNING next_seq - 1",
+        )?
+        .query_row([client], |r| r.get(0))?)
+}
+
 /// Appends an entry to a client's queue; returns its sequence number.
 pub fn enqueue(
     conn: &Connection,
@@ -26,14 +38,7 @@ pub fn enqueue(
     room: Option<&str>,
     data: &[u8],
 ) -> Result<u64> {
-    // One statement for the head: the upsert hands back the number it used.
-    let seq: i64 = conn
-        .prepare_cached(
-            "INSERT INTO queue_heads (client_uri, next_seq) VALUES (?1, 2)
-             ON CONFLICT(client_uri) DO UPDATE SET next_seq = next_seq + 1
-             RETURNING next_seq - 1",
-        )?
-        .query_row([client], |r| r.get(0))?;
+    let seq = next_seq(conn, client)?;
     conn.prepare_cached(
         "INSERT INTO queue (client_uri, seq, kind, room_uri, data) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -41,10 +46,42 @@ pub fn enqueue(
     Ok(seq as u64)
 }
 
+/// Appends the same entry to several clients' queues, its payload stored once (a fan-out: the
+/// bytes are the same for every recipient, and a Welcome carries the whole ratchet tree).
+pub fn enqueue_shared<'a>(
+    conn: &Connection,
+    clients: impl IntoIterator<Item = &'a str>,
+    kind: &str,
+    room: Option<&str>,
+    data: &[u8],
+) -> Result<()> {
+    let clients: Vec<&str> = clients.into_iter().collect();
+    if clients.len() < 2 {
+        for c in clients {
+            enqueue(conn, c, kind, room, data)?;
+        }
+        return Ok(());
+    }
+    let blob: i64 = conn
+        .prepare_cached("INSERT INTO queue_blobs (data) VALUES (?1) RETURNING id")?
+        .query_row([data], |r| r.get(0))?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO queue (client_uri, seq, kind, room_uri, data, blob_id)
+         VALUES (?1, ?2, ?3, ?4, x'', ?5)",
+    )?;
+    for c in clients {
+        let seq = next_seq(conn, c)?;
+        insert.execute(params![c, seq, kind, room, blob])?;
+    }
+    Ok(())
+}
+
 /// Entries after `after`, oldest first, at most `limit`.
 pub fn fetch(conn: &Connection, client: &str, after: u64, limit: u32) -> Result<Vec<QueueEntry>> {
     let mut st = conn.prepare_cached(
-        "SELECT seq, kind, room_uri, data FROM queue WHERE client_uri = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        "SELECT q.seq, q.kind, q.room_uri, COALESCE(b.data, q.data)
+         FROM queue q LEFT JOIN queue_blobs b ON b.id = q.blob_id
+         WHERE q.client_uri = ?1 AND q.seq > ?2 ORDER BY q.seq LIMIT ?3",
     )?;
     let rows = st
         .query_map(params![client, after as i64, limit], |r| {
@@ -59,12 +96,25 @@ pub fn fetch(conn: &Connection, client: &str, after: u64, limit: u32) -> Result<
     Ok(rows)
 }
 
-/// Deletes entries up to and including `seq`; returns how many.
+/// Deletes entries up to and including `seq`, and the shared payloads no queue needs any more;
+/// returns how many entries.
 pub fn ack(conn: &Connection, client: &str, seq: u64) -> Result<usize> {
-    Ok(conn.execute(
-        "DELETE FROM queue WHERE client_uri = ?1 AND seq <= ?2",
-        params![client, seq as i64],
-    )?)
+    let blobs: Vec<Option<i64>> = conn
+        .prepare_cached("DELETE FROM queue WHERE client_uri = ?1 AND seq <= ?2 RETURNING blob_id")?
+        .query_map(params![client, seq as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let n = blobs.len();
+    let mut shared: Vec<i64> = blobs.into_iter().flatten().collect();
+    shared.sort_unstable();
+    shared.dedup();
+    let mut drop_blob = conn.prepare_cached(
+        "DELETE FROM queue_blobs WHERE id = ?1
+         AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = ?1)",
+    )?;
+    for b in shared {
+        drop_blob.execute([b])?;
+    }
+    Ok(n)
 }
 
 /// The highest sequence number ever handed to this client (0 if none).
@@ -77,4 +127,45 @@ pub fn head(conn: &Connection, client: &str) -> Result<u64> {
         )
         .optional()?;
     Ok(next.map(|n| n as u64 - 1).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_payload_is_stored_once_and_goes_with_its_last_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::open(&dir.path().join("hub.sqlite3")).unwrap();
+        let blobs = || -> i64 {
+            conn.query_row("SELECT COUNT(*) FROM queue_blobs", [], |r| r.get(0))
+                .unwrap()
+        };
+        enqueue(&conn, "a", "fanout", Some("r"), b"first").unwrap();
+        enqueue_shared(&conn, ["a", "b", "c"], "fanout", Some("r"), b"shared").unwrap();
+        assert_eq!(blobs(), 1);
+        for c in ["a", "b", "c"] {
+            let got: Vec<Vec<u8>> = fetch(&conn, c, 0, 10)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.data)
+                .collect();
+            let want: Vec<&[u8]> = if c == "a" {
+                vec![b"first", b"shared"]
+            } else {
+                vec![b"shared"]
+            };
+            assert_eq!(got, want, "{c}");
+        }
+        assert_eq!(ack(&conn, "a", 2).unwrap(), 2);
+        assert_eq!(ack(&conn, "b", 1).unwrap(), 1);
+        assert_eq!(blobs(), 1, "c still needs it");
+        assert_eq!(fetch(&conn, "c", 0, 10).unwrap()[0].data, b"shared");
+        assert_eq!(ack(&conn, "c", 1).unwrap(), 1);
+        assert_eq!(blobs(), 0);
+        // One recipient: stored inline.
+        enqueue_shared(&conn, ["d"], "fanout", None, b"alone").unwrap();
+        assert_eq!(blobs(), 0);
+        assert_eq!(fetch(&conn, "d", 0, 10).unwrap()[0].data, b"alone");
+    }
 }
