@@ -2,10 +2,13 @@
 //! src-tauri only wires). The [`commands!`] macro declares each command once and derives both the
 //! Tauri handler and its TypeScript signature, so the two cannot drift apart.
 
+use conclave_client::roles::RoleInfo;
 use conclave_client::{MemberInfo, Message, RoomInfo};
+use mimi::policy::Action;
 
 use crate::error::IpcError;
 use crate::events::SyncState;
+use crate::policy::{self, CapabilityInfo, Verdict};
 use crate::session::{App, Keystore, Session};
 
 /// A command's TypeScript signature.
@@ -84,9 +87,14 @@ commands! {
         app.with_client(|c| async move { c.rooms().await }).await
     }
 
-    /// Creates a room; answers its URI.
-    fn create_room(app, name: String) -> String {
-        app.with_client(|c| async move { Ok(c.create_room(&name).await?.to_string()) }).await
+    /// The presets a new room can start from (`private` first, the default).
+    fn presets(_app) -> Vec<String> {
+        Ok(policy::presets())
+    }
+
+    /// Creates a room whose roles come from `preset` (a name from `presets`); answers its URI.
+    fn create_room(app, name: String, preset: String) -> String {
+        app.with_client(|c| async move { Ok(c.create_room_with(&name, policy::preset(&preset)?).await?.to_string()) }).await
     }
 
     /// Invites users (names on this hub, or `mimi://` user URIs) to a room.
@@ -112,5 +120,95 @@ commands! {
     /// Leaves a room.
     fn leave(app, room: String) -> () {
         app.with_client(|c| async move { c.leave(&c.resolve_room(&room)?).await }).await
+    }
+
+    /// The room's role definitions.
+    fn roles(app, room: String) -> Vec<RoleInfo> {
+        app.with_client(|c| async move { c.roles(&c.resolve_room(&room)?).await }).await
+    }
+
+    /// The local user's role in a room, with its capabilities.
+    fn me_in(app, room: String) -> RoleInfo {
+        app.with_client(|c| async move { c.me_in(&c.resolve_room(&room)?).await }).await
+    }
+
+    /// The policy engine's answer if the local user did `verb` now (`add`, `remove`, `kick`,
+    /// `ban`, `unban`, `role`, `leave`, `send`, `receive`, `report`; `user` and `role` as the verb
+    /// needs them): what the UI shows before the user confirms, and which actions it offers.
+    fn can(app, room: String, verb: String, user: Option<String>, role: Option<String>) -> Verdict {
+        app.with_client(|c| async move { let r = c.resolve_room(&room)?; Ok(c.can(&r, &c.action(&r, &verb, user.as_deref(), role.as_deref()).await?).await?.into()) }).await
+    }
+
+    /// The policy engine's answer if the local user replaced the room's role definitions with
+    /// `roles` now (canChangeRoleDefinitions, and whether the roles are valid).
+    fn can_define_roles(app, room: String, roles: Vec<RoleInfo>) -> Verdict {
+        app.with_client(|c| async move { Ok(c.can(&c.resolve_room(&room)?, &Action::UpdateRoles(policy::role_data(&roles)?)).await?.into()) }).await
+    }
+
+    /// Replaces the room's role definitions (canChangeRoleDefinitions).
+    fn define_roles(app, room: String, roles: Vec<RoleInfo>) -> () {
+        app.with_client(|c| async move { c.define_roles(&c.resolve_room(&room)?, &policy::role_data(&roles)?).await }).await
+    }
+
+    /// Every registered capability with its POLICY §8 group, for the role editor.
+    fn capabilities(_app) -> Vec<CapabilityInfo> {
+        Ok(policy::capabilities())
+    }
+
+    /// Moves another user to a role (a name or index).
+    fn set_role(app, room: String, user: String, role: String) -> () {
+        app.with_client(|c| async move { c.set_role(&c.resolve_room(&room)?, &user, &role).await }).await
+    }
+
+    /// Takes all of a user's devices out of the room; the user stays listed with their role.
+    fn kick(app, room: String, user: String) -> () {
+        app.with_client(|c| async move { c.kick(&c.resolve_room(&room)?, &user).await }).await
+    }
+
+    /// Bans a user: role `banned`, all their devices out.
+    fn ban(app, room: String, user: String) -> () {
+        app.with_client(|c| async move { c.ban(&c.resolve_room(&room)?, &user).await }).await
+    }
+
+    /// Unbans a user to `role` (by default the role the local user may unban to).
+    fn unban(app, room: String, user: String, role: Option<String>) -> () {
+        app.with_client(|c| async move { c.unban(&c.resolve_room(&room)?, &user, role.as_deref()).await }).await
+    }
+
+    /// Removes a user from the room: off the participant list, all devices out.
+    fn remove_user(app, room: String, user: String) -> () {
+        app.with_client(|c| async move { c.remove_user(&c.resolve_room(&room)?, &user).await }).await
+    }
+
+    /// Mutes a user: a role without canSendMessage that still receives.
+    fn mute(app, room: String, user: String) -> () {
+        app.with_client(|c| async move { c.mute(&c.resolve_room(&room)?, &user).await }).await
+    }
+
+    /// Gives a muted user their voice back: `role`, or the role this device remembers.
+    fn unmute(app, room: String, user: String, role: Option<String>) -> () {
+        app.with_client(|c| async move { c.unmute(&c.resolve_room(&room)?, &user, role.as_deref()).await }).await
+    }
+
+    /// Takes canReceiveMessage away from a user (a role without it, e.g. `suspended`).
+    fn suspend(app, room: String, user: String) -> () {
+        app.with_client(|c| async move { c.suspend(&c.resolve_room(&room)?, &user).await }).await
+    }
+
+    /// Gives a suspended user their messages back: `role`, or the role this device remembers.
+    fn unsuspend(app, room: String, user: String, role: Option<String>) -> () {
+        app.with_client(|c| async move { c.unsuspend(&c.resolve_room(&room)?, &user, role.as_deref()).await }).await
+    }
+
+    /// Reports messages of one sender to the hub with their franks (PROTO §5.9); answers the
+    /// report's id at the hub.
+    fn report(app, room: String, message_ids: Vec<String>, reason: Option<String>, note: Option<String>) -> i64 {
+        app.with_client(|c| async move { c.report(&c.resolve_room(&room)?, &message_ids, reason.as_deref(), note.as_deref()).await }).await
+    }
+
+    /// How many of the room's messages this device did not show because the local user could not
+    /// receive them or their sender could not send them.
+    fn hidden_count(app, room: String) -> u64 {
+        app.with_client(|c| async move { c.hidden_count(&c.resolve_room(&room)?).await }).await
     }
 }

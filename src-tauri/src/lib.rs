@@ -6,12 +6,15 @@
 //! reports ([`conclave_client::ClientEvent`]) is forwarded as a typed Tauri event, and a
 //! background task long-polls the hub so that events keep coming ([`events`]). The state is one
 //! optional client, opened from a data directory ([`session`]): `CONCLAVE_HOME`, or the OS data
-//! directory's `conclave` folder. The TypeScript types of all of it are generated ([`bindings`]).
+//! directory's `conclave` folder. What the UI shows of room policy — the engine's answers, the
+//! capability registry, the presets — has IPC types of its own ([`policy`]). The TypeScript types
+//! of all of it are generated ([`bindings`]).
 
 pub mod bindings;
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod policy;
 pub mod session;
 
 use std::path::PathBuf;

@@ -98,7 +98,25 @@ role: string,
 /**
  * Its role's index in `roles_list`.
  */
-role_index: number, };
+role_index: number, 
+/**
+ * Pseudonymous rooms (`user` is then a user pseudonym): the real user behind it, if every
+ * one of its clients resolved (`specs/mimi.md` §4.7).
+ */
+real_user: string | null, 
+/**
+ * Pseudonymous rooms: whether the pseudonym resolved to a real user; `None` elsewhere (and
+ * for a listed pseudonym with no client in the room).
+ */
+verified: boolean | null, 
+/**
+ * Why the pseudonym is unverified: the first failed check's sentence.
+ */
+reason: string | null, 
+/**
+ * Why it is unverified, as a stable code (`mimi::identity::Unresolved::code`).
+ */
+reason_code: string | null, };
 
 /**
  * A stored message.
@@ -141,6 +159,94 @@ verified: boolean, };
  * What a timeline row is.
  */
 export type MessageKind = "message" | "event";
+
+/**
+ * One role.
+ */
+export type RoleInfo = { 
+/**
+ * `role_index`.
+ */
+index: number, 
+/**
+ * `role_name`.
+ */
+name: string, 
+/**
+ * `role_description`.
+ */
+description: string, 
+/**
+ * `role_capabilities`, by name.
+ */
+capabilities: Array<string>, 
+/**
+ * `minimum_participants_constraint`.
+ */
+min_participants: number, 
+/**
+ * `maximum_participants_constraint` (none: unlimited).
+ */
+max_participants: number | null, 
+/**
+ * `minimum_active_participants_constraint`.
+ */
+min_active: number, 
+/**
+ * `maximum_active_participants_constraint` (none: unlimited).
+ */
+max_active: number | null, 
+/**
+ * `authorized_role_changes`.
+ */
+authorized_role_changes: Array<RoleChanges>, };
+
+/**
+ * One `SingleSourceRoleChangeTargets`.
+ */
+export type RoleChanges = { 
+/**
+ * `from_role_index`.
+ */
+from: number, 
+/**
+ * `target_role_indexes`.
+ */
+to: Array<number>, };
+
+/**
+ * The policy engine's answer to one action, as the UI shows it before the user confirms.
+ */
+export type Verdict = { "answer": "allowed" } | { "answer": "denied", 
+/**
+ * The capability or constraint that failed (e.g. `canBan`).
+ */
+rule: string, 
+/**
+ * The engine's sentence (e.g. "… (moderator) cannot ban …: moderator has no canBan").
+ */
+reason: string, };
+
+/**
+ * One capability of the MIMI registry (POLICY §8, §10.2).
+ */
+export type CapabilityInfo = { 
+/**
+ * The code point.
+ */
+code: number, 
+/**
+ * The draft's name, as role definitions spell it.
+ */
+name: string, 
+/**
+ * The POLICY §8 group it belongs to.
+ */
+group: string, 
+/**
+ * Reserved: known, but no action consults it, so holding it grants nothing.
+ */
+reserved: boolean, };
 
 /**
  * Something that happened, as a UI wants to hear it.
@@ -236,9 +342,13 @@ export type Commands = {
    */
   rooms: { args: Record<string, never>; result: Array<RoomInfo> };
   /**
-   * Creates a room; answers its URI.
+   * The presets a new room can start from (`private` first, the default).
    */
-  create_room: { args: { name: string }; result: string };
+  presets: { args: Record<string, never>; result: Array<string> };
+  /**
+   * Creates a room whose roles come from `preset` (a name from `presets`); answers its URI.
+   */
+  create_room: { args: { name: string; preset: string }; result: string };
   /**
    * Invites users (names on this hub, or `mimi://` user URIs) to a room.
    */
@@ -259,6 +369,79 @@ export type Commands = {
    * Leaves a room.
    */
   leave: { args: { room: string }; result: null };
+  /**
+   * The room's role definitions.
+   */
+  roles: { args: { room: string }; result: Array<RoleInfo> };
+  /**
+   * The local user's role in a room, with its capabilities.
+   */
+  me_in: { args: { room: string }; result: RoleInfo };
+  /**
+   * The policy engine's answer if the local user did `verb` now (`add`, `remove`, `kick`,
+   * `ban`, `unban`, `role`, `leave`, `send`, `receive`, `report`; `user` and `role` as the verb
+   * needs them): what the UI shows before the user confirms, and which actions it offers.
+   */
+  can: { args: { room: string; verb: string; user: string | null; role: string | null }; result: Verdict };
+  /**
+   * The policy engine's answer if the local user replaced the room's role definitions with
+   * `roles` now (canChangeRoleDefinitions, and whether the roles are valid).
+   */
+  can_define_roles: { args: { room: string; roles: Array<RoleInfo> }; result: Verdict };
+  /**
+   * Replaces the room's role definitions (canChangeRoleDefinitions).
+   */
+  define_roles: { args: { room: string; roles: Array<RoleInfo> }; result: null };
+  /**
+   * Every registered capability with its POLICY §8 group, for the role editor.
+   */
+  capabilities: { args: Record<string, never>; result: Array<CapabilityInfo> };
+  /**
+   * Moves another user to a role (a name or index).
+   */
+  set_role: { args: { room: string; user: string; role: string }; result: null };
+  /**
+   * Takes all of a user's devices out of the room; the user stays listed with their role.
+   */
+  kick: { args: { room: string; user: string }; result: null };
+  /**
+   * Bans a user: role `banned`, all their devices out.
+   */
+  ban: { args: { room: string; user: string }; result: null };
+  /**
+   * Unbans a user to `role` (by default the role the local user may unban to).
+   */
+  unban: { args: { room: string; user: string; role: string | null }; result: null };
+  /**
+   * Removes a user from the room: off the participant list, all devices out.
+   */
+  remove_user: { args: { room: string; user: string }; result: null };
+  /**
+   * Mutes a user: a role without canSendMessage that still receives.
+   */
+  mute: { args: { room: string; user: string }; result: null };
+  /**
+   * Gives a muted user their voice back: `role`, or the role this device remembers.
+   */
+  unmute: { args: { room: string; user: string; role: string | null }; result: null };
+  /**
+   * Takes canReceiveMessage away from a user (a role without it, e.g. `suspended`).
+   */
+  suspend: { args: { room: string; user: string }; result: null };
+  /**
+   * Gives a suspended user their messages back: `role`, or the role this device remembers.
+   */
+  unsuspend: { args: { room: string; user: string; role: string | null }; result: null };
+  /**
+   * Reports messages of one sender to the hub with their franks (PROTO §5.9); answers the
+   * report's id at the hub.
+   */
+  report: { args: { room: string; message_ids: Array<string>; reason: string | null; note: string | null }; result: number };
+  /**
+   * How many of the room's messages this device did not show because the local user could not
+   * receive them or their sender could not send them.
+   */
+  hidden_count: { args: { room: string }; result: number };
 };
 
 /**

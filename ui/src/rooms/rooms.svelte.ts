@@ -31,9 +31,9 @@ class RoomsState {
     if (uri) this.unread[uri] = 0;
   }
 
-  /** Creates a room and opens it. */
-  async create(name: string): Promise<void> {
-    const uri = await call("create_room", { name });
+  /** Creates a room with a preset's roles and opens it. */
+  async create(name: string, preset: string): Promise<void> {
+    const uri = await call("create_room", { name, preset });
     if (!this.list.some((r) => r.uri === uri)) this.list.push({ uri, name });
     this.select(uri);
   }
