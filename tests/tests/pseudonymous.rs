@@ -603,3 +603,54 @@ async fn a_tampered_identity_link_shows_unverified_with_the_reason() {
             .all(|m| m.verified == Some(true))
     );
 }
+
+#[tokio::test]
+async fn a_pseudonym_the_hub_does_not_know_neither_breaks_sync_nor_lingers() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    settle(&[&alice]).await;
+    // As if a sync had been dropped between saving a pseudonym and the hub accepting it, and a
+    // pseudonym whose token the hub lost.
+    let conn = rusqlite::Connection::open(alice.data_dir().join("conclave.sqlite3")).unwrap();
+    for (client, registered) in [("dropped", 0), ("lost", 1)] {
+        conn.execute(
+            "INSERT INTO pseudonyms (client_uri, user_uri, credential, token, signature_key, registered, created_at)
+             VALUES (?1, 'mimi://localhost/u/x', x'', ?2, x'00', ?3, 0)",
+            rusqlite::params![
+                format!("mimi://localhost/d/{client}"),
+                format!("{client}-token-{}", "0".repeat(32)),
+                registered
+            ],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let count = || {
+        let conn = rusqlite::Connection::open(alice.data_dir().join("conclave.sqlite3")).unwrap();
+        conn.query_row(
+            "SELECT COUNT(*) FROM pseudonyms WHERE client_uri IN ('mimi://localhost/d/dropped', 'mimi://localhost/d/lost')",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(count(), 2);
+    let mut events = alice.subscribe();
+    let report = alice
+        .sync()
+        .await
+        .expect("a bad pseudonym does not fail the sync");
+    assert!(report.dropped >= 1, "{report:?}");
+    let mut said = false;
+    while let Ok(e) = events.try_recv() {
+        if let conclave_client::ClientEvent::Dropped { reason, .. } = e {
+            said |= reason.contains("mimi://localhost/d/lost");
+        }
+    }
+    assert!(said, "the failure is reported as an event");
+    // The unregistered one is forgotten; the other stays (it may be in a room).
+    assert_eq!(count(), 1);
+    // Rooms still work.
+    let room = alice.create_room("Still fine").await.expect("create");
+    alice.send_text(&room, "hi").await.expect("send");
+}

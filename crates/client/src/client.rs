@@ -348,6 +348,7 @@ impl Client {
             let wrapped = pseudonymous::wrap(&wrapper, &p.client, &link_key)?;
             let made = async {
                 self.hub.register_pseudonym(&p.credential, &p.token).await?;
+                pseudonymous::registered(&conn, &p)?;
                 let (gi, tree) = room::create(&mut conn, &as_p, &room, name, preset, &hub, true)?;
                 let r = room.to_string();
                 pseudonymous::set_wrapper_key(&conn, &r, &wrapper)?;
@@ -595,6 +596,14 @@ impl Client {
         let token = ck
             .connection_token(&openmls_rust_crypto::RustCrypto::default())
             .map_err(|e| Error::Mls(e.to_string()))?;
+        // A registration that never completed (refused, or its call dropped when a sync was cut
+        // short): the hub does not know its token, so it is never used; forget it.
+        {
+            let conn = self.conn.lock().await;
+            for p in pseudonymous::unregistered(&conn)? {
+                pseudonymous::forget(&conn, &p)?;
+            }
+        }
         let sets = self.hub.key_package_sets(&token).await?;
         let mine: Vec<pseudonymous::Pseudonym> = pseudonymous::all(&*self.conn.lock().await)?;
         let is_mine = |c: &String| mine.iter().any(|p| &p.client.to_string() == c);
@@ -641,13 +650,16 @@ impl Client {
                 let kp = pseudonymous::key_package(&conn, &self.id, &p)?;
                 (p, kp)
             };
-            if let Err(e) = self
+            match self
                 .hub
                 .upload_pseudonymous_key_package(&token, size.unwrap_or(1), &kp, &p.token)
                 .await
             {
-                pseudonymous::forget(&*self.conn.lock().await, &p)?;
-                return Err(e);
+                Ok(()) => pseudonymous::registered(&*self.conn.lock().await, &p)?,
+                Err(e) => {
+                    pseudonymous::forget(&*self.conn.lock().await, &p)?;
+                    return Err(e);
+                }
             }
         }
         Ok(())
@@ -1420,10 +1432,23 @@ impl Client {
         self.drain(conn, &self.hub, &self.id, cursor, wait, &wake_on, &mut done)
             .await?;
         for p in pseudonyms {
-            let as_p = pseudonymous::identity(conn, &self.id, &p)?;
-            let hub = self.hub.with_token(&p.token);
-            self.drain(conn, &hub, &as_p, p.cursor, Duration::ZERO, &[], &mut done)
-                .await?;
+            // One pseudonym's queue failing does not stop the others, nor the next sync.
+            let drained = match pseudonymous::identity(conn, &self.id, &p) {
+                Ok(as_p) => {
+                    let hub = self.hub.with_token(&p.token);
+                    self.drain(conn, &hub, &as_p, p.cursor, Duration::ZERO, &[], &mut done)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = drained {
+                tracing::warn!(pseudonym = %p.client, error = %e, "cannot read a pseudonym's queue");
+                done.report.dropped += 1;
+                done.events.push(ClientEvent::Dropped {
+                    room: p.room.clone(),
+                    reason: format!("cannot read the queue of {}: {e}", p.client),
+                });
+            }
         }
         Ok((done.report, done.events, done.follow))
     }

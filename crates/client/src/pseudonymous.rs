@@ -127,11 +127,12 @@ fn from_row(
     })
 }
 
-/// Every pseudonym of this client: those in rooms, and those whose KeyPackage waits for a room.
+/// Every pseudonym of this client the hub knows: those in rooms, and those whose KeyPackage
+/// waits for a room.
 pub fn all(conn: &Connection) -> Result<Vec<Pseudonym>> {
     let rows: Vec<_> = conn
         .prepare(&format!(
-            "SELECT {COLUMNS} FROM pseudonyms ORDER BY created_at, client_uri"
+            "SELECT {COLUMNS} FROM pseudonyms WHERE registered = 1 ORDER BY created_at, client_uri"
         ))?
         .query_map([], row)?
         .collect::<rusqlite::Result<_>>()?;
@@ -257,6 +258,26 @@ pub fn create(
         ],
     )?;
     Ok((p, link_key))
+}
+
+/// Records that the hub accepted a pseudonym's token (its registration or KeyPackage upload).
+pub fn registered(conn: &Connection, p: &Pseudonym) -> Result<()> {
+    conn.execute(
+        "UPDATE pseudonyms SET registered = 1 WHERE client_uri = ?1",
+        [p.client.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Pseudonyms whose registration never completed (the hub refused it, or the call was dropped).
+pub fn unregistered(conn: &Connection) -> Result<Vec<Pseudonym>> {
+    let rows: Vec<_> = conn
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM pseudonyms WHERE registered = 0"
+        ))?
+        .query_map([], row)?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter().map(from_row).collect()
 }
 
 /// Forgets a pseudonym the hub refused (its leaf key too).
