@@ -137,6 +137,40 @@ impl TestHub {
         }
     }
 
+    /// Every row of every table of the hub's database: (table, each cell's bytes — text and
+    /// blobs as stored, integers in decimal, NULL as nothing). For scans of what the hub keeps.
+    pub fn all_rows(&self) -> Vec<(String, Vec<Vec<u8>>)> {
+        let conn = rusqlite::Connection::open(self.db_path()).expect("open the hub's database");
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .expect("tables")
+            .query_map([], |r| r.get(0))
+            .expect("tables")
+            .collect::<Result<_, _>>()
+            .expect("tables");
+        let mut out = Vec::new();
+        for table in tables {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM \"{table}\""))
+                .expect("select");
+            let n = stmt.column_count();
+            let mut rows = stmt.query([]).expect("query");
+            while let Some(row) = rows.next().expect("row") {
+                let cells = (0..n)
+                    .map(|i| match row.get_ref(i).expect("cell") {
+                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                            t.to_vec()
+                        }
+                        rusqlite::types::ValueRef::Integer(v) => v.to_string().into_bytes(),
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                out.push((table.clone(), cells));
+            }
+        }
+        out
+    }
+
     /// How many application messages the hub withheld from `client` in `room` (the hub's own
     /// count, as `conclave-hub withheld` shows it).
     pub fn withheld(&self, room: &RoomUri, client: &mimi::uri::ClientUri) -> u64 {

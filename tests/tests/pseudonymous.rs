@@ -378,42 +378,17 @@ async fn scan(
         leaks: Vec::new(),
     };
 
-    let conn = rusqlite::Connection::open(hub.db_path()).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for table in &tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
-        let n = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(row) = rows.next().unwrap() {
-            let mut bytes = Vec::new();
-            for i in 0..n {
-                match row.get_ref(i).unwrap() {
-                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
-                        bytes.extend_from_slice(t)
-                    }
-                    rusqlite::types::ValueRef::Integer(v) => {
-                        bytes.extend_from_slice(v.to_string().as_bytes())
-                    }
-                    _ => {}
-                }
-                bytes.push(0);
-            }
-            if !room_needles.iter().any(|n| contains(&bytes, n)) {
-                continue;
-            }
-            found.rows_about_room += 1;
-            for (what, needle) in &real_needles {
-                if contains(&bytes, needle) {
-                    found
-                        .leaks
-                        .push(format!("a row of {table} about the room names {what}"));
-                }
+    for (table, cells) in hub.all_rows() {
+        let bytes = cells.join(&0u8);
+        if !room_needles.iter().any(|n| contains(&bytes, n)) {
+            continue;
+        }
+        found.rows_about_room += 1;
+        for (what, needle) in &real_needles {
+            if contains(&bytes, needle) {
+                found
+                    .leaks
+                    .push(format!("a row of {table} about the room names {what}"));
             }
         }
     }

@@ -258,33 +258,14 @@ async fn the_hub_keeps_no_plaintext_of_unreported_messages() {
     alice.report(&room, &[reported], None, None).await.unwrap();
 
     // Scan every text and blob of every row of the hub's database.
-    let conn = rusqlite::Connection::open(hub.db_path()).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
     let mut found: Vec<(String, &str)> = Vec::new();
     let mut cells = 0;
-    for t in &tables {
-        let mut st = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
-        let n = st.column_count();
-        let mut rows = st.query([]).unwrap();
-        while let Some(row) = rows.next().unwrap() {
-            for i in 0..n {
-                cells += 1;
-                let bytes: Vec<u8> = match row.get_ref(i).unwrap() {
-                    rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
-                        b.to_vec()
-                    }
-                    _ => continue,
-                };
-                for s in secrets {
-                    if bytes.windows(s.len()).any(|w| w == s.as_bytes()) {
-                        found.push((t.clone(), s));
-                    }
+    for (t, row) in hub.all_rows() {
+        for bytes in row {
+            cells += 1;
+            for s in secrets {
+                if bytes.windows(s.len()).any(|w| w == s.as_bytes()) {
+                    found.push((t.clone(), s));
                 }
             }
         }

@@ -130,9 +130,13 @@ fn from_row(
 /// Every pseudonym of this client the hub knows: those in rooms, and those whose KeyPackage
 /// waits for a room.
 pub fn all(conn: &Connection) -> Result<Vec<Pseudonym>> {
+    select(conn, "registered = 1")
+}
+
+fn select(conn: &Connection, condition: &str) -> Result<Vec<Pseudonym>> {
     let rows: Vec<_> = conn
         .prepare(&format!(
-            "SELECT {COLUMNS} FROM pseudonyms WHERE registered = 1 ORDER BY created_at, client_uri"
+            "SELECT {COLUMNS} FROM pseudonyms WHERE {condition} ORDER BY created_at, client_uri"
         ))?
         .query_map([], row)?
         .collect::<rusqlite::Result<_>>()?;
@@ -271,13 +275,7 @@ pub fn registered(conn: &Connection, p: &Pseudonym) -> Result<()> {
 
 /// Pseudonyms whose registration never completed (the hub refused it, or the call was dropped).
 pub fn unregistered(conn: &Connection) -> Result<Vec<Pseudonym>> {
-    let rows: Vec<_> = conn
-        .prepare(&format!(
-            "SELECT {COLUMNS} FROM pseudonyms WHERE registered = 0"
-        ))?
-        .query_map([], row)?
-        .collect::<rusqlite::Result<_>>()?;
-    rows.into_iter().map(from_row).collect()
+    select(conn, "registered = 0")
 }
 
 /// Forgets a pseudonym the hub refused (its leaf key too).

@@ -289,6 +289,30 @@ pub fn identity_links(
     pseudonyms::links(conn, &room.to_string())
 }
 
+/// Queues a handshake's fan-out for every member client but its sender; returns whom to wake.
+fn fan_out_to_others(
+    tx: &Connection,
+    members: &[MemberRow],
+    auth: &Auth,
+    room: &str,
+    fanout: &[u8],
+) -> Result<Vec<String>> {
+    let me = auth.client.to_string();
+    let others: Vec<String> = members
+        .iter()
+        .filter(|m| m.client != me)
+        .map(|m| m.client.clone())
+        .collect();
+    store::queue::enqueue_shared(
+        tx,
+        others.iter().map(String::as_str),
+        "fanout",
+        Some(room),
+        fanout,
+    )?;
+    Ok(others)
+}
+
 fn protocol_message(m: &MlsMessage) -> Result<ProtocolMessage> {
     m.parse("MLSMessage")
         .map_err(|e| Error::MalformedBody(e.to_string()))?
@@ -480,19 +504,7 @@ pub fn update(
                 },
             });
             // PROTO §5.5: removed clients also get the commit that removes them.
-            let me = auth.client.to_string();
-            let mut wake: Vec<String> = before
-                .iter()
-                .filter(|m| m.client != me)
-                .map(|m| m.client.clone())
-                .collect();
-            store::queue::enqueue_shared(
-                &tx,
-                wake.iter().map(String::as_str),
-                "fanout",
-                Some(&row.uri),
-                &fanout,
-            )?;
+            let mut wake = fan_out_to_others(&tx, &before, auth, &row.uri, &fanout)?;
             if let Some(w) = welcome {
                 let tree = group
                     .export_ratchet_tree()
@@ -561,19 +573,7 @@ pub fn update(
                 message: proposal,
                 extra: FanoutExtra::Proposal { more_proposals },
             });
-            let me = auth.client.to_string();
-            let wake: Vec<String> = before
-                .iter()
-                .filter(|m| m.client != me)
-                .map(|m| m.client.clone())
-                .collect();
-            store::queue::enqueue_shared(
-                &tx,
-                wake.iter().map(String::as_str),
-                "fanout",
-                Some(&row.uri),
-                &fanout,
-            )?;
+            let wake = fan_out_to_others(&tx, &before, auth, &row.uri, &fanout)?;
             Accepted {
                 timestamp,
                 epoch: row.epoch,
