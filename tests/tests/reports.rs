@@ -76,6 +76,19 @@ async fn a_genuine_report_is_filed_verified_with_the_exact_text_and_can_be_uphel
     assert_eq!(filed.len(), 1);
     let r = &filed[0];
     assert_eq!(r.id, report);
+    // "My reports": alice's client keeps what the hub accepted.
+    let mine = alice.my_reports().await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        (mine[0].id, mine[0].room.as_str(), mine[0].abuser.as_str()),
+        (report, room.to_string().as_str(), "mimi://localhost/u/bob")
+    );
+    assert_eq!(mine[0].message_ids, [id.clone()]);
+    assert_eq!(
+        (mine[0].reason.as_str(), mine[0].note.as_str()),
+        ("threat", "third time this week")
+    );
+    assert!(carol.my_reports().await.unwrap().is_empty());
     assert!(r.verified);
     assert_eq!(r.messages[0].text.as_deref(), Some(text));
     assert_eq!(
@@ -219,6 +232,10 @@ async fn a_receiver_cannot_frame_a_sender_and_a_forged_tag_is_never_verified() {
     drop(conn);
     let e = alice.report(&room, &[id], None, None).await.unwrap_err();
     assert_eq!(e.hub_code(), Some("report_not_verified"), "{e}");
+    assert!(
+        alice.my_reports().await.unwrap().is_empty(),
+        "a refused report is not among alice's reports"
+    );
     let filed = hub_reports(&hub);
     assert!(
         !filed[0].verified,

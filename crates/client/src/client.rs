@@ -931,7 +931,26 @@ impl Client {
             let conn = self.conn.lock().await;
             self.in_room(&conn, &room.to_string())?.hub(self).clone()
         };
-        hub.report(room.local(), report.to_bytes()).await
+        let abuser = String::from_utf8_lossy(report.alleged_abuser_uri.uri.as_slice()).into_owned();
+        let id = hub.report(room.local(), report.to_bytes()).await?;
+        store::keep_report(
+            &*self.conn.lock().await,
+            &store::FiledReport {
+                id,
+                room: room.to_string(),
+                abuser,
+                message_ids: message_ids.to_vec(),
+                reason: reason.unwrap_or_default().to_owned(),
+                note: note.unwrap_or_default().to_owned(),
+                filed_at: store::now_ms(),
+            },
+        )?;
+        Ok(id)
+    }
+
+    /// The abuse reports this client filed and the hub accepted ("My reports"), newest first.
+    pub async fn my_reports(&self) -> Result<Vec<store::FiledReport>> {
+        store::my_reports(&*self.conn.lock().await)
     }
 
     /// How many messages of the room this client did not show because the local user could not

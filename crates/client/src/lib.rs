@@ -32,4 +32,4 @@ pub use error::{Error, Result};
 pub use event::ClientEvent;
 pub use keystore::KeystoreKind;
 pub use room::MemberInfo;
-pub use store::{Message, MessageKind, RoomInfo};
+pub use store::{FiledReport, Message, MessageKind, RoomInfo};

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_franks.sql")),
     (5, include_str!("../../migrations/0005_connections.sql")),
     (6, include_str!("../../migrations/0006_pseudonyms.sql")),
+    (7, include_str!("../../migrations/0007_my_reports.sql")),
 ];
 
 /// Opens (creating) the database and applies pending migrations.
@@ -229,4 +230,69 @@ pub fn hidden(conn: &Connection, room: &str) -> Result<u64> {
         })
         .optional()?
         .unwrap_or(0) as u64)
+}
+
+/// An abuse report this client filed.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FiledReport {
+    /// The hub's id for it.
+    pub id: i64,
+    /// The room.
+    pub room: String,
+    /// Whom it accuses (as the room names them: a pseudonym in a pseudonymous room).
+    pub abuser: String,
+    /// The reported messages' IDs (hex).
+    pub message_ids: Vec<String>,
+    /// The reason given.
+    pub reason: String,
+    /// The note.
+    pub note: String,
+    /// When the hub accepted it, ms.
+    pub filed_at: u64,
+}
+
+/// Keeps a report the hub accepted.
+pub fn keep_report(conn: &Connection, r: &FiledReport) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO my_reports (hub_id, room_uri, abuser, message_ids, reason, note, filed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            r.id,
+            r.room,
+            r.abuser,
+            r.message_ids.join(","),
+            r.reason,
+            r.note,
+            r.filed_at as i64
+        ],
+    )?;
+    Ok(())
+}
+
+/// The reports this client filed, newest first.
+pub fn my_reports(conn: &Connection) -> Result<Vec<FiledReport>> {
+    let mut st = conn.prepare(
+        "SELECT hub_id, room_uri, abuser, message_ids, reason, note, filed_at FROM my_reports
+         ORDER BY filed_at DESC, hub_id DESC",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            let ids: String = r.get(3)?;
+            Ok(FiledReport {
+                id: r.get(0)?,
+                room: r.get(1)?,
+                abuser: r.get(2)?,
+                message_ids: ids
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                reason: r.get(4)?,
+                note: r.get(5)?,
+                filed_at: r.get::<_, i64>(6)?.max(0) as u64,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
