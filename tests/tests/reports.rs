@@ -83,7 +83,7 @@ async fn a_genuine_report_is_filed_verified_with_the_exact_text_and_can_be_uphel
         (mine[0].id, mine[0].room.as_str(), mine[0].abuser.as_str()),
         (report, room.to_string().as_str(), "mimi://localhost/u/bob")
     );
-    assert_eq!(mine[0].message_ids, [id.clone()]);
+    assert_eq!(mine[0].message_ids, std::slice::from_ref(&id));
     assert_eq!(
         (mine[0].reason.as_str(), mine[0].note.as_str()),
         ("threat", "third time this week")
