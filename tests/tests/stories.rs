@@ -216,3 +216,43 @@ async fn a_member_who_leaves_is_removed_by_the_next_committer_and_gets_nothing_m
     assert_eq!(bob.sync().await.unwrap().processed, 0);
     assert!(bob.messages(&room, 10).await.is_err());
 }
+
+#[tokio::test]
+async fn a_command_runs_while_a_sync_waits_for_the_hub() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let room = alice.create_room("").await.unwrap();
+    alice.invite(&room, &["bob".into()]).await.unwrap();
+    bob.wait_for_room(&room).await;
+    settle(&[&alice, &bob]).await;
+    // alice's long-poll waits up to 25 s; her own send must not wait for it (the wait does not
+    // hold her store), and bob's message then ends the wait.
+    let (waited, sent) = tokio::join!(
+        alice.sync_waiting(std::time::Duration::from_secs(25)),
+        async {
+            let sent = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                alice.send_text(&room, "while waiting"),
+            )
+            .await;
+            bob.send_text(&room, "wake up").await.unwrap();
+            sent
+        }
+    );
+    assert!(
+        matches!(sent, Ok(Ok(_))),
+        "the send ran during the wait: {sent:?}"
+    );
+    assert!(
+        waited.unwrap().processed >= 1,
+        "bob's message ended the wait"
+    );
+    assert!(
+        alice
+            .texts(&room)
+            .await
+            .iter()
+            .any(|m| m.text.as_deref() == Some("wake up"))
+    );
+}

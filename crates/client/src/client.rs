@@ -1160,7 +1160,7 @@ impl Client {
                 }
                 Err(e) if is_wrong_epoch(&e) => {
                     room::clear_pending(&mut conn, &r)?;
-                    let (_, events, _) = self.sync_locked(&mut conn, Duration::ZERO).await?;
+                    let (_, events, _) = self.sync_locked(&mut conn).await?;
                     drop(conn);
                     self.emit(retried(&r, &e));
                     self.emit(events);
@@ -1236,7 +1236,7 @@ impl Client {
                     return Err(Error::Mls(format!("the hub did not accept: {other:?}")));
                 }
                 Err(e) if is_wrong_epoch(&e) => {
-                    let (_, events, _) = self.sync_locked(&mut conn, Duration::ZERO).await?;
+                    let (_, events, _) = self.sync_locked(&mut conn).await?;
                     drop(conn);
                     self.emit(retried(&r, &e));
                     self.emit(events);
@@ -1264,7 +1264,7 @@ impl Client {
                     return Ok(());
                 }
                 Err(e) if is_wrong_epoch(&e) => {
-                    let (_, events, _) = self.sync_locked(&mut conn, Duration::ZERO).await?;
+                    let (_, events, _) = self.sync_locked(&mut conn).await?;
                     drop(conn);
                     self.emit(retried(&r, &e));
                     self.emit(events);
@@ -1374,10 +1374,31 @@ impl Client {
     }
 
     /// Like [`Client::sync`], but first waits up to `wait` for something to arrive.
+    ///
+    /// The wait does not hold the local store: commands (sending, inviting) run meanwhile, and
+    /// dropping the future while it waits loses nothing. What arrived is then read again and
+    /// processed with the store held.
     pub async fn sync_waiting(&self, wait: Duration) -> Result<SyncReport> {
         self.ensure_key_packages().await?;
+        if !wait.is_zero() {
+            let (cursor, wake_on) = {
+                let conn = self.conn.lock().await;
+                let cursor: u64 = store::meta(&conn, "queue_cursor")?
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                let tokens: Vec<String> = pseudonymous::all(&conn)?
+                    .into_iter()
+                    .map(|p| p.token)
+                    .collect();
+                (cursor, tokens)
+            };
+            // Only to wait: the entries are fetched again below, under the store's lock.
+            self.hub
+                .fetch(self.id.client.local(), cursor, wait, &wake_on)
+                .await?;
+        }
         let mut conn = self.conn.lock().await;
-        let (report, events, follow_up) = self.sync_locked(&mut conn, wait).await?;
+        let (report, events, follow_up) = self.sync_locked(&mut conn).await?;
         drop(conn);
         self.emit(events);
         self.follow_up(follow_up).await?;
@@ -1433,30 +1454,27 @@ impl Client {
         Ok(())
     }
 
-    /// Processes queue entries with the store lock held: the client's own queue (long-polled
-    /// for up to `wait`, woken also by arrivals for its pseudonyms), then each pseudonym's queue.
-    /// Each entry is processed and its sequence number recorded in one transaction, so a crash
-    /// neither loses nor repeats one; entries are acknowledged to the hub only after that.
+    /// Processes queue entries with the store lock held: the client's own queue, then each
+    /// pseudonym's queue. Each entry is processed and its sequence number recorded in one
+    /// transaction, so a crash neither loses nor repeats one; entries are acknowledged to the hub
+    /// only after that.
     async fn sync_locked(
         &self,
         conn: &mut Connection,
-        wait: Duration,
     ) -> Result<(SyncReport, Vec<ClientEvent>, FollowUp)> {
         let mut done = Synced::default();
         let pseudonyms = pseudonymous::all(conn)?;
-        let wake_on: Vec<String> = pseudonyms.iter().map(|p| p.token.clone()).collect();
         let cursor: u64 = store::meta(conn, "queue_cursor")?
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        self.drain(conn, &self.hub, &self.id, cursor, wait, &wake_on, &mut done)
+        self.drain(conn, &self.hub, &self.id, cursor, &mut done)
             .await?;
         for p in pseudonyms {
             // One pseudonym's queue failing does not stop the others, nor the next sync.
             let drained = match pseudonymous::identity(conn, &self.id, &p) {
                 Ok(as_p) => {
                     let hub = self.hub.with_token(&p.token);
-                    self.drain(conn, &hub, &as_p, p.cursor, Duration::ZERO, &[], &mut done)
-                        .await
+                    self.drain(conn, &hub, &as_p, p.cursor, &mut done).await
                 }
                 Err(e) => Err(e),
             };
@@ -1474,21 +1492,19 @@ impl Client {
 
     /// Fetches, processes and acknowledges everything in the queue of `id.client` after
     /// `cursor` (the client's own queue, or one of its pseudonyms' with that pseudonym's hub).
-    #[allow(clippy::too_many_arguments)]
     async fn drain(
         &self,
         conn: &mut Connection,
         hub: &Hub,
         id: &Identity,
         mut cursor: u64,
-        mut wait: Duration,
-        wake_on: &[String],
         done: &mut Synced,
     ) -> Result<()> {
         let own = id.client == self.id.client;
         loop {
-            let entries = hub.fetch(id.client.local(), cursor, wait, wake_on).await?;
-            wait = Duration::ZERO;
+            let entries = hub
+                .fetch(id.client.local(), cursor, Duration::ZERO, &[])
+                .await?;
             let Some(last) = entries.last().map(|e| e.seq) else {
                 break;
             };
