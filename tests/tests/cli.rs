@@ -101,7 +101,13 @@ fn alice_and_bob_talk_through_the_cli_and_a_hub_process() {
     let rooms: Value = serde_json::from_str(&ok(&b, &["room", "list", "--json"])).unwrap();
     assert_eq!(
         rooms,
-        serde_json::json!([{ "uri": room, "name": "Book club" }])
+        serde_json::json!([{
+            "uri": room,
+            "name": "Book club",
+            "preset": "private",
+            "pseudonymous": false,
+            "unread": 0
+        }])
     );
 
     let id = ok(&a, &["send", &room, "Chapter 3 tonight?"]);
@@ -113,6 +119,15 @@ fn alice_and_bob_talk_through_the_cli_and_a_hub_process() {
     assert_eq!(msgs[0]["sender"], "mimi://localhost/u/alice");
     assert_eq!(msgs[0]["text"], "Chapter 3 tonight?");
     assert!(msgs[0]["timestamp"].as_u64().unwrap() > 1_600_000_000_000);
+    let unread = |home: &Path| -> Value {
+        serde_json::from_str::<Value>(&ok(home, &["room", "list", "--json"])).unwrap()[0]["unread"]
+            .clone()
+    };
+    assert_eq!(unread(&b), 1);
+    ok(&b, &["room", "read", &room]);
+    assert_eq!(unread(&b), 0);
+    let listed = ok(&b, &["room", "list"]);
+    assert!(listed.ends_with("Book club\tprivate\t0 unread"), "{listed}");
 
     let members: Value =
         serde_json::from_str(&ok(&a, &["room", "members", &room, "--json"])).unwrap();

@@ -99,6 +99,15 @@ async fn every_member_resolves_every_pseudonym_to_its_real_user() {
         "all three see the same pseudonyms for the same people: {seen:?}"
     );
 
+    // The room list says it is pseudonymous.
+    for c in [&alice, &bob, &carol] {
+        let rooms = c.rooms().await.unwrap();
+        let r = rooms.iter().find(|r| r.uri == room.to_string()).unwrap();
+        assert!(
+            r.pseudonymous && r.preset.as_deref() == Some("cooperative"),
+            "{r:?}"
+        );
+    }
     // Messages carry the pseudonym as sender, and their franks verify.
     bob.send_text(&room, "hello from behind a mask")
         .await

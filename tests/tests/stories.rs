@@ -256,3 +256,45 @@ async fn a_command_runs_while_a_sync_waits_for_the_hub() {
             .any(|m| m.text.as_deref() == Some("wake up"))
     );
 }
+
+#[tokio::test]
+async fn the_room_list_shows_each_rooms_preset_kind_and_unread_count_until_read() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let room = alice
+        .create_room_with("Town hall", mimi::policy::Preset::Moderated)
+        .await
+        .unwrap();
+    alice
+        .invite_as(&room, &["bob".into()], Some("speaker"))
+        .await
+        .unwrap();
+    bob.wait_for_room(&room).await;
+    for i in 0..3 {
+        alice.send_text(&room, &format!("news {i}")).await.unwrap();
+    }
+    bob.send_text(&room, "mine").await.unwrap();
+    bob.wait_for_messages(&room, 4).await;
+    let listed = |v: Vec<conclave_client::RoomInfo>| {
+        v.into_iter()
+            .find(|r| r.uri == room.to_string())
+            .expect("listed")
+    };
+    let r = listed(bob.rooms().await.unwrap());
+    assert_eq!(r.preset.as_deref(), Some("moderated"));
+    assert!(!r.pseudonymous);
+    assert_eq!(r.unread, 3, "alice's three, not bob's own");
+    bob.mark_read(&room).await.unwrap();
+    assert_eq!(listed(bob.rooms().await.unwrap()).unread, 0);
+    alice.send_text(&room, "one more").await.unwrap();
+    bob.wait_for_messages(&room, 5).await;
+    assert_eq!(listed(bob.rooms().await.unwrap()).unread, 1);
+    // Editing the roles leaves the preset behind.
+    let mut roles = alice.policy_state(&room).await.unwrap().roles;
+    roles.roles[2].role_description = b"renamed".to_vec().into();
+    alice.define_roles(&room, &roles).await.unwrap();
+    settle(&[&alice, &bob]).await;
+    assert_eq!(listed(bob.rooms().await.unwrap()).preset, None);
+    assert_eq!(listed(alice.rooms().await.unwrap()).preset, None);
+}

@@ -277,6 +277,11 @@ enum RoomCmd {
         #[arg(long)]
         role: Option<String>,
     },
+    /// Mark everything in a room read (its unread count goes to 0).
+    Read {
+        /// Room URI or id.
+        room: String,
+    },
     /// Members of a room.
     Members {
         /// Room URI or id.
@@ -552,9 +557,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             c.sync().await?;
             c.remove_user(&room, &user).await?;
         }
+        Command::Room(RoomCmd::Read { room }) => {
+            let room = c.resolve_room(&room)?;
+            c.mark_read(&room).await?;
+        }
         Command::Room(RoomCmd::List { json }) => {
             let rooms = c.rooms().await?;
-            print(json, &rooms, |r| format!("{}\t{}", r.uri, r.name))?;
+            print(json, &rooms, |r| {
+                let kind = match (&r.preset, r.pseudonymous) {
+                    (Some(p), true) => format!("{p}, pseudonymous"),
+                    (Some(p), false) => p.clone(),
+                    (None, true) => "custom roles, pseudonymous".into(),
+                    (None, false) => "custom roles".into(),
+                };
+                format!("{}\t{}\t{kind}\t{} unread", r.uri, r.name, r.unread)
+            })?;
         }
         Command::Room(RoomCmd::Invite { room, users, role }) => {
             let room = c.resolve_room(&room)?;

@@ -375,13 +375,21 @@ impl Client {
         self.emit([ClientEvent::RoomJoined(RoomInfo {
             uri: room.to_string(),
             name: name.to_owned(),
+            preset: Some(preset.name().to_owned()),
+            pseudonymous,
+            unread: 0,
         })]);
         Ok(room)
     }
 
     /// The rooms this client is in.
     pub async fn rooms(&self) -> Result<Vec<RoomInfo>> {
-        store::rooms(&*self.conn.lock().await)
+        store::rooms(&*self.conn.lock().await, &self.id.client.to_string())
+    }
+
+    /// Marks everything in a room read (its unread count goes to 0 until the next message).
+    pub async fn mark_read(&self, room: &RoomUri) -> Result<()> {
+        store::mark_read(&*self.conn.lock().await, &room.to_string())
     }
 
     /// The members of a room; in a pseudonymous room each pseudonym is resolved to the real user
@@ -416,10 +424,7 @@ impl Client {
     /// The last `limit` messages of a room, in hub order.
     pub async fn messages(&self, room: &RoomUri, limit: u32) -> Result<Vec<Message>> {
         let conn = self.conn.lock().await;
-        if !store::rooms(&conn)?
-            .iter()
-            .any(|r| r.uri == room.to_string())
-        {
+        if store::room_group(&conn, &room.to_string())?.is_none() {
             return Err(Error::UnknownRoom(room.to_string()));
         }
         store::messages(&conn, &room.to_string(), limit)

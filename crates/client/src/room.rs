@@ -68,6 +68,16 @@ pub fn state_of(group: &MlsGroup, trust: &Trust) -> Result<PolicyState> {
     )?)
 }
 
+/// Keeps the room list's summary of a room (its preset and kind) in step with its state.
+fn summarise(tx: &Connection, room: &str, state: &PolicyState) -> Result<()> {
+    store::set_room_summary(
+        tx,
+        room,
+        Preset::matching(&state.roles).map(Preset::name),
+        state.base.pseudonyms_allowed,
+    )
+}
+
 fn not_allowed(d: policy::Denied) -> Error {
     Error::NotAllowed {
         rule: d.rule.to_owned(),
@@ -158,6 +168,7 @@ pub fn create(
         "INSERT INTO rooms (uri, group_id, name, joined_at) VALUES (?1, ?2, ?3, ?4)",
         params![room.to_string(), room.to_bytes(), name, now_ms() as i64],
     )?;
+    summarise(&tx, &room.to_string(), &state)?;
     tx.commit()?;
     Ok((gi, tree))
 }
@@ -416,6 +427,7 @@ pub fn merge_pending(
         None => Vec::new(),
     };
     group.merge_pending_commit(&provider).map_err(Error::mls)?;
+    summarise(&tx, room, &state_of(&group, &id.trust)?)?;
     let epoch = group.epoch().as_u64();
     let mut events = history::record(&tx, room, epoch, timestamp, &before, &me, &items)?;
     events.push(ClientEvent::MembersChanged {
@@ -850,8 +862,17 @@ fn join(
          ON CONFLICT(uri) DO UPDATE SET name = excluded.name, joined_at = excluded.joined_at, left_at = NULL",
         params![uri, group.group_id().as_slice(), name, now_ms() as i64],
     )?;
+    let state = state_of(&group, &id.trust)?;
+    summarise(tx, &uri, &state)?;
+    let preset = Preset::matching(&state.roles).map(|p| p.name().to_owned());
     Ok(Outcome {
-        events: vec![ClientEvent::RoomJoined(RoomInfo { uri, name })],
+        events: vec![ClientEvent::RoomJoined(RoomInfo {
+            uri,
+            name,
+            preset,
+            pseudonymous: state.base.pseudonyms_allowed,
+            unread: 0,
+        })],
         joined: true,
         proposals_in: None,
     })
@@ -1060,6 +1081,9 @@ fn on_room_message(
             group
                 .merge_staged_commit(&provider, *staged)
                 .map_err(Error::mls)?;
+            if !removed_me {
+                summarise(tx, room, &state_of(&group, &id.trust)?)?;
+            }
             let epoch = group.epoch().as_u64();
             let mut events =
                 history::record(tx, room, epoch, timestamp, &before, &committer, &items)?;

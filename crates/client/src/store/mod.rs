@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_connections.sql")),
     (6, include_str!("../../migrations/0006_pseudonyms.sql")),
     (7, include_str!("../../migrations/0007_my_reports.sql")),
+    (8, include_str!("../../migrations/0008_room_summary.sql")),
 ];
 
 /// Opens (creating) the database and applies pending migrations.
@@ -54,6 +55,15 @@ pub struct RoomInfo {
     pub uri: String,
     /// Its name (may be empty).
     pub name: String,
+    /// The preset its roles are (`private`, `moderated`, …); `None` once its roles were edited.
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// Whether it is a pseudonymous room.
+    #[serde(default)]
+    pub pseudonymous: bool,
+    /// Messages from others after the read marker ([`crate::Client::mark_read`]).
+    #[serde(default)]
+    pub unread: u32,
 }
 
 /// What a timeline row is.
@@ -99,18 +109,55 @@ pub struct Message {
 }
 
 /// Rooms the client is in, by name then URI.
-pub fn rooms(conn: &Connection) -> Result<Vec<RoomInfo>> {
-    let mut st =
-        conn.prepare("SELECT uri, name FROM rooms WHERE left_at IS NULL ORDER BY joined_at, uri")?;
+/// `me` is this client's URI: its own messages (and its pseudonyms') are never unread.
+pub fn rooms(conn: &Connection, me: &str) -> Result<Vec<RoomInfo>> {
+    let mut st = conn.prepare(
+        "SELECT r.uri, r.name, r.preset, r.pseudonymous,
+           (SELECT COUNT(*) FROM messages m
+             WHERE m.room_uri = r.uri AND m.kind = 'message' AND m.timestamp > r.last_read
+               AND m.sender_client != ?1
+               AND m.sender_client NOT IN (SELECT client_uri FROM pseudonyms WHERE room_uri = r.uri))
+         FROM rooms r WHERE r.left_at IS NULL ORDER BY r.joined_at, r.uri",
+    )?;
     let rows = st
-        .query_map([], |r| {
+        .query_map([me], |r| {
             Ok(RoomInfo {
                 uri: r.get(0)?,
                 name: r.get(1)?,
+                preset: r.get(2)?,
+                pseudonymous: r.get::<_, i64>(3)? != 0,
+                unread: r.get::<_, i64>(4)?.clamp(0, u32::MAX as i64) as u32,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+/// Keeps what the room list shows of a room's state: the preset its roles match and whether it
+/// is pseudonymous (after creating, joining and every merged commit).
+pub fn set_room_summary(
+    conn: &Connection,
+    room: &str,
+    preset: Option<&str>,
+    pseudonymous: bool,
+) -> Result<()> {
+    conn.prepare_cached("UPDATE rooms SET preset = ?2, pseudonymous = ?3 WHERE uri = ?1")?
+        .execute(params![room, preset, pseudonymous])?;
+    Ok(())
+}
+
+/// Moves a room's read marker to its newest message.
+pub fn mark_read(conn: &Connection, room: &str) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE rooms SET last_read = MAX(last_read,
+           COALESCE((SELECT MAX(timestamp) FROM messages WHERE room_uri = ?1), 0))
+         WHERE uri = ?1 AND left_at IS NULL",
+        [room],
+    )?;
+    if n == 0 {
+        return Err(Error::UnknownRoom(room.to_owned()));
+    }
+    Ok(())
 }
 
 /// The group ID of a room this client is in.

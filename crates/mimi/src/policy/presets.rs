@@ -80,6 +80,12 @@ impl Preset {
         }
     }
 
+    /// The preset whose role definitions `roles` are exactly, if any (a room whose roles were
+    /// edited since it was created matches none).
+    pub fn matching(roles: &RoleData) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| &p.roles() == roles)
+    }
+
     /// The roles.
     pub fn roles(self) -> RoleData {
         let roles = match self {

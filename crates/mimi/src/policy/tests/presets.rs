@@ -231,3 +231,13 @@ fn private_rooms_are_a_group_of_equals_without_bans() {
         7
     );
 }
+
+#[test]
+fn each_preset_is_recognised_by_its_roles_and_an_edited_list_by_none() {
+    for p in Preset::ALL {
+        assert_eq!(Preset::matching(&p.roles()), Some(p), "{}", p.name());
+    }
+    let mut edited = Preset::Cooperative.roles();
+    edited.roles.pop();
+    assert_eq!(Preset::matching(&edited), None);
+}
