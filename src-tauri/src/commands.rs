@@ -2,6 +2,7 @@
 //! src-tauri only wires). The [`commands!`] macro declares each command once and derives both the
 //! Tauri handler and its TypeScript signature, so the two cannot drift apart.
 
+use conclave_client::connections::ConnectionInfo;
 use conclave_client::roles::RoleInfo;
 use conclave_client::{MemberInfo, Message, RoomInfo};
 use mimi::policy::Action;
@@ -92,14 +93,32 @@ commands! {
         Ok(policy::presets())
     }
 
-    /// Creates a room whose roles come from `preset` (a name from `presets`); answers its URI.
-    fn create_room(app, name: String, preset: String) -> String {
-        app.with_client(|c| async move { Ok(c.create_room_with(&name, policy::preset(&preset)?).await?.to_string()) }).await
+    /// Creates a room whose roles come from `preset` (a name from `presets`); answers its URI. In
+    /// a `pseudonymous` room this client joins as a fresh pseudonym, and only users connected to
+    /// a member can be added.
+    fn create_room(app, name: String, preset: String, pseudonymous: bool) -> String {
+        app.with_client(move |c| async move { Ok(c.create_room_opts(&name, policy::preset(&preset)?, pseudonymous).await?.to_string()) }).await
     }
 
     /// Invites users (names on this hub, or `mimi://` user URIs) to a room.
     fn invite(app, room: String, users: Vec<String>) -> () {
         app.with_client(|c| async move { c.invite(&c.resolve_room(&room)?, &users).await }).await
+    }
+
+    /// This user's connections (needed to add each other to pseudonymous rooms), with their
+    /// state: `requested`, `incoming` or `connected`.
+    fn connections(app) -> Vec<ConnectionInfo> {
+        app.with_client(|c| async move { c.connections().await }).await
+    }
+
+    /// Asks a user (a name on this hub or a user URI) to connect.
+    fn connect(app, user: String) -> () {
+        app.with_client(|c| async move { c.connect(&user).await }).await
+    }
+
+    /// Accepts a user's request to connect.
+    fn accept_connection(app, user: String) -> () {
+        app.with_client(|c| async move { c.accept_connection(&user).await }).await
     }
 
     /// The members of a room, by user.

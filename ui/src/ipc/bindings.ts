@@ -80,6 +80,19 @@ uri: string,
 name: string, };
 
 /**
+ * A connection as listed to users.
+ */
+export type ConnectionInfo = { 
+/**
+ * The peer's user URI.
+ */
+user: string, 
+/**
+ * `requested` (we asked), `incoming` (they asked) or `connected`.
+ */
+state: string, };
+
+/**
  * A member as listed to users: a listed user, its role and its clients in the room.
  */
 export type MemberInfo = { 
@@ -346,13 +359,28 @@ export type Commands = {
    */
   presets: { args: Record<string, never>; result: Array<string> };
   /**
-   * Creates a room whose roles come from `preset` (a name from `presets`); answers its URI.
+   * Creates a room whose roles come from `preset` (a name from `presets`); answers its URI. In
+   * a `pseudonymous` room this client joins as a fresh pseudonym, and only users connected to
+   * a member can be added.
    */
-  create_room: { args: { name: string; preset: string }; result: string };
+  create_room: { args: { name: string; preset: string; pseudonymous: boolean }; result: string };
   /**
    * Invites users (names on this hub, or `mimi://` user URIs) to a room.
    */
   invite: { args: { room: string; users: Array<string> }; result: null };
+  /**
+   * This user's connections (needed to add each other to pseudonymous rooms), with their
+   * state: `requested`, `incoming` or `connected`.
+   */
+  connections: { args: Record<string, never>; result: Array<ConnectionInfo> };
+  /**
+   * Asks a user (a name on this hub or a user URI) to connect.
+   */
+  connect: { args: { user: string }; result: null };
+  /**
+   * Accepts a user's request to connect.
+   */
+  accept_connection: { args: { user: string }; result: null };
   /**
    * The members of a room, by user.
    */
