@@ -1,5 +1,7 @@
-// How users and rooms are shown. Pseudonymous members (issue 7 §2, "Pseudonymous rooms") will
-// get their verified real identity from the client core; until then a user is their URI's name.
+// How users and rooms are shown. A user is their URI's name; in a pseudonymous room a member is
+// a user pseudonym (`mimi://DOMAIN/u/UUID`), shown by the real user the client core resolved it
+// to when that is verified, else as a short pseudonym.
+import type { MemberInfo } from "../ipc";
 
 /** `mimi://example.org/u/alice` → `alice`. */
 export function displayName(userUri: string): string {
@@ -34,7 +36,29 @@ export function hueOf(key: string): number {
   return h % 360;
 }
 
-/** A sentence from the client core with the user URIs in it replaced by names. */
-export function withNames(text: string): string {
-  return text.replace(/mimi:\/\/[^\s/]+\/u\/([^\s,.;:()]+)/g, (_, name: string) => decodeURIComponent(name));
+/**
+ * A sentence from the client core with the user URIs in it replaced by names: `nameOf` each URI
+ * (by default the name in it; the open room's members name pseudonyms, `members.withNames`).
+ */
+export function withNames(text: string, nameOf: (userUri: string) => string = displayName): string {
+  return text.replace(/mimi:\/\/[^\s/]+\/u\/[^\s,.;:()]+/g, (uri) => nameOf(uri));
+}
+
+/** `mimi://localhost/u/3f2a91c4-…` → `Pseudonym 3f2a91c4`. */
+export function pseudonymName(userUri: string): string {
+  return `Pseudonym ${displayName(userUri).slice(0, 8)}`;
+}
+
+/**
+ * How a member is named. In a pseudonymous room: by the real user the client core verified the
+ * pseudonym to be, else as the pseudonym.
+ */
+export function memberName(m: MemberInfo, pseudonymous: boolean): string {
+  if (!pseudonymous) return displayName(m.user);
+  return m.verified && m.real_user ? displayName(m.real_user) : pseudonymName(m.user);
+}
+
+/** Whether a member is the signed-in user (`me`), directly or as their verified pseudonym. */
+export function isMe(m: MemberInfo, me: string): boolean {
+  return m.user === me || (m.verified === true && m.real_user === me);
 }

@@ -1,8 +1,8 @@
 // The moderation actions on one member, each with the policy engine's answer. Every answer comes
 // from `can` (the client asks `mimi::policy::decide_action`); this module only lists which
 // questions to ask and words what each action does.
-import { displayName, withNames } from "../identity/names";
 import { call, type MemberInfo, type RoleInfo, type Verdict } from "../ipc";
+import { members } from "../rooms/members.svelte";
 import { asideRole, fitsAside, roleName } from "./roles";
 
 /** One action the panel can offer on a member. */
@@ -28,10 +28,17 @@ export type Offer = {
 
 type Draft = Omit<Offer, "verdict">;
 
-/** Asks the engine about every action on `member` that makes sense for their current state. */
-export async function offersFor(room: string, member: MemberInfo, roles: RoleInfo[]): Promise<Offer[]> {
+/**
+ * Asks the engine about every action on `member` (shown as `name`) that makes sense for their
+ * current state.
+ */
+export async function offersFor(
+  room: string,
+  member: MemberInfo,
+  name: string,
+  roles: RoleInfo[],
+): Promise<Offer[]> {
   const user = member.user;
-  const name = displayName(user);
   const current = roles.find((r) => r.index === member.role_index) ?? null;
   const drafts: Draft[] = [];
   const role = (r: RoleInfo) => String(r.index);
@@ -168,6 +175,7 @@ export function ask(room: string, user: string, verb: string, role: string | nul
 /** The engine's sentence for a person: names instead of URIs, "You" for the local user. */
 export function explain(verdict: Verdict, me: string): string {
   if (verdict.answer === "allowed") return "The room's policy allows it.";
-  const reason = verdict.reason.startsWith(`${me} `) ? `You ${verdict.reason.slice(me.length + 1)}` : verdict.reason;
-  return `${withNames(reason)} (${verdict.rule}).`;
+  const first = verdict.reason.split(" ", 1)[0];
+  const reason = members.isMe(first, me) ? `You ${verdict.reason.slice(first.length + 1)}` : verdict.reason;
+  return `${members.withNames(reason)} (${verdict.rule}).`;
 }

@@ -1,10 +1,20 @@
-// The member list of the open room, reloaded when the room's membership changes.
+// The member list of the open room, reloaded when the room's membership changes. In a
+// pseudonymous room the members are user pseudonyms, each with the real user the client core
+// resolved it to (or why not): names come from here, so that the timeline, the member list and the
+// moderation panel name a pseudonym the same way.
+import { displayName, isMe, memberName, withNames } from "../identity/names";
 import { asIpcError, call, type ClientEvent, type IpcError, type MemberInfo } from "../ipc";
 
 class MembersState {
   room = $state<string | null>(null);
   list = $state<MemberInfo[]>([]);
   error = $state<IpcError | null>(null);
+  /**
+   * Whether the open room is pseudonymous: the client core resolved (or tried) its members. (The
+   * core leaves `verified` out elsewhere, so it is `undefined` there, despite its type.)
+   */
+  pseudonymous = $derived(this.list.some((m) => m.verified != null));
+  private byUser = $derived(new Map(this.list.map((m) => [m.user, m])));
 
   async load(room: string | null): Promise<void> {
     this.room = room;
@@ -21,6 +31,33 @@ class MembersState {
     } catch (e) {
       if (this.room === room) this.error = asIpcError(e);
     }
+  }
+
+  /** The member listed as `user` (a user URI or pseudonym) in the open room. */
+  get(user: string): MemberInfo | null {
+    return this.byUser.get(user) ?? null;
+  }
+
+  /** How a member is named (see `memberName`). */
+  name(m: MemberInfo): string {
+    return memberName(m, this.pseudonymous);
+  }
+
+  /** How a sender of the open room is named, member or not. */
+  nameOf(user: string): string {
+    const m = this.get(user);
+    return m ? this.name(m) : displayName(user);
+  }
+
+  /** A sentence from the client core about the open room, with its members named. */
+  withNames(text: string): string {
+    return withNames(text, (u) => this.nameOf(u));
+  }
+
+  /** Whether `user` (a sender or member of the open room) is the signed-in user `me`. */
+  isMe(user: string, me: string): boolean {
+    const m = this.get(user);
+    return user === me || (m !== null && isMe(m, me));
   }
 
   onEvent(ev: ClientEvent): void {

@@ -32,8 +32,8 @@ class RoomsState {
   }
 
   /** Creates a room with a preset's roles and opens it. */
-  async create(name: string, preset: string): Promise<void> {
-    const uri = await call("create_room", { name, preset });
+  async create(name: string, preset: string, pseudonymous: boolean): Promise<void> {
+    const uri = await call("create_room", { name, preset, pseudonymous });
     if (!this.list.some((r) => r.uri === uri)) this.list.push({ uri, name });
     this.select(uri);
   }

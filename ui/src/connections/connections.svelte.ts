@@ -1,0 +1,38 @@
+// This user's connections (MIMIMI §5): only connected users can add each other to pseudonymous
+// rooms. Requests and answers arrive with the sync (`connection_requested`, `connected` events),
+// which reload the list.
+import { asIpcError, call, type ClientEvent, type ConnectionInfo, type IpcError } from "../ipc";
+
+class ConnectionsState {
+  list = $state<ConnectionInfo[]>([]);
+  error = $state<IpcError | null>(null);
+  /** How many users asked to connect and wait for an answer. */
+  incoming = $derived(this.list.filter((c) => c.state === "incoming").length);
+
+  async load(): Promise<void> {
+    try {
+      this.list = await call("connections", {});
+      this.error = null;
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
+  /** Asks `user` (a name on this hub or a user URI) to connect. */
+  async connect(user: string): Promise<void> {
+    await call("connect", { user });
+    await this.load();
+  }
+
+  /** Accepts `user`'s request. */
+  async accept(user: string): Promise<void> {
+    await call("accept_connection", { user });
+    await this.load();
+  }
+
+  onEvent(ev: ClientEvent): void {
+    if (ev.type === "connection_requested" || ev.type === "connected") void this.load();
+  }
+}
+
+export const connections = new ConnectionsState();
