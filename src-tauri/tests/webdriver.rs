@@ -8,437 +8,14 @@
 //! `cargo build --workspace --bins` (run first by `make test`) puts beside the app's.
 //! Screenshots of the main screens are saved under `target/tmp/webdriver/` as test artefacts.
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-use anyhow::{Context, Result, bail, ensure};
-use conclave_client::{Client, KeystoreKind, Options};
-use conclave_hub::{AppState, Config};
+use anyhow::{Context, Result, ensure};
+use conclave_client::Client;
+use fantoccini::Locator;
 use fantoccini::key::Key;
-use fantoccini::{Client as WebDriver, ClientBuilder, Locator};
-use tempfile::TempDir;
 
-/// How long a step waits for the evidence it needs.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// One app at a time: each story starts its own app, and two at once on a 2-core machine would
-/// only make every step slower.
-static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A hub serving on a free port of 127.0.0.1 from a temporary directory, in this process.
-struct Hub {
-    url: String,
-    data: TempDir,
-}
-
-impl Hub {
-    async fn spawn() -> Result<Hub> {
-        let data = tempfile::tempdir()?;
-        let state = AppState::open(&Config::new(data.path(), "localhost"))?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(conclave_hub::serve(
-            state,
-            listener,
-            std::future::pending::<()>(),
-        ));
-        Ok(Hub { url, data })
-    }
-}
-
-/// tauri-driver in a process group of its own, which also holds the WebKitWebDriver and the app
-/// it starts: the whole group is ended when the test ends, pass or fail. (Killing tauri-driver
-/// alone leaves WebKitWebDriver running.)
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    if let Some(cargo_home) = std::env::var_os("CARGO_HOME") {
-        dirs.push(PathBuf::from(cargo_home).join("bin"));
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        dirs.push(PathBuf::from(home).join(".cargo/bin"));
-    }
-    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
-}
-
-impl Driver {
-    /// Starts tauri-driver on free ports. The app it launches inherits this environment plus
-    /// `env`.
-    fn start(env: &[(&str, &str)]) -> Result<Driver> {
-        let tauri_driver = find_tool("tauri-driver").context(
-            "tauri-driver is not installed: run scripts/deps.sh (cargo install tauri-driver --locked)",
-        )?;
-        find_tool("WebKitWebDriver")
-            .context("WebKitWebDriver is not installed: run scripts/deps.sh (webkit2gtk-driver)")?;
-        if std::env::var_os("DISPLAY").is_none() {
-            bail!("no DISPLAY: run this test under xvfb-run (make test does)");
-        }
-        let (port, native_port) = (free_port()?, free_port()?);
-        let mut cmd = Command::new(tauri_driver);
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .process_group(0);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().context("start tauri-driver")?;
-        let driver = Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + PATIENCE;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("tauri-driver did not listen on port {port}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(driver)
-    }
-
-    async fn session(&self) -> Result<WebDriver> {
-        let app = env!("CARGO_BIN_EXE_conclave-desktop");
-        let caps = serde_json::json!({
-            "browserName": "wry",
-            "tauri:options": { "application": app },
-        });
-        let serde_json::Value::Object(caps) = caps else {
-            unreachable!()
-        };
-        // WebKitWebDriver sometimes refuses the very first session while it starts up.
-        let mut attempts = 0;
-        loop {
-            match ClientBuilder::rustls()?
-                .capabilities(caps.clone())
-                .connect(&self.url)
-                .await
-            {
-                Ok(web) => return Ok(web),
-                Err(e) if attempts < 2 => {
-                    eprintln!("no WebDriver session yet ({e:?}); trying again");
-                    attempts += 1;
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-                Err(e) => bail!("cannot open a WebDriver session on the app: {e:?}"),
-            }
-        }
-    }
-}
-
-/// Waits for an element.
-async fn element(web: &WebDriver, css: &str) -> Result<fantoccini::elements::Element> {
-    web.wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
-        .await
-        .with_context(|| format!("waiting for {css}"))
-}
-
-/// Waits for an element by XPath.
-async fn xpath(web: &WebDriver, path: &str) -> Result<fantoccini::elements::Element> {
-    web.wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::XPath(path))
-        .await
-        .with_context(|| format!("waiting for {path}"))
-}
-
-/// Saves a screenshot as a test artefact; answers its path.
-async fn screenshot(web: &WebDriver, name: &str) -> Result<PathBuf> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webdriver");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("{name}.png"));
-    // WebKit captures the last frame it painted: wait until the page has painted twice since the
-    // step before, so the picture shows what the test just saw.
-    web.execute_async(
-        "const done = arguments[arguments.length - 1];\
-         requestAnimationFrame(() => requestAnimationFrame(() => done()));",
-        vec![],
-    )
-    .await?;
-    std::fs::write(&path, web.screenshot().await?)?;
-    eprintln!("screenshot: {}", path.display());
-    Ok(path)
-}
-
-/// Syncs a headless client until `check` holds.
-async fn sync_until<T>(
-    client: &Client,
-    what: &str,
-    mut check: impl AsyncFnMut(&Client) -> Option<T>,
-) -> Result<T> {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        client.sync_waiting(Duration::from_secs(1)).await?;
-        if let Some(v) = check(client).await {
-            return Ok(v);
-        }
-        if Instant::now() > deadline {
-            bail!("bob never saw {what}");
-        }
-    }
-}
-
-fn file_keystore() -> Options {
-    Options {
-        keystore: KeystoreKind::File,
-        hub_override: None,
-    }
-}
-
-/// Polls `check` until it answers `Some`, for at most [`PATIENCE`]: for evidence that comes with
-/// no event to wait on (an element going away, another process's view of the room).
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Result<Option<T>>) -> Result<T> {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(v) = check().await? {
-            return Ok(v);
-        }
-        if Instant::now() > deadline {
-            bail!("timed out waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A binary of this workspace, beside the app's (`cargo build --workspace --bins` builds them).
-fn workspace_bin(name: &str) -> Result<PathBuf> {
-    let path = Path::new(env!("CARGO_BIN_EXE_conclave-desktop")).with_file_name(name);
-    ensure!(
-        path.is_file(),
-        "{} is missing: run `cargo build --workspace --bins` first (make test does)",
-        path.display()
-    );
-    Ok(path)
-}
-
-/// Runs a workspace binary to completion off the runtime's threads; answers its stdout.
-async fn run(bin: &str, args: Vec<String>, env: &[(&str, &str)]) -> Result<String> {
-    let mut cmd = Command::new(workspace_bin(bin)?);
-    cmd.args(&args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = tokio::task::spawn_blocking(move || cmd.output()).await??;
-    ensure!(
-        out.status.success(),
-        "{bin} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
-}
-
-/// A user of the `conclave` CLI, with its home in a temporary directory and keys in a file.
-struct Cli {
-    home: TempDir,
-    hub: String,
-}
-
-impl Cli {
-    async fn register(hub: &Hub, name: &str) -> Result<Cli> {
-        let cli = Cli {
-            home: tempfile::tempdir()?,
-            hub: hub.url.clone(),
-        };
-        cli.run(&["register", name]).await?;
-        Ok(cli)
-    }
-
-    async fn run(&self, args: &[&str]) -> Result<String> {
-        let home = self.home.path().to_str().context("utf-8 temp path")?;
-        let mut all = vec![
-            "--home".to_owned(),
-            home.to_owned(),
-            "--hub".to_owned(),
-            self.hub.clone(),
-        ];
-        all.extend(args.iter().map(|a| (*a).to_owned()));
-        run("conclave", all, &[("CONCLAVE_KEYSTORE", "file")]).await
-    }
-
-    /// `conclave sync`, then a command with `--json`, parsed.
-    async fn synced_json(&self, args: &[&str]) -> Result<serde_json::Value> {
-        self.run(&["sync"]).await?;
-        let mut args = args.to_vec();
-        args.push("--json");
-        Ok(serde_json::from_str(&self.run(&args).await?)?)
-    }
-}
-
-/// The app on a data directory of its own, on a machine whose keyring cannot be reached.
-struct App {
-    web: WebDriver,
-    _driver: Driver,
-    _home: TempDir,
-}
-
-impl App {
-    async fn start() -> Result<App> {
-        let home = tempfile::tempdir()?;
-        let path = home.path().to_str().context("utf-8 temp path")?;
-        let driver = Driver::start(&[
-            ("CONCLAVE_HOME", path),
-            (
-                "DBUS_SESSION_BUS_ADDRESS",
-                "unix:path=/nonexistent/conclave-test",
-            ),
-            ("NO_AT_BRIDGE", "1"),
-        ])?;
-        let web = driver.session().await?;
-        Ok(App {
-            web,
-            _driver: driver,
-            _home: home,
-        })
-    }
-
-    /// Ends the session; on a failed story, first saves a screenshot of where it stopped.
-    async fn finish(self, story: &str, result: Result<()>) -> Result<()> {
-        if let Err(e) = result {
-            let _ = screenshot(&self.web, &format!("{story}-failure")).await;
-            let _ = self.web.close().await;
-            return Err(e);
-        }
-        self.web.close().await?;
-        Ok(())
-    }
-}
-
-/// Registers `name` on `hub` through onboarding, choosing the key file on the no-keyring screen.
-async fn sign_up(web: &WebDriver, hub: &str, name: &str) -> Result<()> {
-    let hub_field = element(web, "input[aria-label='Hub URL']").await?;
-    hub_field.clear().await?;
-    hub_field.send_keys(hub).await?;
-    element(web, "input[aria-label='User name']")
-        .await?
-        .send_keys(name)
-        .await?;
-    element(web, "form button[type='submit']")
-        .await?
-        .click()
-        .await?;
-    xpath(web, "//button[contains(., 'Use a file for my keys')]")
-        .await?
-        .click()
-        .await?;
-    element(
-        web,
-        "[aria-label='Keys are kept in a file, not in the OS keyring']",
-    )
-    .await?;
-    Ok(())
-}
-
-/// Creates a room with a preset from the New room dialog and waits until it is open.
-async fn create_room(web: &WebDriver, name: &str, preset: &str) -> Result<()> {
-    element(web, "button[aria-label='New room']")
-        .await?
-        .click()
-        .await?;
-    element(web, "input[aria-label='Room name']")
-        .await?
-        .send_keys(name)
-        .await?;
-    // The presets come from the app; wait until they are there before choosing one.
-    element(
-        web,
-        &format!("select[aria-label='Room preset'] option[value='{preset}']"),
-    )
-    .await?;
-    element(web, "select[aria-label='Room preset']")
-        .await?
-        .select_by_value(preset)
-        .await?;
-    element(web, "dialog form button[type='submit']")
-        .await?
-        .click()
-        .await?;
-    xpath(
-        web,
-        &format!("//header[contains(@class,'room-header')]//h1[.='{name}']"),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Invites users to the open room from the Invite dialog.
-async fn invite(web: &WebDriver, names: &str) -> Result<()> {
-    element(web, "button[aria-label='Invite people']")
-        .await?
-        .click()
-        .await?;
-    element(web, "input[aria-label='User names to invite']")
-        .await?
-        .send_keys(names)
-        .await?;
-    element(web, "dialog form button[type='submit']")
-        .await?
-        .click()
-        .await?;
-    xpath(
-        web,
-        &format!("//dialog//p[contains(., 'Invited {names}.')]"),
-    )
-    .await?;
-    element(web, "dialog form button[type='button']")
-        .await?
-        .click()
-        .await?;
-    Ok(())
-}
-
-/// Presses Esc in the open dialog and waits until no dialog is left.
-async fn escape_dialog(web: &WebDriver) -> Result<()> {
-    element(web, "dialog[open] header button[aria-label='Close']")
-        .await?
-        .send_keys(&Key::Escape)
-        .await?;
-    eventually("the dialog to close on Esc", async || {
-        Ok(web
-            .find_all(Locator::Css("dialog"))
-            .await?
-            .is_empty()
-            .then_some(()))
-    })
-    .await
-}
-
-/// The message article whose text is `text`.
-fn message_xpath(text: &str) -> String {
-    format!("//article[contains(@class,'message')][.//p[contains(@class,'text') and .='{text}']]")
-}
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: `make test` runs it"]
@@ -518,6 +95,13 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
             .click()
             .await?;
         element(&web, "aside[aria-label='Members'] li[title='mimi://localhost/u/bob']").await?;
+        // Not a pseudonymous room: members are who they are, with no identity badge.
+        ensure!(
+            web.find_all(Locator::Css("aside[aria-label='Members'] span[role='img']"))
+                .await?
+                .is_empty(),
+            "a member of a plain room has an identity badge"
+        );
 
         // Then bob joins the room.
         let room = sync_until(&bob, "the room", async |c| {
@@ -1000,4 +584,169 @@ async fn a_muted_user_sees_the_composer_disabled_with_the_reason() -> Result<()>
     }
     .await;
     app.finish("muted", story).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: `make test` runs it"]
+async fn a_user_connects_and_sees_pseudonymous_members_verified_by_their_real_names() -> Result<()>
+{
+    let _one_app = ONE_APP.lock().await;
+    // Given a hub; bob, a headless user; carol, a user of the `conclave` CLI; and alice in the app.
+    let hub = Hub::spawn().await?;
+    let bob_home = tempfile::tempdir()?;
+    let bob = Client::register(bob_home.path(), &hub.url, "bob", None, &file_keystore()).await?;
+    let carol = Cli::register(&hub, "carol").await?;
+    let app = App::start().await?;
+    let web = &app.web;
+    let connection = |user: &str, state: &str| {
+        format!(
+            "ul[aria-label='Your connections'] li[data-user='mimi://localhost/u/{user}'][data-state='{state}']"
+        )
+    };
+
+    let story = async {
+        sign_up(web, &hub.url, "alice").await?;
+
+        // When alice asks bob to connect from the Connections dialog…
+        element(web, "button[aria-label='Connections']")
+            .await?
+            .click()
+            .await?;
+        element(web, "input[aria-label='User name to connect with']")
+            .await?
+            .send_keys(&format!("bob{}", Key::Enter))
+            .await?;
+        xpath(web, "//dialog//p[@role='status' and contains(., 'Asked bob to connect')]").await?;
+        element(web, &connection("bob", "requested")).await?;
+
+        // …and bob accepts, the dialog shows them connected without a click (the long-poll).
+        sync_until(&bob, "alice's request", async |c| {
+            let list = c.connections().await.ok()?;
+            list.into_iter()
+                .find(|x| x.user == "mimi://localhost/u/alice" && x.state == "incoming")
+        })
+        .await?;
+        bob.accept_connection("alice").await?;
+        element(web, &connection("bob", "connected")).await?;
+
+        // When carol asks alice from the CLI, the request shows up with an Accept button…
+        carol.run(&["connect", "alice"]).await?;
+        element(web, &connection("carol", "incoming")).await?;
+        element(
+            web,
+            "button[aria-label='Connections, 1 request to answer']",
+        )
+        .await?;
+        screenshot(web, "connections").await?;
+        element(
+            web,
+            "button[aria-label=\"Accept carol's request to connect\"]",
+        )
+        .await?
+        .click()
+        .await?;
+        element(web, &connection("carol", "connected")).await?;
+        escape_dialog(web).await?;
+        // …and carol's CLI sees the connection made.
+        eventually("carol's CLI to see alice connected", async || {
+            let list = carol.synced_json(&["connections"]).await?;
+            Ok(list
+                .as_array()
+                .is_some_and(|a| {
+                    a.iter().any(|x| {
+                        x["user"] == "mimi://localhost/u/alice" && x["state"] == "connected"
+                    })
+                })
+                .then_some(()))
+        })
+        .await?;
+
+        // When alice creates a pseudonymous room from the dialog and invites them both…
+        create_room_with(web, "Hideout", "cooperative", true).await?;
+        invite(web, "bob, carol").await?;
+        let room = sync_until(&bob, "the room", async |c| {
+            c.rooms().await.ok()?.into_iter().find(|r| r.name == "Hideout")
+        })
+        .await?;
+        let uri = room.uri.clone();
+        let room = bob.resolve_room(&room.uri)?;
+        eventually("carol to join", async || {
+            let rooms = carol.synced_json(&["room", "list"]).await?;
+            Ok(rooms
+                .as_array()
+                .is_some_and(|a| a.iter().any(|r| r["uri"] == uri.as_str()))
+                .then_some(()))
+        })
+        .await?;
+
+        // Then the member list names them by their verified real names, with the real identity in
+        // the badge's tooltip and accessible label, while the room lists only pseudonyms.
+        for name in ["bob", "carol"] {
+            let real = format!("mimi://localhost/u/{name}");
+            let badge = xpath(
+                web,
+                &format!(
+                    "//aside[@aria-label='Members']//li[.//span[@class and contains(@class,'name') and .='{name}']]\
+                     //span[@role='img' and starts-with(@aria-label, 'Verified: {name} ({real}), as the pseudonym ')]"
+                ),
+            )
+            .await?;
+            ensure!(badge.text().await?.contains("verified"), "badge text");
+            let title = badge.attr("title").await?.unwrap_or_default();
+            ensure!(title.contains(&real), "the tooltip lacks the real identity: {title}");
+            let listed = xpath(
+                web,
+                &format!("//aside[@aria-label='Members']//li[.//span[contains(@class,'name') and .='{name}']]"),
+            )
+            .await?
+            .attr("data-user")
+            .await?
+            .unwrap_or_default();
+            ensure!(
+                listed.starts_with("mimi://localhost/u/") && listed != real,
+                "{name} is listed as {listed}, not as a pseudonym"
+            );
+        }
+        xpath(
+            web,
+            "//aside[@aria-label='Members']//li//span[contains(@class,'name') and .='alice (you)']",
+        )
+        .await?;
+        xpath(
+            web,
+            "//aside[@aria-label='Members']//p[contains(., 'Pseudonymous room')]",
+        )
+        .await?;
+
+        // A message from bob carries his pseudonym, and the timeline shows it as bob's, verified.
+        bob.send_text(&room, "Nobody at the hub knows it is me").await?;
+        let message = xpath(web, &message_xpath("Nobody at the hub knows it is me")).await?;
+        let sender = message
+            .find(Locator::Css("header .sender"))
+            .await?
+            .text()
+            .await?;
+        ensure!(sender == "bob", "the sender is shown as {sender:?}");
+        message
+            .find(Locator::XPath(
+                ".//header//span[@role='img' and starts-with(@aria-label, 'Verified: bob')]",
+            ))
+            .await
+            .context("the message has no verified badge")?;
+        screenshot(web, "members-pseudonymous").await?;
+
+        // Carol's CLI resolves alice's pseudonym in the room the app made, too.
+        let listed = carol.synced_json(&["room", "members", &uri]).await?;
+        ensure!(
+            listed.as_array().is_some_and(|a| a.iter().any(|m| {
+                m["real_user"] == "mimi://localhost/u/alice"
+                    && m["verified"] == true
+                    && m["user"] != "mimi://localhost/u/alice"
+            })),
+            "carol does not see alice verified behind a pseudonym: {listed}"
+        );
+        Ok(())
+    }
+    .await;
+    app.finish("pseudonymous", story).await
 }

@@ -1,0 +1,486 @@
+//! What the WebDriver stories (`webdriver.rs`) and the desktop measurements
+//! (`examples/desktop_numbers.rs`) share: a hub in this process, tauri-driver and a WebDriver
+//! session on the app, CLI users, and the verbs of the UI (sign up, create a room, invite).
+//! STACK.md "WebDriver tests".
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use conclave_client::{Client, KeystoreKind, Options};
+use conclave_hub::{AppState, Config};
+use fantoccini::key::Key;
+use fantoccini::{Client as WebDriver, ClientBuilder, Locator};
+use tempfile::TempDir;
+
+/// How long a step waits for the evidence it needs.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// One app at a time: each story starts its own app, and two at once on a 2-core machine would
+/// only make every step slower.
+pub static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A hub serving on a free port of 127.0.0.1 from a temporary directory, in this process.
+pub struct Hub {
+    pub url: String,
+    pub data: TempDir,
+}
+
+impl Hub {
+    pub async fn spawn() -> Result<Hub> {
+        let data = tempfile::tempdir()?;
+        let state = AppState::open(&Config::new(data.path(), "localhost"))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(conclave_hub::serve(
+            state,
+            listener,
+            std::future::pending::<()>(),
+        ));
+        Ok(Hub { url, data })
+    }
+}
+
+/// tauri-driver in a process group of its own, which also holds the WebKitWebDriver and the app
+/// it starts: the whole group is ended when the test ends, pass or fail. (Killing tauri-driver
+/// alone leaves WebKitWebDriver running.)
+pub struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    /// The process id of tauri-driver, which leads the process group that also holds
+    /// WebKitWebDriver and the app.
+    #[allow(
+        dead_code,
+        reason = "the desktop numbers example uses it, the stories do not"
+    )]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+pub fn find_tool(name: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(cargo_home) = std::env::var_os("CARGO_HOME") {
+        dirs.push(PathBuf::from(cargo_home).join("bin"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+impl Driver {
+    /// Starts tauri-driver on free ports. The app it launches inherits this environment plus
+    /// `env`.
+    pub fn start(env: &[(&str, &str)]) -> Result<Driver> {
+        let tauri_driver = find_tool("tauri-driver").context(
+            "tauri-driver is not installed: run scripts/deps.sh (cargo install tauri-driver --locked)",
+        )?;
+        find_tool("WebKitWebDriver")
+            .context("WebKitWebDriver is not installed: run scripts/deps.sh (webkit2gtk-driver)")?;
+        if std::env::var_os("DISPLAY").is_none() {
+            bail!("no DISPLAY: run this test under xvfb-run (make test does)");
+        }
+        let (port, native_port) = (free_port()?, free_port()?);
+        let mut cmd = Command::new(tauri_driver);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .process_group(0);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().context("start tauri-driver")?;
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + PATIENCE;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not listen on port {port}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+
+    /// A WebDriver session on this cargo invocation's app.
+    pub async fn session(&self) -> Result<WebDriver> {
+        self.session_on(&workspace_bin("conclave-desktop")?).await
+    }
+
+    /// A WebDriver session on the app at `app` (tauri-driver starts it).
+    pub async fn session_on(&self, app: &Path) -> Result<WebDriver> {
+        let app = app.to_str().context("utf-8 app path")?;
+        let caps = serde_json::json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app },
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        // WebKitWebDriver sometimes refuses the very first session while it starts up.
+        let mut attempts = 0;
+        loop {
+            match ClientBuilder::rustls()?
+                .capabilities(caps.clone())
+                .connect(&self.url)
+                .await
+            {
+                Ok(web) => return Ok(web),
+                Err(e) if attempts < 2 => {
+                    eprintln!("no WebDriver session yet ({e:?}); trying again");
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => bail!("cannot open a WebDriver session on the app: {e:?}"),
+            }
+        }
+    }
+}
+
+/// Waits for an element.
+pub async fn element(web: &WebDriver, css: &str) -> Result<fantoccini::elements::Element> {
+    web.wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("waiting for {css}"))
+}
+
+/// Waits for an element by XPath.
+pub async fn xpath(web: &WebDriver, path: &str) -> Result<fantoccini::elements::Element> {
+    web.wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::XPath(path))
+        .await
+        .with_context(|| format!("waiting for {path}"))
+}
+
+/// Saves a screenshot as a test artefact; answers its path.
+pub async fn screenshot(web: &WebDriver, name: &str) -> Result<PathBuf> {
+    let dir = bin_dir()?.with_file_name("tmp").join("webdriver");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{name}.png"));
+    // WebKit captures the last frame it painted: wait until the page has painted twice since the
+    // step before, so the picture shows what the test just saw.
+    web.execute_async(
+        "const done = arguments[arguments.length - 1];\
+         requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+        vec![],
+    )
+    .await?;
+    std::fs::write(&path, web.screenshot().await?)?;
+    eprintln!("screenshot: {}", path.display());
+    Ok(path)
+}
+
+/// Syncs a headless client until `check` holds.
+pub async fn sync_until<T>(
+    client: &Client,
+    what: &str,
+    mut check: impl AsyncFnMut(&Client) -> Option<T>,
+) -> Result<T> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        client.sync_waiting(Duration::from_secs(1)).await?;
+        if let Some(v) = check(client).await {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            bail!("bob never saw {what}");
+        }
+    }
+}
+
+pub fn file_keystore() -> Options {
+    Options {
+        keystore: KeystoreKind::File,
+        hub_override: None,
+    }
+}
+
+/// Polls `check` until it answers `Some`, for at most [`PATIENCE`]: for evidence that comes with
+/// no event to wait on (an element going away, another process's view of the room).
+pub async fn eventually<T>(
+    what: &str,
+    mut check: impl AsyncFnMut() -> Result<Option<T>>,
+) -> Result<T> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            bail!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The folder of this cargo invocation's binaries (`target/debug`): the running test is in its
+/// `deps/` folder, an example in its `examples/` folder.
+pub fn bin_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("the test binary has no grandparent folder")?;
+    Ok(dir.to_path_buf())
+}
+
+/// A binary of this workspace, beside this test's (`cargo build --workspace --bins` builds them;
+/// cargo builds the app's for its integration tests).
+pub fn workspace_bin(name: &str) -> Result<PathBuf> {
+    let path = bin_dir()?.join(name);
+    ensure!(
+        path.is_file(),
+        "{} is missing: run `cargo build --workspace --bins` first (make test does)",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// Runs a workspace binary to completion off the runtime's threads; answers its stdout.
+pub async fn run(bin: &str, args: Vec<String>, env: &[(&str, &str)]) -> Result<String> {
+    let mut cmd = Command::new(workspace_bin(bin)?);
+    cmd.args(&args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output()).await??;
+    ensure!(
+        out.status.success(),
+        "{bin} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// A user of the `conclave` CLI, with its home in a temporary directory and keys in a file.
+pub struct Cli {
+    pub home: TempDir,
+    pub hub: String,
+}
+
+impl Cli {
+    pub async fn register(hub: &Hub, name: &str) -> Result<Cli> {
+        let cli = Cli {
+            home: tempfile::tempdir()?,
+            hub: hub.url.clone(),
+        };
+        cli.run(&["register", name]).await?;
+        Ok(cli)
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Result<String> {
+        let home = self.home.path().to_str().context("utf-8 temp path")?;
+        let mut all = vec![
+            "--home".to_owned(),
+            home.to_owned(),
+            "--hub".to_owned(),
+            self.hub.clone(),
+        ];
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        run("conclave", all, &[("CONCLAVE_KEYSTORE", "file")]).await
+    }
+
+    /// `conclave sync`, then a command with `--json`, parsed.
+    pub async fn synced_json(&self, args: &[&str]) -> Result<serde_json::Value> {
+        self.run(&["sync"]).await?;
+        let mut args = args.to_vec();
+        args.push("--json");
+        Ok(serde_json::from_str(&self.run(&args).await?)?)
+    }
+}
+
+/// The app on a data directory of its own, on a machine whose keyring cannot be reached.
+pub struct App {
+    pub web: WebDriver,
+    _driver: Driver,
+    _home: TempDir,
+}
+
+impl App {
+    pub async fn start() -> Result<App> {
+        let home = tempfile::tempdir()?;
+        let path = home.path().to_str().context("utf-8 temp path")?;
+        let driver = Driver::start(&[
+            ("CONCLAVE_HOME", path),
+            (
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/conclave-test",
+            ),
+            ("NO_AT_BRIDGE", "1"),
+        ])?;
+        let web = driver.session().await?;
+        Ok(App {
+            web,
+            _driver: driver,
+            _home: home,
+        })
+    }
+
+    /// Ends the session; on a failed story, first saves a screenshot of where it stopped.
+    pub async fn finish(self, story: &str, result: Result<()>) -> Result<()> {
+        if let Err(e) = result {
+            let _ = screenshot(&self.web, &format!("{story}-failure")).await;
+            let _ = self.web.close().await;
+            return Err(e);
+        }
+        self.web.close().await?;
+        Ok(())
+    }
+}
+
+/// Registers `name` on `hub` through onboarding, choosing the key file on the no-keyring screen.
+pub async fn sign_up(web: &WebDriver, hub: &str, name: &str) -> Result<()> {
+    let hub_field = element(web, "input[aria-label='Hub URL']").await?;
+    hub_field.clear().await?;
+    hub_field.send_keys(hub).await?;
+    element(web, "input[aria-label='User name']")
+        .await?
+        .send_keys(name)
+        .await?;
+    element(web, "form button[type='submit']")
+        .await?
+        .click()
+        .await?;
+    xpath(web, "//button[contains(., 'Use a file for my keys')]")
+        .await?
+        .click()
+        .await?;
+    element(
+        web,
+        "[aria-label='Keys are kept in a file, not in the OS keyring']",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Creates a room with a preset from the New room dialog and waits until it is open.
+pub async fn create_room(web: &WebDriver, name: &str, preset: &str) -> Result<()> {
+    create_room_with(web, name, preset, false).await
+}
+
+/// Creates a room with a preset from the New room dialog, pseudonymous if asked (the dialog's
+/// toggle), and waits until it is open.
+pub async fn create_room_with(
+    web: &WebDriver,
+    name: &str,
+    preset: &str,
+    pseudonymous: bool,
+) -> Result<()> {
+    element(web, "button[aria-label='New room']")
+        .await?
+        .click()
+        .await?;
+    element(web, "input[aria-label='Room name']")
+        .await?
+        .send_keys(name)
+        .await?;
+    if pseudonymous {
+        element(web, "input[aria-label='Pseudonymous room']")
+            .await?
+            .click()
+            .await?;
+    }
+    // The presets come from the app; wait until they are there before choosing one.
+    element(
+        web,
+        &format!("select[aria-label='Room preset'] option[value='{preset}']"),
+    )
+    .await?;
+    element(web, "select[aria-label='Room preset']")
+        .await?
+        .select_by_value(preset)
+        .await?;
+    element(web, "dialog form button[type='submit']")
+        .await?
+        .click()
+        .await?;
+    xpath(
+        web,
+        &format!("//header[contains(@class,'room-header')]//h1[.='{name}']"),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Invites users to the open room from the Invite dialog.
+pub async fn invite(web: &WebDriver, names: &str) -> Result<()> {
+    element(web, "button[aria-label='Invite people']")
+        .await?
+        .click()
+        .await?;
+    element(web, "input[aria-label='User names to invite']")
+        .await?
+        .send_keys(names)
+        .await?;
+    element(web, "dialog form button[type='submit']")
+        .await?
+        .click()
+        .await?;
+    xpath(
+        web,
+        &format!("//dialog//p[contains(., 'Invited {names}.')]"),
+    )
+    .await?;
+    element(web, "dialog form button[type='button']")
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// Presses Esc in the open dialog and waits until no dialog is left.
+pub async fn escape_dialog(web: &WebDriver) -> Result<()> {
+    element(web, "dialog[open] header button[aria-label='Close']")
+        .await?
+        .send_keys(&Key::Escape)
+        .await?;
+    eventually("the dialog to close on Esc", async || {
+        Ok(web
+            .find_all(Locator::Css("dialog"))
+            .await?
+            .is_empty()
+            .then_some(()))
+    })
+    .await
+}
+
+/// The message article whose text is `text`.
+pub fn message_xpath(text: &str) -> String {
+    format!("//article[contains(@class,'message')][.//p[contains(@class,'text') and .='{text}']]")
+}
