@@ -1,5 +1,5 @@
 # Conclave: the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test deps build ui hub check fmt clippy deb
+.PHONY: run test deps build ui hub check fmt clippy deb deb-test
 
 HUB_LISTEN ?= 127.0.0.1:8480
 HUB_DATA   ?= .conclave/hub
@@ -67,9 +67,15 @@ clippy: ui
 fmt:
 	cargo fmt --all
 
-## The Debian package (release build, ~10 min cold): target/release/bundle/deb/*.deb
+## The Debian package (release build, ~7 min cold on 2 cores): target/release/bundle/deb/*.deb
 deb: deps ui/node_modules/.package-lock.json
 	ui/node_modules/.bin/tauri build --bundles deb
+
+## The packaging test: installs the .deb with dpkg (as root, or with sudo), starts the installed
+## app headless and checks that its window loads the UI, then removes the package. CI runs it
+## after `make test` (.ci/run); `make test` does not, since it installs a system package.
+deb-test: deb
+	scripts/deb-test.sh
 
 ## Benchmarks (BENCHMARKS.md): the criterion benches, then the load tool, every figure against a
 ## raw baseline measured in the same run; prints one table and writes target/bench-report.md.
