@@ -88,6 +88,11 @@ commands! {
         app.with_client(|c| async move { c.rooms().await }).await
     }
 
+    /// Marks everything in a room read: its unread count (in `rooms`) is 0 until the next message.
+    fn mark_read(app, room: String) -> () {
+        app.with_client(|c| async move { c.mark_read(&c.resolve_room(&room)?).await }).await
+    }
+
     /// The presets a new room can start from (`private` first, the default).
     fn presets(_app) -> Vec<String> {
         Ok(policy::presets())

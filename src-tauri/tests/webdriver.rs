@@ -211,6 +211,11 @@ async fn a_moderator_reports_a_message_and_bans_a_cli_user_from_the_moderation_p
 
         // When alice creates a moderated room and invites bob and carol…
         create_room(web, "Town hall", "moderated").await?;
+        xpath(
+            web,
+            "//nav[@aria-label='Rooms']//button[contains(., 'Town hall')]//span[.='moderated']",
+        )
+        .await?;
         invite(web, "bob, carol").await?;
         screenshot(web, "room-list").await?;
         let room = sync_until(&bob, "the room", async |c| {
@@ -663,6 +668,12 @@ async fn a_user_connects_and_sees_pseudonymous_members_verified_by_their_real_na
 
         // When alice creates a pseudonymous room from the dialog and invites them both…
         create_room_with(web, "Hideout", "cooperative", true).await?;
+        xpath(
+            web,
+            "//nav[@aria-label='Rooms']//button[contains(., 'Hideout')]\
+             //span[.='cooperative · pseudonymous']",
+        )
+        .await?;
         invite(web, "bob, carol").await?;
         let room = sync_until(&bob, "the room", async |c| {
             c.rooms().await.ok()?.into_iter().find(|r| r.name == "Hideout")

@@ -77,7 +77,19 @@ uri: string,
 /**
  * Its name (may be empty).
  */
-name: string, };
+name: string, 
+/**
+ * The preset its roles are (`private`, `moderated`, …); `None` once its roles were edited.
+ */
+preset: string | null, 
+/**
+ * Whether it is a pseudonymous room.
+ */
+pseudonymous: boolean, 
+/**
+ * Messages from others after the read marker ([`crate::Client::mark_read`]).
+ */
+unread: number, };
 
 /**
  * A connection as listed to users.
@@ -354,6 +366,10 @@ export type Commands = {
    * The rooms this client is in.
    */
   rooms: { args: Record<string, never>; result: Array<RoomInfo> };
+  /**
+   * Marks everything in a room read: its unread count (in `rooms`) is 0 until the next message.
+   */
+  mark_read: { args: { room: string }; result: null };
   /**
    * The presets a new room can start from (`private` first, the default).
    */

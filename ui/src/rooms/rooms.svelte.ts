@@ -1,6 +1,6 @@
-// The room list: the rooms this client is in, which one is open, and unread counts. Unread
-// counts are counted from the events that arrived since a room was last opened (in memory: the
-// client core keeps no read marker yet).
+// The room list: the rooms this client is in, which one is open, and unread counts. The client
+// core keeps a read marker per room: the counts come from it when the list loads, grow with the
+// messages that arrive, and opening a room (or reading it while open) marks it read.
 import { asIpcError, call, type ClientEvent, type IpcError, type RoomInfo } from "../ipc";
 
 class RoomsState {
@@ -10,6 +10,7 @@ class RoomsState {
   error = $state<IpcError | null>(null);
   /** The signed-in user, whose own messages never count as unread. */
   me = "";
+  private readTimer: ReturnType<typeof setTimeout> | undefined;
 
   get current(): RoomInfo | null {
     return this.list.find((r) => r.uri === this.selected) ?? null;
@@ -18,6 +19,7 @@ class RoomsState {
   async load(): Promise<void> {
     try {
       this.list = await call("rooms", {});
+      for (const r of this.list) if (r.uri !== this.selected) this.unread[r.uri] = r.unread;
       this.error = null;
       if (this.selected && !this.list.some((r) => r.uri === this.selected)) this.selected = null;
       if (!this.selected && this.list.length > 0) this.select(this.list[0].uri);
@@ -28,13 +30,24 @@ class RoomsState {
 
   select(uri: string | null): void {
     this.selected = uri;
-    if (uri) this.unread[uri] = 0;
+    if (uri) {
+      this.unread[uri] = 0;
+      this.markRead(uri, 0);
+    }
+  }
+
+  /** Moves the room's read marker to its latest message, after `delay` ms (a burst, once). */
+  private markRead(room: string, delay: number): void {
+    clearTimeout(this.readTimer);
+    this.readTimer = setTimeout(() => {
+      call("mark_read", { room }).catch((e) => (this.error = asIpcError(e)));
+    }, delay);
   }
 
   /** Creates a room with a preset's roles and opens it. */
   async create(name: string, preset: string, pseudonymous: boolean): Promise<void> {
     const uri = await call("create_room", { name, preset, pseudonymous });
-    if (!this.list.some((r) => r.uri === uri)) this.list.push({ uri, name });
+    if (!this.list.some((r) => r.uri === uri)) this.list.push({ uri, name, preset, pseudonymous, unread: 0 });
     this.select(uri);
   }
 
@@ -51,16 +64,22 @@ class RoomsState {
 
   onEvent(ev: ClientEvent): void {
     switch (ev.type) {
-      case "room_joined":
-        if (!this.list.some((r) => r.uri === ev.uri)) this.list.push({ uri: ev.uri, name: ev.name });
-        if (!this.selected) this.select(ev.uri);
+      case "room_joined": {
+        const { type: _, ...room } = ev;
+        if (!this.list.some((r) => r.uri === room.uri)) {
+          this.list.push(room);
+          this.unread[room.uri] = room.unread;
+        }
+        if (!this.selected) this.select(room.uri);
         break;
+      }
       case "room_left":
         this.remove(ev.room);
         break;
       case "message":
-        if (ev.kind === "message" && ev.room !== this.selected && ev.sender !== this.me) {
-          this.unread[ev.room] = (this.unread[ev.room] ?? 0) + 1;
+        if (ev.kind === "message" && ev.sender !== this.me) {
+          if (ev.room !== this.selected) this.unread[ev.room] = (this.unread[ev.room] ?? 0) + 1;
+          else this.markRead(ev.room, 500);
         }
         break;
     }
