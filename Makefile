@@ -1,5 +1,5 @@
 # Conclave: the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test deps build ui hub check fmt clippy deb deb-test
+.PHONY: run test deps build ui hub check fmt clippy deb deb-test desktop-numbers
 
 HUB_LISTEN ?= 127.0.0.1:8480
 HUB_DATA   ?= .conclave/hub
@@ -76,6 +76,14 @@ deb: deps ui/node_modules/.package-lock.json
 ## after `make test` (.ci/run); `make test` does not, since it installs a system package.
 deb-test: deb
 	scripts/deb-test.sh
+
+## The desktop app's numbers (BENCHMARKS.md "Desktop app"): start to interactive, idle memory,
+## opening a room of 10,000 messages. DESKTOP_APP picks the build to measure (the release one
+## that `make deb` made, by default the debug one). The on-screen start needs ImageMagick.
+DESKTOP_APP ?= target/debug/conclave-desktop
+desktop-numbers: deps ui
+	cargo build --workspace --bins --examples
+	CONCLAVE_DESKTOP_APP=$(abspath $(DESKTOP_APP)) xvfb-run -a -s "-screen 0 1280x800x24" target/debug/examples/desktop_numbers
 
 ## Benchmarks (BENCHMARKS.md): the criterion benches, then the load tool, every figure against a
 ## raw baseline measured in the same run; prints one table and writes target/bench-report.md.
