@@ -4,7 +4,7 @@
 
 use conclave_client::connections::ConnectionInfo;
 use conclave_client::roles::RoleInfo;
-use conclave_client::{MemberInfo, Message, RoomInfo};
+use conclave_client::{FiledReport, MemberInfo, Message, RoomInfo};
 use mimi::policy::Action;
 
 use crate::error::IpcError;
@@ -228,6 +228,11 @@ commands! {
     /// report's id at the hub.
     fn report(app, room: String, message_ids: Vec<String>, reason: Option<String>, note: Option<String>) -> i64 {
         app.with_client(|c| async move { c.report(&c.resolve_room(&room)?, &message_ids, reason.as_deref(), note.as_deref()).await }).await
+    }
+
+    /// The reports this device filed and the hub accepted ("My reports"), newest first.
+    fn my_reports(app) -> Vec<FiledReport> {
+        app.with_client(|c| async move { c.my_reports().await }).await
     }
 
     /// How many of the room's messages this device did not show because the local user could not

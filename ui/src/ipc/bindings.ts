@@ -274,6 +274,39 @@ group: string,
 reserved: boolean, };
 
 /**
+ * An abuse report this client filed.
+ */
+export type FiledReport = { 
+/**
+ * The hub's id for it.
+ */
+id: number, 
+/**
+ * The room.
+ */
+room: string, 
+/**
+ * Whom it accuses (as the room names them: a pseudonym in a pseudonymous room).
+ */
+abuser: string, 
+/**
+ * The reported messages' IDs (hex).
+ */
+message_ids: Array<string>, 
+/**
+ * The reason given.
+ */
+reason: string, 
+/**
+ * The note.
+ */
+note: string, 
+/**
+ * When the hub accepted it, ms.
+ */
+filed_at: number, };
+
+/**
  * Something that happened, as a UI wants to hear it.
  */
 export type ClientEvent = { "type": "message" } & Message | { "type": "room_joined" } & RoomInfo | { "type": "room_left", 
@@ -481,6 +514,10 @@ export type Commands = {
    * report's id at the hub.
    */
   report: { args: { room: string; message_ids: Array<string>; reason: string | null; note: string | null }; result: number };
+  /**
+   * The reports this device filed and the hub accepted ("My reports"), newest first.
+   */
+  my_reports: { args: Record<string, never>; result: Array<FiledReport> };
   /**
    * How many of the room's messages this device did not show because the local user could not
    * receive them or their sender could not send them.
