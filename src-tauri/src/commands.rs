@@ -83,6 +83,12 @@ commands! {
         app.register(&hub_url, &name, keystore).await
     }
 
+    /// This user's devices at the hub (client URIs, oldest first); the session's `client` is this
+    /// device.
+    fn devices(app) -> Vec<String> {
+        app.with_client(|c| async move { Ok(c.devices().await?.into_iter().map(|d| d.client).collect()) }).await
+    }
+
     /// The rooms this client is in.
     fn rooms(app) -> Vec<RoomInfo> {
         app.with_client(|c| async move { c.rooms().await }).await

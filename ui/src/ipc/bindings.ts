@@ -396,6 +396,11 @@ export type Commands = {
    */
   register: { args: { hub_url: string; name: string; keystore: Keystore | null }; result: Session };
   /**
+   * This user's devices at the hub (client URIs, oldest first); the session's `client` is this
+   * device.
+   */
+  devices: { args: Record<string, never>; result: Array<string> };
+  /**
    * The rooms this client is in.
    */
   rooms: { args: Record<string, never>; result: Array<RoomInfo> };
