@@ -173,6 +173,33 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         .await?;
         xpath(&web, "//header[contains(@class,'room-header')]//h1[.='Team']").await?;
         screenshot(&web, "timeline").await?;
+
+        // Ctrl+K opens the room switcher: typing part of a name and Enter opens that room.
+        composer
+            .send_keys(&format!("{}k", Key::Control))
+            .await?;
+        element(&web, "dialog[open] input[aria-label='Filter rooms']")
+            .await?
+            .send_keys(&format!("corner{}", Key::Enter))
+            .await?;
+        xpath(&web, "//header[contains(@class,'room-header')]//h1[.=\"Bob's corner\"]").await?;
+        ensure!(
+            web.find_all(Locator::Css("dialog")).await?.is_empty(),
+            "the switcher stayed open"
+        );
+
+        // Settings list this device, marked as this one; Esc closes them.
+        element(&web, "button[aria-label='Settings']")
+            .await?
+            .click()
+            .await?;
+        xpath(
+            &web,
+            "//dialog//ul[@aria-label='Devices']/li[@aria-current='true' and contains(., 'This device')]",
+        )
+        .await?;
+        screenshot(&web, "settings").await?;
+        escape_dialog(&web).await?;
         Ok::<(), anyhow::Error>(())
     }
     .await;
