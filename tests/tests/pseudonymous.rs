@@ -596,14 +596,21 @@ async fn a_pseudonym_the_hub_does_not_know_neither_breaks_sync_nor_lingers() {
     // As if a sync had been dropped between saving a pseudonym and the hub accepting it, and a
     // pseudonym whose token the hub lost.
     let conn = rusqlite::Connection::open(alice.data_dir().join("conclave.sqlite3")).unwrap();
-    for (client, registered) in [("dropped", 0), ("lost", 1)] {
+    // "dropped": never registered; "lost": registered, in no room, unknown to the hub (its set
+    // was withdrawn); "gone": unknown to the hub but in a room (kept, and reported).
+    for (client, registered, room) in [
+        ("dropped", 0, None),
+        ("lost", 1, None),
+        ("gone", 1, Some("mimi://localhost/r/elsewhere")),
+    ] {
         conn.execute(
-            "INSERT INTO pseudonyms (client_uri, user_uri, credential, token, signature_key, registered, created_at)
-             VALUES (?1, 'mimi://localhost/u/x', x'', ?2, x'00', ?3, 0)",
+            "INSERT INTO pseudonyms (client_uri, user_uri, credential, token, signature_key, registered, room_uri, created_at)
+             VALUES (?1, 'mimi://localhost/u/x', x'', ?2, x'00', ?3, ?4, 0)",
             rusqlite::params![
                 format!("mimi://localhost/d/{client}"),
                 format!("{client}-token-{}", "0".repeat(32)),
-                registered
+                registered,
+                room
             ],
         )
         .unwrap();
@@ -612,13 +619,13 @@ async fn a_pseudonym_the_hub_does_not_know_neither_breaks_sync_nor_lingers() {
     let count = || {
         let conn = rusqlite::Connection::open(alice.data_dir().join("conclave.sqlite3")).unwrap();
         conn.query_row(
-            "SELECT COUNT(*) FROM pseudonyms WHERE client_uri IN ('mimi://localhost/d/dropped', 'mimi://localhost/d/lost')",
+            "SELECT COUNT(*) FROM pseudonyms WHERE client_uri IN ('mimi://localhost/d/dropped', 'mimi://localhost/d/lost', 'mimi://localhost/d/gone')",
             [],
             |r| r.get::<_, i64>(0),
         )
         .unwrap()
     };
-    assert_eq!(count(), 2);
+    assert_eq!(count(), 3);
     let mut events = alice.subscribe();
     let report = alice
         .sync()
@@ -628,12 +635,17 @@ async fn a_pseudonym_the_hub_does_not_know_neither_breaks_sync_nor_lingers() {
     let mut said = false;
     while let Ok(e) = events.try_recv() {
         if let conclave_client::ClientEvent::Dropped { reason, .. } = e {
-            said |= reason.contains("mimi://localhost/d/lost");
+            said |= reason.contains("mimi://localhost/d/gone");
         }
     }
     assert!(said, "the failure is reported as an event");
-    // The unregistered one is forgotten; the other stays (it may be in a room).
+    // The unregistered one and the lost one are forgotten; the one in a room stays.
     assert_eq!(count(), 1);
+    // A long-poll naming tokens the hub does not know still waits on its own queue.
+    alice
+        .sync_waiting(std::time::Duration::from_secs(1))
+        .await
+        .expect("unknown wake-on tokens do not fail the long-poll");
     // Rooms still work.
     let room = alice.create_room("Still fine").await.expect("create");
     alice.send_text(&room, "hi").await.expect("send");

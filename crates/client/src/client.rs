@@ -1165,10 +1165,9 @@ impl Client {
                 }
                 Err(e) if is_wrong_epoch(&e) => {
                     room::clear_pending(&mut conn, &r)?;
-                    let (_, events, _) = self.sync_locked(&mut conn).await?;
+                    self.sync_locked(&mut conn).await?;
                     drop(conn);
                     self.emit(retried(&r, &e));
-                    self.emit(events);
                 }
                 Err(e) => {
                     room::clear_pending(&mut conn, &r)?;
@@ -1241,10 +1240,9 @@ impl Client {
                     return Err(Error::Mls(format!("the hub did not accept: {other:?}")));
                 }
                 Err(e) if is_wrong_epoch(&e) => {
-                    let (_, events, _) = self.sync_locked(&mut conn).await?;
+                    self.sync_locked(&mut conn).await?;
                     drop(conn);
                     self.emit(retried(&r, &e));
-                    self.emit(events);
                 }
                 Err(e) => return Err(e),
             }
@@ -1269,10 +1267,9 @@ impl Client {
                     return Ok(());
                 }
                 Err(e) if is_wrong_epoch(&e) => {
-                    let (_, events, _) = self.sync_locked(&mut conn).await?;
+                    self.sync_locked(&mut conn).await?;
                     drop(conn);
                     self.emit(retried(&r, &e));
-                    self.emit(events);
                 }
                 Err(e) => return Err(e),
             }
@@ -1403,9 +1400,8 @@ impl Client {
                 .await?;
         }
         let mut conn = self.conn.lock().await;
-        let (report, events, follow_up) = self.sync_locked(&mut conn).await?;
+        let (report, follow_up) = self.sync_locked(&mut conn).await?;
         drop(conn);
-        self.emit(events);
         self.follow_up(follow_up).await?;
         Ok(report)
     }
@@ -1463,10 +1459,7 @@ impl Client {
     /// pseudonym's queue. Each entry is processed and its sequence number recorded in one
     /// transaction, so a crash neither loses nor repeats one; entries are acknowledged to the hub
     /// only after that.
-    async fn sync_locked(
-        &self,
-        conn: &mut Connection,
-    ) -> Result<(SyncReport, Vec<ClientEvent>, FollowUp)> {
+    async fn sync_locked(&self, conn: &mut Connection) -> Result<(SyncReport, FollowUp)> {
         let mut done = Synced::default();
         let pseudonyms = pseudonymous::all(conn)?;
         let cursor: u64 = store::meta(conn, "queue_cursor")?
@@ -1484,15 +1477,24 @@ impl Client {
                 Err(e) => Err(e),
             };
             if let Err(e) = drained {
+                // A pseudonym that never joined a room and that the hub no longer knows (its
+                // KeyPackage set was withdrawn by another of the user's devices), or whose leaf
+                // key is gone, is of no use: forgotten.
+                let useless = matches!(&e, Error::Hub { code, .. } if code == "unauthenticated")
+                    || matches!(&e, Error::Mls(_));
+                if p.room.is_none() && useless {
+                    pseudonymous::forget(conn, &p)?;
+                    continue;
+                }
                 tracing::warn!(pseudonym = %p.client, error = %e, "cannot read a pseudonym's queue");
                 done.report.dropped += 1;
-                done.events.push(ClientEvent::Dropped {
+                self.emit([ClientEvent::Dropped {
                     room: p.room.clone(),
                     reason: format!("cannot read the queue of {}: {e}", p.client),
-                });
+                }]);
             }
         }
-        Ok((done.report, done.events, done.follow))
+        Ok((done.report, done.follow))
     }
 
     /// Fetches, processes and acknowledges everything in the queue of `id.client` after
@@ -1522,6 +1524,9 @@ impl Client {
                     pseudonymous::set_cursor(&tx, &id.client.to_string(), e.seq)?;
                 }
                 tx.commit()?;
+                // Published as soon as it is stored: a sync dropped halfway (the app drops its
+                // long-poll when a command starts) loses no event.
+                self.emit(outcome.events.iter().cloned());
                 done.add(outcome);
             }
             hub.ack(id.client.local(), last).await?;
@@ -1568,7 +1573,6 @@ impl Client {
 #[derive(Default)]
 struct Synced {
     report: SyncReport,
-    events: Vec<ClientEvent>,
     follow: FollowUp,
 }
 
@@ -1580,7 +1584,6 @@ impl Synced {
             .iter()
             .filter(|e| matches!(e, ClientEvent::Dropped { .. }))
             .count();
-        self.events.extend(outcome.events);
         self.follow.joined += usize::from(outcome.joined);
         if let Some(r) = outcome.proposals_in
             && !self.follow.proposals_in.contains(&r)

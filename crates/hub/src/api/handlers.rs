@@ -271,17 +271,16 @@ async fn wake_on(s: &AppState, headers: &header::HeaderMap) -> Result<Vec<String
             "{WAKE_ON_HEADER} names at most {MAX_WAKE_ON} tokens"
         )));
     }
+    // A token the hub does not know (a pseudonym withdrawn with its KeyPackage set) only wakes
+    // nothing: it must not fail the client's long-poll on its own queue.
     s.db(move |c, _| {
-        hashes
-            .iter()
-            .map(|h| {
-                crate::pseudonyms::by_token(c, h)?
-                    .map(|row| row.uri)
-                    .ok_or_else(|| {
-                        Error::Unauthenticated(format!("an unknown token in {WAKE_ON_HEADER}"))
-                    })
-            })
-            .collect()
+        let mut watched = Vec::new();
+        for h in &hashes {
+            if let Some(row) = crate::pseudonyms::by_token(c, h)? {
+                watched.push(row.uri);
+            }
+        }
+        Ok(watched)
     })
     .await
 }
