@@ -147,6 +147,31 @@ commands! {
         app.with_client(|c| async move { c.send_text(&c.resolve_room(&room)?, &text).await }).await
     }
 
+    /// Replies to a message (its ID) with text; answers the reply's ID.
+    fn reply(app, room: String, to: String, text: String) -> String {
+        app.with_client(|c| async move { c.reply(&c.resolve_room(&room)?, &to, &text).await }).await
+    }
+
+    /// Reacts to a message with an emoji; answers the reaction's ID.
+    fn react(app, room: String, to: String, emoji: String) -> String {
+        app.with_client(|c| async move { c.react(&c.resolve_room(&room)?, &to, &emoji).await }).await
+    }
+
+    /// Withdraws the local user's reaction with that emoji to a message.
+    fn unreact(app, room: String, to: String, emoji: String) -> String {
+        app.with_client(|c| async move { c.unreact(&c.resolve_room(&room)?, &to, &emoji).await }).await
+    }
+
+    /// Replaces the text of the local user's message; answers the edit's ID.
+    fn edit_message(app, room: String, id: String, text: String) -> String {
+        app.with_client(|c| async move { c.edit(&c.resolve_room(&room)?, &id, &text).await }).await
+    }
+
+    /// Deletes a message (the user's own, or anyone's with canDeleteOtherMessage).
+    fn delete_message(app, room: String, id: String) -> String {
+        app.with_client(|c| async move { c.delete_message(&c.resolve_room(&room)?, &id).await }).await
+    }
+
     /// Leaves a room.
     fn leave(app, room: String) -> () {
         app.with_client(|c| async move { c.leave(&c.resolve_room(&room)?).await }).await

@@ -59,6 +59,45 @@ enum Command {
         /// The text.
         text: String,
     },
+    /// Reply to a message (its ID, as `messages --json` shows); prints the reply's ID
+    /// (canReplyToMessage).
+    Reply {
+        /// Room URI or id.
+        room: String,
+        /// The message answered.
+        id: String,
+        /// The text.
+        text: String,
+    },
+    /// React to a message with an emoji (canReactToMessage), or withdraw the reaction with
+    /// `--remove` (canDeleteOwnReaction).
+    React {
+        /// Room URI or id.
+        room: String,
+        /// The message.
+        id: String,
+        /// The reaction, usually one emoji.
+        emoji: String,
+        /// Withdraw this reaction instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Replace the text of one of your messages (canEditOwnMessage).
+    Edit {
+        /// Room URI or id.
+        room: String,
+        /// The message.
+        id: String,
+        /// The new text.
+        text: String,
+    },
+    /// Delete a message: your own (canDeleteOwnMessage) or anyone's (canDeleteOtherMessage).
+    Delete {
+        /// Room URI or id.
+        room: String,
+        /// The message.
+        id: String,
+    },
     /// Change a user's role, or the room's role definitions.
     #[command(subcommand)]
     Role(RoleCmd),
@@ -599,6 +638,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let room = c.resolve_room(&room)?;
             println!("{}", c.send_text(&room, &text).await?);
         }
+        Command::Reply { room, id, text } => {
+            let room = c.resolve_room(&room)?;
+            println!("{}", c.reply(&room, &id, &text).await?);
+        }
+        Command::React {
+            room,
+            id,
+            emoji,
+            remove,
+        } => {
+            let room = c.resolve_room(&room)?;
+            let out = if remove {
+                c.unreact(&room, &id, &emoji).await?
+            } else {
+                c.react(&room, &id, &emoji).await?
+            };
+            println!("{out}");
+        }
+        Command::Edit { room, id, text } => {
+            let room = c.resolve_room(&room)?;
+            println!("{}", c.edit(&room, &id, &text).await?);
+        }
+        Command::Delete { room, id } => {
+            let room = c.resolve_room(&room)?;
+            println!("{}", c.delete_message(&room, &id).await?);
+        }
         Command::Sync => {
             let r = c.sync().await?;
             eprintln!("processed {} ({} dropped)", r.processed, r.dropped);
@@ -607,24 +672,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let room = c.resolve_room(&room)?;
             let m = c.messages(&room, limit).await?;
             if json.json {
-                let v: Vec<_> = m
-                    .iter()
-                    .map(|m| {
-                        serde_json::json!({
-                            "id": m.id, "kind": m.kind, "sender": m.sender, "text": m.text,
-                            "timestamp": m.timestamp, "verified": m.verified,
-                        })
-                    })
-                    .collect();
-                println!("{}", serde_json::to_string(&v)?);
+                println!("{}", serde_json::to_string(&m)?);
             } else {
                 for m in m {
-                    println!(
-                        "{}\t{}\t{}",
-                        m.timestamp,
-                        m.sender,
-                        m.text.unwrap_or_default()
-                    );
+                    let mut line = format!("{}\t{}\t", m.timestamp, m.sender);
+                    if let Some(q) = &m.reply_to {
+                        let who = q.sender.as_deref().unwrap_or("an earlier message");
+                        line.push_str(&format!("[reply to {who}] "));
+                    }
+                    if m.deleted {
+                        line.push_str("[deleted]");
+                    } else {
+                        line.push_str(m.text.as_deref().unwrap_or_default());
+                    }
+                    if m.edited_at.is_some() && !m.deleted {
+                        line.push_str(" (edited)");
+                    }
+                    for r in &m.reactions {
+                        line.push_str(&format!(" {}×{}", r.emoji, r.users.len()));
+                    }
+                    println!("{line}");
                 }
             }
         }

@@ -11,6 +11,9 @@ use crate::store::{Message, RoomInfo};
 pub enum ClientEvent {
     /// A message was stored (received, or sent by this client).
     Message(Message),
+    /// A stored message changed: edited, deleted, reacted to or a reaction withdrawn. Carries
+    /// its whole new view; the UI replaces the message with the same `id`.
+    MessageUpdated(Message),
     /// This client joined a room.
     RoomJoined(RoomInfo),
     /// This client left or was removed from a room.

@@ -131,16 +131,15 @@ pub fn record(
         h.update(room.as_bytes());
         h.update(epoch.to_be_bytes());
         h.update((i as u32).to_be_bytes());
-        let m = Message {
-            room: room.to_owned(),
-            id: hex::encode(h.finalize()),
-            kind: MessageKind::Event,
-            sender: actor.user.to_string(),
-            sender_client: actor.client.to_string(),
-            text: Some(line.clone()),
+        let m = Message::new(
+            room,
+            hex::encode(h.finalize()),
+            MessageKind::Event,
+            actor.user.to_string(),
+            actor.client.to_string(),
+            Some(line.clone()),
             timestamp,
-            verified: false,
-        };
+        );
         if store::insert_message(tx, &m, line.as_bytes(), None)? {
             events.push(ClientEvent::Message(m));
         }

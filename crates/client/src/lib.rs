@@ -16,6 +16,7 @@
 
 pub mod client;
 pub mod connections;
+pub mod content;
 pub mod error;
 pub mod event;
 pub mod history;
@@ -32,4 +33,4 @@ pub use error::{Error, Result};
 pub use event::ClientEvent;
 pub use keystore::KeystoreKind;
 pub use room::MemberInfo;
-pub use store::{FiledReport, Message, MessageKind, RoomInfo};
+pub use store::{FiledReport, Message, MessageKind, Quote, Reaction, RoomInfo};

@@ -452,7 +452,8 @@ pub fn clear_pending(conn: &mut Connection, room: &str) -> Result<()> {
 
 /// Encrypts MIMI content for a room; returns the SubmitMessageRequest bytes and the room's
 /// franking agent. With `precheck`, first asks the policy engine whether the local user may send
-/// (POLICY §8.3 canSendMessage), on the same loaded group (one load per message).
+/// (POLICY §8.3 canSendMessage) and take each of the given actions (a reply's, reaction's, edit's
+/// or delete's capability), on the same loaded group (one load per message).
 /// `tagged` is what the franking tag covers: `content` itself, except in tests of a forging sender.
 pub fn encrypt(
     conn: &mut Connection,
@@ -461,22 +462,23 @@ pub fn encrypt(
     content: &[u8],
     tagged: &[u8],
     salt: &[u8; 16],
-    precheck: bool,
+    precheck: Option<&[policy::Action]>,
 ) -> Result<(Vec<u8>, Option<mimi::franking::FrankingAgentData>)> {
     let tx = conn.transaction()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&tx, room)?;
-    if precheck
-        && let policy::Decision::Denied { rule, reason } = policy::decide_action(
-            &state_of(&group, &id.trust)?,
-            &id.user,
-            &policy::Action::SendMessage,
-        )
-    {
-        return Err(Error::NotAllowed {
-            rule: rule.to_owned(),
-            reason,
-        });
+    if let Some(extra) = precheck {
+        let state = state_of(&group, &id.trust)?;
+        for action in std::iter::once(&policy::Action::SendMessage).chain(extra) {
+            if let policy::Decision::Denied { rule, reason } =
+                policy::decide_action(&state, &id.user, action)
+            {
+                return Err(Error::NotAllowed {
+                    rule: rule.to_owned(),
+                    reason,
+                });
+            }
+        }
     }
     let agent = franking_agent(&group);
     // PROTO §5.4.1.1: franking_tag = HMAC-SHA256(salt, application_data), as Safe AAD 0x0020.
@@ -968,6 +970,22 @@ fn on_room_message(
                 return Ok(Outcome::default());
             }
             let mid = message_id(&who.user.to_string(), room, &bytes, &content.salt);
+            // POLICY §8.3, CONTENT §9.3: replies, reactions, edits and deletes need their own
+            // capability, which only receivers can enforce; one the sender lacks is ignored.
+            let effect = crate::content::Effect::of(tx, room, &content)?;
+            let allowed = match effect.needs(&who.user.to_string()) {
+                Ok(None) => Ok(()),
+                Ok(Some(cap)) => {
+                    match policy::decide_action(&state, &who.user, &policy::Action::Message(cap)) {
+                        policy::Decision::Allowed => Ok(()),
+                        policy::Decision::Denied { reason, .. } => Err(reason),
+                    }
+                }
+                Err(reason) => Err(reason),
+            };
+            if let Err(reason) = allowed {
+                return Ok(dropped(Some(room), format!("ignored: {reason}")));
+            }
             // PROTO §5.4.1.3: a message whose frank fails is still shown, marked unverified, and
             // cannot be reported (Conclave's choice where the draft is open).
             let verified = verify_frank(
@@ -982,24 +1000,24 @@ fn on_room_message(
             if let Err(e) = &verified {
                 tracing::warn!(room, error = %e, "a message's frank does not verify");
             }
-            let m = Message {
-                room: room.to_owned(),
-                id: mid.to_string(),
-                kind: store::MessageKind::Message,
-                sender: who.user.to_string(),
-                sender_client: who.client.to_string(),
-                text: content.text_body(),
+            let mut m = Message::new(
+                room,
+                mid.to_string(),
+                store::MessageKind::Message,
+                who.user.to_string(),
+                who.client.to_string(),
+                content.text_body(),
                 timestamp,
-                verified: verified.is_ok(),
-            };
+            );
+            m.verified = verified.is_ok();
             let frank_bytes = frank.map(encode);
-            if !store::insert_message(tx, &m, &bytes, frank_bytes.as_deref())? {
-                return Ok(dropped(Some(room), "duplicate message ID"));
+            match crate::content::store(tx, &m, &effect, &bytes, frank_bytes.as_deref())? {
+                None => Ok(dropped(Some(room), "duplicate message ID")),
+                Some(events) => Ok(Outcome {
+                    events,
+                    ..Default::default()
+                }),
             }
-            Ok(Outcome {
-                events: vec![ClientEvent::Message(m)],
-                ..Default::default()
-            })
         }
         ProcessedMessageContent::ProposalMessage(qp) => {
             let state = state_of(&group, &id.trust)?;
@@ -1160,16 +1178,19 @@ pub fn franking_agent(group: &MlsGroup) -> Option<mimi::franking::FrankingAgentD
         .and_then(|b| mimi::franking::FrankingAgentData::from_bytes(b).ok())
 }
 
-/// Stores a message this client sent, once the hub accepted it with `frank`; `agent` is the
-/// room's franking agent when the message was encrypted ([`encrypt`] returns it).
+/// Stores a document this client sent, once the hub accepted it with `frank`; `agent` is the
+/// room's franking agent when the message was encrypted ([`encrypt`] returns it). Returns the
+/// events to publish.
+#[allow(clippy::too_many_arguments)]
 pub fn store_sent(
     tx: &Connection,
     id: &Identity,
     agent: Option<&mimi::franking::FrankingAgentData>,
     m: &mut Message,
+    effect: &crate::content::Effect,
     content: &[u8],
     frank: Option<&Frank>,
-) -> Result<()> {
+) -> Result<Vec<ClientEvent>> {
     let me = id.me();
     let aad = mimi::franking::FrankAad {
         franking_tag: MimiContent::decode(content)
@@ -1179,6 +1200,5 @@ pub fn store_sent(
     .to_bytes();
     m.verified = verify_frank(agent, &m.room, &me, content, Some(&aad), frank, m.timestamp).is_ok();
     let frank_bytes = frank.map(encode);
-    store::insert_message(tx, m, content, frank_bytes.as_deref())?;
-    Ok(())
+    Ok(crate::content::store(tx, m, effect, content, frank_bytes.as_deref())?.unwrap_or_default())
 }

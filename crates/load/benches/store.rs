@@ -103,16 +103,16 @@ fn messages(room: &str) -> Vec<(Message, Vec<u8>, Vec<u8>)> {
         .map(|i| {
             let salt = conclave_load::salt();
             let content = MimiContent::text(salt, &sender, room, &text).encode();
-            let m = Message {
-                room: room.to_owned(),
-                id: message_id(&sender, room, &content, &salt).to_string(),
-                kind: MessageKind::Message,
-                sender: sender.clone(),
-                sender_client: format!("mimi://{DOMAIN}/d/0011223344556677"),
-                text: Some(text.clone()),
-                timestamp: 1_800_000_000_000 + i as u64,
-                verified: true,
-            };
+            let mut m = Message::new(
+                room,
+                message_id(&sender, room, &content, &salt).to_string(),
+                MessageKind::Message,
+                sender.clone(),
+                format!("mimi://{DOMAIN}/d/0011223344556677"),
+                Some(text.clone()),
+                1_800_000_000_000 + i as u64,
+            );
+            m.verified = true;
             (m, content, frank.clone())
         })
         .collect()

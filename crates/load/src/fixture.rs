@@ -435,8 +435,15 @@ pub fn send(m: &mut Member, room: &str, text: &str) -> Result<Outgoing> {
     let user = m.id.user.to_string();
     let content = MimiContent::text(salt, &user, room, text).encode();
     let id = message_id(&user, room, &content, &salt).to_string();
-    let (request, agent) =
-        croom::encrypt(&mut m.conn, &m.id, room, &content, &content, &salt, true)?;
+    let (request, agent) = croom::encrypt(
+        &mut m.conn,
+        &m.id,
+        room,
+        &content,
+        &content,
+        &salt,
+        Some(&[]),
+    )?;
     Ok(Outgoing {
         salt,
         content,
@@ -455,21 +462,21 @@ pub fn sent(
     frank: &Frank,
     timestamp: u64,
 ) -> Result<Message> {
-    let mut msg = Message {
-        room: room.to_owned(),
-        id: out.id.clone(),
-        kind: MessageKind::Message,
-        sender: m.id.user.to_string(),
-        sender_client: m.id.client.to_string(),
-        text: Some(text.to_owned()),
+    let mut msg = Message::new(
+        room,
+        out.id.clone(),
+        MessageKind::Message,
+        m.id.user.to_string(),
+        m.id.client.to_string(),
+        Some(text.to_owned()),
         timestamp,
-        verified: false,
-    };
+    );
     croom::store_sent(
         &m.conn,
         &m.id,
         out.agent.as_ref(),
         &mut msg,
+        &conclave_client::content::Effect::Post { reply_to: None },
         &out.content,
         Some(frank),
     )?;
