@@ -9,6 +9,7 @@ packages=(
   # The desktop app (Tauri 2 on WebKitGTK).
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   curl wget file
+  fonts-noto-color-emoji       # reactions render as emoji, not as empty boxes
   # The app's WebDriver test: a virtual display and WebKitWebDriver.
   xvfb xauth webkit2gtk-driver
 )

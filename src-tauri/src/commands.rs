@@ -188,8 +188,8 @@ commands! {
     }
 
     /// The policy engine's answer if the local user did `verb` now (`add`, `remove`, `kick`,
-    /// `ban`, `unban`, `role`, `leave`, `send`, `receive`, `report`; `user` and `role` as the verb
-    /// needs them): what the UI shows before the user confirms, and which actions it offers.
+    /// `ban`, `unban`, `role`, `leave`, `send`, `receive`, `report`, `reply`, `react`, `unreact`,
+    /// `edit`, `delete-own`, `delete-other`; `user` and `role` as the verb needs them): what the UI shows before the user confirms, and which actions it offers.
     fn can(app, room: String, verb: String, user: Option<String>, role: Option<String>) -> Verdict {
         app.with_client(|c| async move { let r = c.resolve_room(&room)?; Ok(c.can(&r, &c.action(&r, &verb, user.as_deref(), role.as_deref()).await?).await?.into()) }).await
     }

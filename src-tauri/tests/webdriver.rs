@@ -159,6 +159,106 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         )
         .await?;
 
+        // Replies, reactions, edits and deletes (CONTENT §3, §4.3): alice reacts to bob's
+        // message and answers it from the message's own actions…
+        let bobs_hello = message_xpath("Hi alice, bob here");
+        xpath(&web, &format!("{bobs_hello}//button[@aria-label='React to this message from bob']"))
+            .await?
+            .click()
+            .await?;
+        xpath(&web, &format!("{bobs_hello}//button[@aria-label='React with thumbs up']"))
+            .await?
+            .click()
+            .await?;
+        xpath(&web, &format!("{bobs_hello}//div[@aria-label='Reactions']/button[@aria-pressed='true' and contains(., '1')]"))
+            .await?;
+        xpath(&web, &format!("{bobs_hello}//button[@aria-label='Reply to this message from bob']"))
+            .await?
+            .click()
+            .await?;
+        xpath(&web, "//footer//div[@role='status' and contains(., 'Replying to')]").await?;
+        composer
+            .send_keys(&format!("Answered from the app{}", Key::Enter))
+            .await?;
+        xpath(
+            &web,
+            &format!(
+                "{}//p[@aria-label='In reply to' and contains(., 'Hi alice, bob here')]",
+                message_xpath("Answered from the app")
+            ),
+        )
+        .await?;
+        // …edits her first message and deletes the two-line one.
+        xpath(
+            &web,
+            &format!("{}//button[@aria-label='Edit your message']", message_xpath("Hello from the app")),
+        )
+        .await?
+        .click()
+        .await?;
+        ensure!(
+            composer.prop("value").await?.as_deref() == Some("Hello from the app"),
+            "an edit starts from the message's text"
+        );
+        composer.send_keys(&format!(", edited{}", Key::Enter)).await?;
+        xpath(
+            &web,
+            "//article[contains(@class,'message')]//p[contains(@class,'text') and starts-with(., 'Hello from the app, edited')]/span[.='(edited)']",
+        )
+        .await?;
+        let two_lines_msg = "//article[contains(@class,'message')][.//p[starts-with(., 'line one')]]";
+        xpath(&web, &format!("{two_lines_msg}//button[starts-with(@aria-label, 'Delete this message')]"))
+            .await?
+            .click()
+            .await?;
+        screenshot(&web, "delete-dialog").await?;
+        element(&web, "dialog[open] button[aria-label='Confirm delete']")
+            .await?
+            .click()
+            .await?;
+        xpath(&web, "//article[contains(@class,'message')]//p[contains(@class,'deleted')]").await?;
+
+        // Bob sees all of it as the app shows it: his client applied the same documents.
+        let hello_id = sync_until(&bob, "alice's edit, reply, reaction and delete", async |c| {
+            let m = c.messages(&room, 50).await.ok()?;
+            let edited = m
+                .iter()
+                .find(|m| m.text.as_deref() == Some("Hello from the app, edited") && m.edited_at.is_some())?;
+            let his = m.iter().find(|m| m.text.as_deref() == Some("Hi alice, bob here"))?;
+            let reacted = his.reactions.iter().any(|r| r.emoji == "👍" && r.users == ["mimi://localhost/u/alice"]);
+            let replied = m.iter().any(|r| {
+                r.text.as_deref() == Some("Answered from the app")
+                    && r.reply_to.as_ref().is_some_and(|q| q.id == his.id)
+            });
+            let deleted = m.iter().any(|m| m.deleted && m.sender == "mimi://localhost/u/alice");
+            (reacted && replied && deleted).then(|| edited.id.clone())
+        })
+        .await?;
+        // And when bob reacts and edits, the app updates the messages in place.
+        bob.react(&room, &hello_id, "🎉").await?;
+        xpath(
+            &web,
+            &format!(
+                "{}//div[@aria-label='Reactions']/button[@aria-pressed='false' and contains(., '1')]",
+                "//article[contains(@class,'message')][.//p[contains(@class,'text') and starts-with(., 'Hello from the app, edited')]]"
+            ),
+        )
+        .await?;
+        let his_id = bob
+            .messages(&room, 50)
+            .await?
+            .into_iter()
+            .find(|m| m.text.as_deref() == Some("Hi alice, bob here"))
+            .context("bob's message")?
+            .id;
+        bob.edit(&room, &his_id, "Hi alice, bob here (typo fixed)").await?;
+        xpath(
+            &web,
+            "//article[contains(@class,'message')]//p[contains(@class,'text') and starts-with(., 'Hi alice, bob here (typo fixed)')]/span[.='(edited)']",
+        )
+        .await?;
+        screenshot(&web, "replies-reactions-edits").await?;
+
         // When bob invites alice to a room of his and writes there, it appears with an unread
         // count while alice stays in Team.
         let bobs = bob.create_room("Bob's corner").await?;

@@ -739,9 +739,16 @@ impl Client {
             "send" => Action::SendMessage,
             "receive" => Action::ReceiveMessage,
             "report" => Action::ReportAbuse,
+            // POLICY §8.3: what replies, reactions, edits and deletes need besides sending.
+            "reply" => Action::Message(policy::Capability::CAN_REPLY_TO_MESSAGE),
+            "react" => Action::Message(policy::Capability::CAN_REACT_TO_MESSAGE),
+            "unreact" => Action::Message(policy::Capability::CAN_DELETE_OWN_REACTION),
+            "edit" => Action::Message(policy::Capability::CAN_EDIT_OWN_MESSAGE),
+            "delete-own" => Action::Message(policy::Capability::CAN_DELETE_OWN_MESSAGE),
+            "delete-other" => Action::Message(policy::Capability::CAN_DELETE_OTHER_MESSAGE),
             other => {
                 return Err(Error::Usage(format!(
-                    "unknown action {other:?}: use add, remove, kick, ban, unban, role, leave, send, receive or report"
+                    "unknown action {other:?}: use add, remove, kick, ban, unban, role, leave, send, receive, report, reply, react, unreact, edit, delete-own or delete-other"
                 )));
             }
         })

@@ -144,7 +144,8 @@ reason: string | null,
 reason_code: string | null, };
 
 /**
- * A stored message.
+ * A timeline message (or history event) as it stands now: edits applied, deletes shown as
+ * such, its reactions gathered (CONTENT §3, §4.3).
  */
 export type Message = { 
 /**
@@ -152,7 +153,8 @@ export type Message = {
  */
 room: string, 
 /**
- * Message ID, hex (CONTENT §3.3); for events, an ID derived from the room and epoch.
+ * Message ID, hex (CONTENT §3.3) of the first version; for events, an ID derived from the
+ * room and epoch.
  */
 id: string, 
 /**
@@ -168,22 +170,72 @@ sender: string,
  */
 sender_client: string, 
 /**
- * Its text, if it is a text message.
+ * Its text (the newest version's), if it is a text message that was not deleted.
  */
 text: string | null, 
 /**
- * Hub acceptance time, ms.
+ * Hub acceptance time of the first version, ms.
  */
 timestamp: number, 
 /**
  * The hub's frank verified (PROTO §5.4.1.3); only verified messages can be reported.
  */
-verified: boolean, };
+verified: boolean, 
+/**
+ * The message this one answers, if it is a reply.
+ */
+reply_to: Quote | null, 
+/**
+ * Reactions to it, one entry per emoji in the order they first came.
+ */
+reactions: Array<Reaction>, 
+/**
+ * Hub time of the newest edit, ms; `None` if it was never edited.
+ */
+edited_at: number | null, 
+/**
+ * Deleted by its sender or a moderator; the text is gone.
+ */
+deleted: boolean, };
 
 /**
  * What a timeline row is.
  */
 export type MessageKind = "message" | "event";
+
+/**
+ * One emoji's reactions to a message.
+ */
+export type Reaction = { 
+/**
+ * The reaction's text (usually one emoji).
+ */
+emoji: string, 
+/**
+ * Who reacted so, in order.
+ */
+users: Array<string>, };
+
+/**
+ * The message a reply answers, as the reply shows it.
+ */
+export type Quote = { 
+/**
+ * Its ID (first version), hex.
+ */
+id: string, 
+/**
+ * Its sender, if this client has it (a reply may answer a message from before the join).
+ */
+sender: string | null, 
+/**
+ * Its current text, if this client has it and it was not deleted.
+ */
+text: string | null, 
+/**
+ * It was deleted.
+ */
+deleted: boolean, };
 
 /**
  * One role.
@@ -309,7 +361,7 @@ filed_at: number, };
 /**
  * Something that happened, as a UI wants to hear it.
  */
-export type ClientEvent = { "type": "message" } & Message | { "type": "room_joined" } & RoomInfo | { "type": "room_left", 
+export type ClientEvent = { "type": "message" } & Message | { "type": "message_updated" } & Message | { "type": "room_joined" } & RoomInfo | { "type": "room_left", 
 /**
  * The room.
  */
@@ -447,6 +499,26 @@ export type Commands = {
    * Sends a text message; answers its message ID.
    */
   send_text: { args: { room: string; text: string }; result: string };
+  /**
+   * Replies to a message (its ID) with text; answers the reply's ID.
+   */
+  reply: { args: { room: string; to: string; text: string }; result: string };
+  /**
+   * Reacts to a message with an emoji; answers the reaction's ID.
+   */
+  react: { args: { room: string; to: string; emoji: string }; result: string };
+  /**
+   * Withdraws the local user's reaction with that emoji to a message.
+   */
+  unreact: { args: { room: string; to: string; emoji: string }; result: string };
+  /**
+   * Replaces the text of the local user's message; answers the edit's ID.
+   */
+  edit_message: { args: { room: string; id: string; text: string }; result: string };
+  /**
+   * Deletes a message (the user's own, or anyone's with canDeleteOtherMessage).
+   */
+  delete_message: { args: { room: string; id: string }; result: string };
   /**
    * Leaves a room.
    */

@@ -99,10 +99,26 @@ class TimelineState {
     }
   }
 
+  /** Replaces a shown message with its new view (edited, deleted, reacted to). */
+  update(m: Message): void {
+    if (m.room !== this.room || !this.ids.has(m.id)) return;
+    this.messages = this.messages.map((old) => {
+      if (old.id === m.id) return m;
+      // A reply shows what it answers: keep its quote current.
+      if (old.reply_to?.id === m.id) {
+        return { ...old, reply_to: { id: m.id, sender: m.sender, text: m.text, deleted: m.deleted } };
+      }
+      return old;
+    });
+  }
+
   onEvent(ev: ClientEvent): void {
     if (ev.type === "message") {
       const { type: _, ...m } = ev;
       this.add(m);
+    } else if (ev.type === "message_updated") {
+      const { type: _, ...m } = ev;
+      this.update(m);
     }
   }
 }
