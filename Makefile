@@ -22,7 +22,8 @@ build: deps ui
 	cargo build --workspace
 
 ## Starts a hub on 127.0.0.1 with its embedded SQLite in the background and opens the desktop app
-## on it; on a machine without a display the hub stays in the foreground for the CLI.
+## on it in demo mode (two bot members join you in a room called Demo); on a machine without a
+## display the hub stays in the foreground for the CLI.
 run: build
 	@mkdir -p $(HUB_DATA) $(APP_HOME)
 	@echo
@@ -39,11 +40,12 @@ run: build
 	for i in $$(seq 50); do curl -sf http://$(HUB_LISTEN)/health >/dev/null && break; sleep 0.1; done; \
 	if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
 	  echo "No display here, so the app is not started; the hub keeps running (Ctrl-C stops it)."; \
-	  echo "To see the app on a headless machine: xvfb-run -a -s '-screen 0 1280x800x24' env CONCLAVE_HOME=$(APP_HOME) target/debug/conclave-desktop"; \
+	  echo "To see the app on a headless machine: xvfb-run -a -s '-screen 0 1280x800x24' env CONCLAVE_HOME=$(APP_HOME) target/debug/conclave-desktop --demo"; \
 	  wait $$hub; \
 	else \
-	  echo "Opening the desktop app (data in $(APP_HOME)); closing its window stops the hub."; \
-	  CONCLAVE_HOME=$(APP_HOME) target/debug/conclave-desktop; \
+	  echo "Opening the desktop app in demo mode (data in $(APP_HOME)): sign up, and the bots ada and max"; \
+	  echo "join you in a room called Demo. Closing the window stops the hub."; \
+	  CONCLAVE_HOME=$(APP_HOME) target/debug/conclave-desktop --demo; \
 	fi
 
 ## All tests, including the one that needs a real Secret Service (run on a private D-Bus session)

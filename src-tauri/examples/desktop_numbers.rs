@@ -143,7 +143,7 @@ async fn main() -> Result<()> {
     let mut starts = Vec::new();
     for run in 1..=runs {
         let driver = Driver::start(&env)?;
-        let web = driver.session_on(&app).await?;
+        let web = driver.session_on(&app, &[]).await?;
         let pid = app_pid(driver.pid())?;
         let (ms, page) = interactive_ms(&web, pid).await?;
         println!(

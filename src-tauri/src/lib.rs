@@ -12,6 +12,7 @@
 
 pub mod bindings;
 pub mod commands;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod policy;
@@ -24,8 +25,40 @@ use tauri::Manager;
 /// The environment variable that overrides the data directory (tests use a temporary one).
 pub const HOME_ENV: &str = "CONCLAVE_HOME";
 
+/// How the app was started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mode {
+    /// `--demo`: bring two bot members and a demo room ([`demo`]).
+    pub demo: bool,
+}
+
+impl Mode {
+    /// Parses the command line (without the program name). `Err` is the text to print: usage
+    /// for `--help`, or what was wrong.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Mode, String> {
+        let mut mode = Mode::default();
+        for a in args {
+            match a.as_str() {
+                "--demo" => mode.demo = true,
+                "-h" | "--help" => return Err(USAGE.to_owned()),
+                other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
+            }
+        }
+        Ok(mode)
+    }
+}
+
+/// `conclave-desktop --help`.
+pub const USAGE: &str = "usage: conclave-desktop [--demo]
+
+  --demo   once you are signed in, two bot members (real clients on your hub) join you in a
+           moderated room called Demo: they answer, react and can be muted, suspended,
+           banned and reported
+
+The data directory is $CONCLAVE_HOME, or the OS data directory's conclave folder.";
+
 /// Runs the app until its window is closed.
-pub fn run() {
+pub fn run(mode: Mode) {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CONCLAVE_LOG")
@@ -34,9 +67,9 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
     let result = tauri::Builder::default()
-        .setup(|app| {
+        .setup(move |app| {
             let dir = data_dir(app.handle())?;
-            app.manage(session::App::new(dir, app.handle().clone()));
+            app.manage(session::App::new(dir, app.handle().clone(), mode));
             Ok(())
         })
         .invoke_handler(commands::handler())
@@ -52,4 +85,23 @@ fn data_dir(app: &tauri::AppHandle) -> Result<PathBuf, Box<dyn std::error::Error
         return Ok(PathBuf::from(dir));
     }
     Ok(app.path().data_dir()?.join("conclave"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Mode, String> {
+        Mode::parse(args.iter().map(|a| (*a).to_owned()))
+    }
+
+    #[test]
+    fn the_command_line_takes_demo_and_refuses_anything_else_with_the_usage() {
+        assert_eq!(parse(&[]), Ok(Mode { demo: false }));
+        assert_eq!(parse(&["--demo"]), Ok(Mode { demo: true }));
+        let e = parse(&["--demo", "--dmeo"]).unwrap_err();
+        assert!(e.starts_with("unknown argument \"--dmeo\""), "{e}");
+        assert!(e.contains("usage: conclave-desktop"), "{e}");
+        assert_eq!(parse(&["--help"]).unwrap_err(), USAGE);
+    }
 }

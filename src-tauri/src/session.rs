@@ -76,11 +76,12 @@ pub struct App {
     gate: Arc<Gate>,
     worker: LocalPoolHandle,
     sync_state: LastSyncState,
+    mode: crate::Mode,
 }
 
 impl App {
     /// The state for a data directory.
-    pub fn new(data_dir: PathBuf, app: AppHandle) -> Self {
+    pub fn new(data_dir: PathBuf, app: AppHandle, mode: crate::Mode) -> Self {
         App {
             data_dir,
             app,
@@ -90,6 +91,7 @@ impl App {
             gate: Arc::default(),
             worker: LocalPoolHandle::new(1),
             sync_state: LastSyncState::default(),
+            mode,
         }
     }
 
@@ -199,6 +201,9 @@ impl App {
             self.gate.clone(),
             self.sync_state.clone(),
         );
+        if self.mode.demo {
+            crate::demo::start(self.app.clone());
+        }
         self.session(&client)
     }
 

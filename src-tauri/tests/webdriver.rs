@@ -888,3 +888,80 @@ async fn a_user_connects_and_sees_pseudonymous_members_verified_by_their_real_na
     .await;
     app.finish("pseudonymous", story).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: `make test` runs it"]
+async fn a_newcomer_alone_tries_the_demo_room_with_two_bots() -> Result<()> {
+    let _one_app = ONE_APP.lock().await;
+    // Given a hub and the app started as `make run` starts it: `--demo`.
+    let hub = Hub::spawn().await?;
+    let app = App::start_with(&["--demo"]).await?;
+    let web = &app.web;
+
+    let story = async {
+        // When a newcomer signs up, a moderated Demo room appears with two bot members, real
+        // clients on the same hub, who greet them.
+        sign_up(web, &hub.url, "newcomer").await?;
+        xpath(web, "//nav[@aria-label='Rooms']//button[contains(., 'Demo')]")
+            .await?
+            .click()
+            .await?;
+        xpath(web, "//header[contains(@class,'room-header')]//h1[.='Demo']").await?;
+        for bot in ["ada", "max"] {
+            xpath(
+                web,
+                &format!("//aside[@aria-label='Members']//li[@title='mimi://localhost/u/{bot}' and contains(., 'speaker')]"),
+            )
+            .await?;
+        }
+        xpath(web, "//article[contains(@class,'message')]//p[starts-with(., \"Hi, I'm Ada\")]").await?;
+        let spam = message_xpath("Buy cheap watches at watches.example, only today!!!");
+        xpath(web, &format!("{spam}//button[@aria-label='Report this message from max']")).await?;
+
+        // They answer: Ada to what the newcomer writes (as a message: no role of the moderated
+        // preset may reply), Max with a reaction.
+        element(web, "textarea[aria-label='Message']")
+            .await?
+            .send_keys(&format!("Hello, bots{}", Key::Enter))
+            .await?;
+        xpath(
+            web,
+            "//article[contains(@class,'message')]//p[contains(@class,'text') and starts-with(., 'You said “Hello, bots”')]",
+        )
+        .await?;
+        xpath(
+            web,
+            &format!("{}//div[@aria-label='Reactions']/button[contains(., '1')]", message_xpath("Hello, bots")),
+        )
+        .await?;
+        screenshot(web, "demo").await?;
+
+        // The newcomer is the room's super_admin: they mute Ada from the moderation panel.
+        element(web, "button[aria-label='Open the moderation panel']")
+            .await?
+            .click()
+            .await?;
+        element(web, "#moderation button[data-user='mimi://localhost/u/ada']")
+            .await?
+            .click()
+            .await?;
+        element(web, "#moderation button[data-action='mute']")
+            .await?
+            .click()
+            .await?;
+        element(web, "#moderation button[aria-label='Confirm: Mute ada']")
+            .await?
+            .click()
+            .await?;
+        xpath(web, "//*[@id='moderation']//p[@role='status' and contains(., 'Done: mute ada')]").await?;
+        escape_dialog(web).await?;
+        xpath(
+            web,
+            "//aside[@aria-label='Members']//li[@title='mimi://localhost/u/ada' and not(contains(., 'speaker'))]",
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    app.finish("demo", story).await
+}

@@ -137,15 +137,16 @@ impl Driver {
 
     /// A WebDriver session on this cargo invocation's app.
     pub async fn session(&self) -> Result<WebDriver> {
-        self.session_on(&workspace_bin("conclave-desktop")?).await
+        self.session_on(&workspace_bin("conclave-desktop")?, &[])
+            .await
     }
 
-    /// A WebDriver session on the app at `app` (tauri-driver starts it).
-    pub async fn session_on(&self, app: &Path) -> Result<WebDriver> {
+    /// A WebDriver session on the app at `app`, started with `args` (tauri-driver starts it).
+    pub async fn session_on(&self, app: &Path, args: &[&str]) -> Result<WebDriver> {
         let app = app.to_str().context("utf-8 app path")?;
         let caps = serde_json::json!({
             "browserName": "wry",
-            "tauri:options": { "application": app },
+            "tauri:options": { "application": app, "args": args },
         });
         let serde_json::Value::Object(caps) = caps else {
             unreachable!()
@@ -334,6 +335,11 @@ pub struct App {
 
 impl App {
     pub async fn start() -> Result<App> {
+        App::start_with(&[]).await
+    }
+
+    /// The app started with these command-line arguments.
+    pub async fn start_with(args: &[&str]) -> Result<App> {
         let home = tempfile::tempdir()?;
         let path = home.path().to_str().context("utf-8 temp path")?;
         let driver = Driver::start(&[
@@ -344,7 +350,9 @@ impl App {
             ),
             ("NO_AT_BRIDGE", "1"),
         ])?;
-        let web = driver.session().await?;
+        let web = driver
+            .session_on(&workspace_bin("conclave-desktop")?, args)
+            .await?;
         Ok(App {
             web,
             _driver: driver,
