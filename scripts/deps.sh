@@ -10,8 +10,10 @@ packages=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   curl wget file
   fonts-noto-color-emoji       # reactions render as emoji, not as empty boxes
-  # The app's WebDriver test: a virtual display and WebKitWebDriver.
-  xvfb xauth webkit2gtk-driver
+  # The app's WebDriver test: a virtual display and WebKitWebDriver; for the notifications
+  # story, a notification server to observe (python3-dbusmock, libglib2.0-bin's gdbus) and
+  # another window to switch to (x11-utils' xmessage, xdotool).
+  xvfb xauth webkit2gtk-driver python3-dbusmock libglib2.0-bin x11-utils xdotool
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -172,6 +172,18 @@ commands! {
         app.with_client(|c| async move { c.delete_message(&c.resolve_room(&room)?, &id).await }).await
     }
 
+    /// Whether OS notifications for new messages in the background are on.
+    fn notifications(app) -> bool {
+        Ok(app.notifications_setting())
+    }
+
+    /// Turns OS notifications for new messages in the background on or off (remembered).
+    fn set_notifications(app, enabled: bool) -> () {
+        app.set_notifications_setting(enabled)?;
+        app.notifier().set_enabled(enabled);
+        Ok(())
+    }
+
     /// Leaves a room.
     fn leave(app, room: String) -> () {
         app.with_client(|c| async move { c.leave(&c.resolve_room(&room)?).await }).await

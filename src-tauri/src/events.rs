@@ -7,15 +7,16 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use conclave_client::{Client, ClientEvent};
+use conclave_client::{Client, ClientEvent, Message};
 use serde::Serialize;
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::task::LocalPoolHandle;
 use ts_rs::TS;
 
 use crate::error::IpcError;
-use crate::session::Gate;
+use crate::notify::Notifier;
+use crate::session::{App, Gate};
 
 /// Declares the event names with their payload types, once for both the emitting code and the
 /// TypeScript bindings.
@@ -91,7 +92,14 @@ pub fn start(
 async fn forward(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<ClientEvent>) {
     loop {
         match events.recv().await {
-            Ok(ev) => emit(&app, CLIENT_EVENT, ev),
+            Ok(ev) => {
+                if let ClientEvent::Message(m) = &ev
+                    && app.state::<Notifier>().wanted(m)
+                {
+                    tauri::async_runtime::spawn(notify(app.clone(), m.clone()));
+                }
+                emit(&app, CLIENT_EVENT, ev)
+            }
             Err(RecvError::Lagged(n)) => emit(
                 &app,
                 RESYNC,
@@ -101,6 +109,39 @@ async fn forward(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<Cl
             ),
             Err(RecvError::Closed) => return,
         }
+    }
+}
+
+/// Shows an OS notification for someone else's message (see [`crate::notify`]).
+async fn notify(app: AppHandle, m: Message) {
+    let state = app.state::<App>();
+    let room = m.room.clone();
+    let looked_up = state
+        .peek_client(|c| async move {
+            let own = c.is_own(&m).await?;
+            let info = c.rooms().await?.into_iter().find(|r| r.uri == room);
+            Ok((m, own, info))
+        })
+        .await;
+    let (m, info) = match looked_up {
+        Ok((_, true, _)) | Ok((_, _, None)) => return,
+        Ok((m, false, Some(info))) => (m, info),
+        Err(e) => {
+            tracing::info!("no notification: {}", e.message);
+            return;
+        }
+    };
+    let notifier = app.state::<Notifier>();
+    let room_name = if info.name.is_empty() {
+        "a room".to_owned()
+    } else {
+        info.name
+    };
+    let sender = crate::notify::sender_name(&m.sender, info.pseudonymous);
+    if let Some(note) = notifier.note(&m, &room_name, &sender) {
+        let app = app.clone();
+        let _ =
+            tauri::async_runtime::spawn_blocking(move || app.state::<Notifier>().show(note)).await;
     }
 }
 

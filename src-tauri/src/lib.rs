@@ -15,6 +15,7 @@ pub mod commands;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod notify;
 pub mod policy;
 pub mod session;
 
@@ -69,8 +70,19 @@ pub fn run(mode: Mode) {
     let result = tauri::Builder::default()
         .setup(move |app| {
             let dir = data_dir(app.handle())?;
-            app.manage(session::App::new(dir, app.handle().clone(), mode));
+            let state = session::App::new(dir, app.handle().clone(), mode);
+            let notifier = notify::Notifier::new(state.notifications_setting());
+            if let Some(w) = app.get_webview_window("main") {
+                notifier.set_focused(w.is_focused().unwrap_or(true));
+            }
+            app.manage(state);
+            app.manage(notifier);
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Focused(focused) = event {
+                window.state::<notify::Notifier>().set_focused(*focused);
+            }
         })
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!());

@@ -62,6 +62,9 @@ pub struct Session {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Settings {
     keystore: Option<Keystore>,
+    /// OS notifications for new messages while the window is in the background (default on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    notifications: Option<bool>,
 }
 
 const SETTINGS_FILE: &str = "desktop.json";
@@ -115,6 +118,18 @@ impl App {
     {
         let client = self.current()?;
         let _busy = self.gate.enter();
+        self.on_client_thread(move || f(client)).await
+    }
+
+    /// Runs `f` with the open client on the client thread without asking the long-poll to step
+    /// aside: for short reads made because of an event (the notifications).
+    pub async fn peek_client<T, F, Fut>(&self, f: F) -> Result<T, IpcError>
+    where
+        F: FnOnce(Arc<Client>) -> Fut + Send + 'static,
+        Fut: Future<Output = conclave_client::Result<T>> + 'static,
+        T: Send + 'static,
+    {
+        let client = self.current()?;
         self.on_client_thread(move || f(client)).await
     }
 
@@ -230,8 +245,28 @@ impl App {
     }
 
     fn remember(&self, keystore: Keystore) -> Result<(), IpcError> {
+        self.update_settings(|s| s.keystore = Some(keystore))
+    }
+
+    /// The app's notification state.
+    pub fn notifier(&self) -> tauri::State<'_, crate::notify::Notifier> {
+        use tauri::Manager;
+        self.app.state::<crate::notify::Notifier>()
+    }
+
+    /// Whether the user wants OS notifications (the default: yes).
+    pub fn notifications_setting(&self) -> bool {
+        read_settings(&self.data_dir).notifications.unwrap_or(true)
+    }
+
+    /// Remembers whether the user wants OS notifications.
+    pub fn set_notifications_setting(&self, on: bool) -> Result<(), IpcError> {
+        self.update_settings(|s| s.notifications = Some(on))
+    }
+
+    fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> Result<(), IpcError> {
         let mut s = read_settings(&self.data_dir);
-        s.keystore = Some(keystore);
+        change(&mut s);
         let path = self.data_dir.join(SETTINGS_FILE);
         let json = serde_json::to_vec_pretty(&s)
             .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;

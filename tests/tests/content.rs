@@ -84,9 +84,18 @@ async fn replies_reactions_edits_and_deletes_look_the_same_to_every_member() {
 
     for c in all {
         let m = c.texts(&room).await;
-        assert_eq!(m.len(), 2, "reactions and edits are not timeline messages: {m:?}");
+        assert_eq!(
+            m.len(),
+            2,
+            "reactions and edits are not timeline messages: {m:?}"
+        );
         let first = by_id(&m, &hello);
-        assert_eq!(first.text.as_deref(), Some("hello, all of you"), "{}", c.user());
+        assert_eq!(
+            first.text.as_deref(),
+            Some("hello, all of you"),
+            "{}",
+            c.user()
+        );
         assert!(first.edited_at.is_some());
         assert!(!first.deleted);
         assert_eq!(
@@ -104,11 +113,17 @@ async fn replies_reactions_edits_and_deletes_look_the_same_to_every_member() {
         let quote = answer.reply_to.as_ref().expect("a reply quotes");
         assert_eq!(quote.id, hello, "the reply names the first version");
         assert_eq!(quote.text.as_deref(), Some("hello, all of you"));
-        assert_eq!(quote.sender.as_deref(), Some(bob.user().to_string().as_str()));
+        assert_eq!(
+            quote.sender.as_deref(),
+            Some(bob.user().to_string().as_str())
+        );
     }
     // Edits and reactions do not count as unread.
     let rooms = alice.rooms().await.unwrap();
-    assert_eq!(rooms[0].unread, 1, "bob's message only; carol's reply was deleted");
+    assert_eq!(
+        rooms[0].unread, 1,
+        "bob's message only; carol's reply was deleted"
+    );
 }
 
 #[tokio::test]
@@ -121,7 +136,12 @@ async fn an_edited_message_is_reported_as_the_version_the_reporter_saw() {
     settle(&[&alice, &bob, &carol]).await;
 
     let id = alice
-        .report(&room, std::slice::from_ref(&first), Some("harassment"), None)
+        .report(
+            &room,
+            std::slice::from_ref(&first),
+            Some("harassment"),
+            None,
+        )
         .await
         .unwrap();
     let out = std::process::Command::new(conclave_e2e::bin("conclave-hub"))
@@ -130,7 +150,11 @@ async fn an_edited_message_is_reported_as_the_version_the_reporter_saw() {
         .arg(id.to_string())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let reported = &shown["messages"][0];
     assert_eq!(reported["text"], "something abusive", "{shown}");
@@ -211,7 +235,10 @@ async fn bad_ids_and_reactions_are_refused_with_a_reason_and_change_nothing() {
         ("not hex", alice.reply(&room, "zz", "x").await.unwrap_err()),
         (
             "unknown",
-            alice.react(&room, &"00".repeat(32), "👍").await.unwrap_err(),
+            alice
+                .react(&room, &"00".repeat(32), "👍")
+                .await
+                .unwrap_err(),
         ),
         ("empty", alice.react(&room, &id, "  ").await.unwrap_err()),
         (

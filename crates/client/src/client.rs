@@ -421,6 +421,16 @@ impl Client {
         )
     }
 
+    /// Whether `m` was sent by this user: from any of their devices, or as their pseudonym in its
+    /// room. What a UI neither notifies about nor counts as unread.
+    pub async fn is_own(&self, m: &Message) -> Result<bool> {
+        if m.sender == self.id.user.to_string() || m.sender_client == self.id.client.to_string() {
+            return Ok(true);
+        }
+        let conn = self.conn.lock().await;
+        store::is_own_pseudonym(&conn, &m.room, &m.sender, &m.sender_client)
+    }
+
     /// The last `limit` messages of a room, in hub order.
     pub async fn messages(&self, room: &RoomUri, limit: u32) -> Result<Vec<Message>> {
         let conn = self.conn.lock().await;

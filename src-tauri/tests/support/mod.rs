@@ -338,16 +338,19 @@ impl App {
         App::start_with(&[]).await
     }
 
-    /// The app started with these command-line arguments.
+    /// The app started with these command-line arguments, on a machine whose session bus
+    /// cannot be reached (so no keyring: stories sign up with the key file).
     pub async fn start_with(args: &[&str]) -> Result<App> {
+        App::start_on_bus(args, "unix:path=/nonexistent/conclave-test").await
+    }
+
+    /// The app started with these arguments on the session bus at `bus`.
+    pub async fn start_on_bus(args: &[&str], bus: &str) -> Result<App> {
         let home = tempfile::tempdir()?;
         let path = home.path().to_str().context("utf-8 temp path")?;
         let driver = Driver::start(&[
             ("CONCLAVE_HOME", path),
-            (
-                "DBUS_SESSION_BUS_ADDRESS",
-                "unix:path=/nonexistent/conclave-test",
-            ),
+            ("DBUS_SESSION_BUS_ADDRESS", bus),
             ("NO_AT_BRIDGE", "1"),
         ])?;
         let web = driver
@@ -369,6 +372,142 @@ impl App {
         }
         self.web.close().await?;
         Ok(())
+    }
+}
+
+/// A private D-Bus session bus with a notification server on it (python3-dbusmock's
+/// `notification_daemon` template) that logs every Notify call: what an app's OS notifications
+/// reach on a desktop, observable by a test. No keyring runs on this bus.
+pub struct NotificationServer {
+    /// The bus address, for DBUS_SESSION_BUS_ADDRESS.
+    pub address: String,
+    log: PathBuf,
+    bus: Child,
+    mock: Child,
+    _dir: TempDir,
+}
+
+impl NotificationServer {
+    pub fn start() -> Result<NotificationServer> {
+        use std::io::BufRead as _;
+        let dir = tempfile::tempdir()?;
+        let socket = dir.path().join("bus");
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--address=unix:path={}", socket.display()))
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("start dbus-daemon (Debian package dbus-daemon)")?;
+        let mut address = String::new();
+        std::io::BufReader::new(bus.stdout.take().context("dbus-daemon stdout")?)
+            .read_line(&mut address)?;
+        let address = address.trim().to_owned();
+        ensure!(!address.is_empty(), "dbus-daemon printed no address");
+        let log = dir.path().join("notifications.log");
+        // Debian's python3 (python3-dbusmock), not whatever python3 comes first on PATH.
+        let mock = Command::new("/usr/bin/python3")
+            .args([
+                "-m",
+                "dbusmock",
+                "--session",
+                "--template",
+                "notification_daemon",
+                "-l",
+            ])
+            .arg(&log)
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .stdout(Stdio::null())
+            .spawn()
+            .context("start python3-dbusmock")?;
+        let server = NotificationServer {
+            address,
+            log,
+            bus,
+            mock,
+            _dir: dir,
+        };
+        let ready = Command::new("gdbus")
+            .args([
+                "wait",
+                "--session",
+                "--timeout",
+                "20",
+                "org.freedesktop.Notifications",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &server.address)
+            .status()
+            .context("gdbus wait")?;
+        ensure!(ready.success(), "no notification server on the private bus");
+        Ok(server)
+    }
+
+    /// The Notify calls so far, one line each: app name, replaces id, icon, summary, body, ….
+    pub fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(" Notify "))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Waits for a Notify call whose summary and body are these.
+    pub async fn wait_for(&self, summary: &str, body: &str) -> Result<String> {
+        let wanted = format!("\"{summary}\" \"{body}\"");
+        eventually(&format!("a notification {wanted}"), async || {
+            Ok(self.calls().into_iter().find(|l| l.contains(&wanted)))
+        })
+        .await
+        .with_context(|| format!("notifications so far: {:?}", self.calls()))
+    }
+}
+
+/// Another window on the display that takes the input focus from the app, as switching to
+/// another program does (xmessage from x11-utils, focused with xdotool: there is no window
+/// manager on the test display, and without one the app keeps the focus it got when mapped).
+pub struct Elsewhere(Child);
+
+impl Elsewhere {
+    pub fn focus() -> Result<Elsewhere> {
+        let window = Command::new("xmessage")
+            .args(["-name", "conclave-elsewhere", "Another program"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("start xmessage (Debian package x11-utils)")?;
+        let elsewhere = Elsewhere(window);
+        let focused = Command::new("xdotool")
+            .args([
+                "search",
+                "--sync",
+                "--classname",
+                "conclave-elsewhere",
+                "windowfocus",
+                "--sync",
+            ])
+            .status()
+            .context("run xdotool (Debian package xdotool)")?;
+        ensure!(
+            focused.success(),
+            "xdotool could not focus the other window"
+        );
+        Ok(elsewhere)
+    }
+}
+
+impl Drop for Elsewhere {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for NotificationServer {
+    fn drop(&mut self) {
+        for child in [&mut self.mock, &mut self.bus] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -199,11 +199,6 @@ edited_at: number | null,
 deleted: boolean, };
 
 /**
- * What a timeline row is.
- */
-export type MessageKind = "message" | "event";
-
-/**
  * One emoji's reactions to a message.
  */
 export type Reaction = { 
@@ -236,6 +231,11 @@ text: string | null,
  * It was deleted.
  */
 deleted: boolean, };
+
+/**
+ * What a timeline row is.
+ */
+export type MessageKind = "message" | "event";
 
 /**
  * One role.
@@ -520,6 +520,14 @@ export type Commands = {
    */
   delete_message: { args: { room: string; id: string }; result: string };
   /**
+   * Whether OS notifications for new messages in the background are on.
+   */
+  notifications: { args: Record<string, never>; result: boolean };
+  /**
+   * Turns OS notifications for new messages in the background on or off (remembered).
+   */
+  set_notifications: { args: { enabled: boolean }; result: null };
+  /**
    * Leaves a room.
    */
   leave: { args: { room: string }; result: null };
@@ -533,8 +541,8 @@ export type Commands = {
   me_in: { args: { room: string }; result: RoleInfo };
   /**
    * The policy engine's answer if the local user did `verb` now (`add`, `remove`, `kick`,
-   * `ban`, `unban`, `role`, `leave`, `send`, `receive`, `report`; `user` and `role` as the verb
-   * needs them): what the UI shows before the user confirms, and which actions it offers.
+   * `ban`, `unban`, `role`, `leave`, `send`, `receive`, `report`, `reply`, `react`, `unreact`,
+   * `edit`, `delete-own`, `delete-other`; `user` and `role` as the verb needs them): what the UI shows before the user confirms, and which actions it offers.
    */
   can: { args: { room: string; verb: string; user: string | null; role: string | null }; result: Verdict };
   /**

@@ -527,6 +527,17 @@ pub fn my_reactions(
     Ok(rows)
 }
 
+/// Whether `user` or `client` is one of this client's pseudonyms in `room`.
+pub fn is_own_pseudonym(conn: &Connection, room: &str, user: &str, client: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM pseudonyms WHERE room_uri = ?1 AND (user_uri = ?2 OR client_uri = ?3)",
+        )?
+        .query_row(params![room, user, client], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// What a report needs of a stored message.
 pub struct Reportable {
     /// The exact content bytes.

@@ -1,0 +1,200 @@
+//! OS notifications for new messages while the window is in the background (Settings →
+//! Notifications, on by default). One notification per room, replaced as more messages come:
+//! "bob in Team" with the text, or "Team: 3 new messages" once several are waiting. Focusing the
+//! window starts the count again.
+//!
+//! They go to the desktop's notification server over D-Bus (org.freedesktop.Notifications, via
+//! notify-rust). A desktop without one only gets a log line: nothing else depends on it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use conclave_client::{Message, MessageKind};
+
+/// How long the body of a notification gets, in characters.
+const BODY_CHARS: usize = 160;
+
+/// The app's notification state (managed by Tauri).
+pub struct Notifier {
+    focused: AtomicBool,
+    enabled: AtomicBool,
+    /// Per room: messages since the window was last focused, and the server's notification id
+    /// to replace.
+    rooms: Mutex<HashMap<String, (u32, Option<u32>)>>,
+}
+
+/// A notification to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The room it is about.
+    pub room: String,
+    /// The title line.
+    pub summary: String,
+    /// The text.
+    pub body: String,
+    /// The server's id of this room's previous notification, to replace it.
+    pub replaces: Option<u32>,
+}
+
+impl Notifier {
+    /// Enabled or not (the user's setting); the window counts as focused until told otherwise.
+    pub fn new(enabled: bool) -> Self {
+        Notifier {
+            focused: AtomicBool::new(true),
+            enabled: AtomicBool::new(enabled),
+            rooms: Mutex::default(),
+        }
+    }
+
+    /// The window gained or lost focus.
+    pub fn set_focused(&self, focused: bool) {
+        tracing::debug!(focused, "window focus");
+        self.focused.store(focused, Ordering::SeqCst);
+        if focused && let Ok(mut rooms) = self.rooms.lock() {
+            rooms.clear();
+        }
+    }
+
+    /// Turns notifications on or off.
+    pub fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::SeqCst);
+    }
+
+    /// Whether they are on.
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::SeqCst)
+    }
+
+    /// Whether a new message could be notified now (cheap: asked before anything is looked up).
+    pub fn wanted(&self, m: &Message) -> bool {
+        self.enabled()
+            && !self.focused.load(Ordering::SeqCst)
+            && m.kind == MessageKind::Message
+            && !m.deleted
+    }
+
+    /// The notification for `m` (someone else's message in the room named `room_name`), counted
+    /// against what is already waiting in its room; `None` if no longer wanted.
+    pub fn note(&self, m: &Message, room_name: &str, sender_name: &str) -> Option<Note> {
+        if !self.wanted(m) {
+            return None;
+        }
+        let mut rooms = self.rooms.lock().ok()?;
+        let entry = rooms.entry(m.room.clone()).or_insert((0, None));
+        entry.0 += 1;
+        let (summary, body) = if entry.0 == 1 {
+            let text = m
+                .text
+                .as_deref()
+                .unwrap_or("(a message this version cannot show)");
+            let mut body: String = text.chars().take(BODY_CHARS).collect();
+            if body.len() < text.len() {
+                body.push('…');
+            }
+            (format!("{sender_name} in {room_name}"), body)
+        } else {
+            (
+                format!("{room_name}: {} new messages", entry.0),
+                format!("The latest from {sender_name}"),
+            )
+        };
+        Some(Note {
+            room: m.room.clone(),
+            summary,
+            body,
+            replaces: entry.1,
+        })
+    }
+
+    /// Shows a note (blocking D-Bus call, at most ~2 s: run it off the UI thread) and remembers
+    /// its id so that the room's next note replaces it.
+    pub fn show(&self, note: Note) {
+        let mut n = notify_rust::Notification::new();
+        n.appname("Conclave")
+            .summary(&note.summary)
+            .body(&note.body)
+            .icon("conclave-desktop");
+        if let Some(id) = note.replaces {
+            n.id(id);
+        }
+        match n.show() {
+            Ok(handle) => {
+                if let Ok(mut rooms) = self.rooms.lock()
+                    && let Some(entry) = rooms.get_mut(&note.room)
+                {
+                    entry.1 = Some(handle.id());
+                }
+            }
+            Err(e) => tracing::info!("no OS notification (no notification server?): {e}"),
+        }
+    }
+}
+
+/// The name a notification gives a sender: the user's local name; in a pseudonymous room, not
+/// the pseudonym's random one.
+pub fn sender_name(sender: &str, pseudonymous: bool) -> String {
+    if pseudonymous {
+        return "A member".into();
+    }
+    sender.rsplit('/').next().unwrap_or(sender).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(room: &str, text: &str) -> Message {
+        Message::new(
+            room,
+            "00".into(),
+            MessageKind::Message,
+            "mimi://h/u/bob".into(),
+            "mimi://h/d/1".into(),
+            Some(text.into()),
+            1,
+        )
+    }
+
+    #[test]
+    fn notes_only_while_unfocused_and_enabled_and_count_per_room_until_focused() {
+        let n = Notifier::new(true);
+        assert_eq!(n.note(&message("r1", "hi"), "Team", "bob"), None, "focused");
+        n.set_focused(false);
+        let first = n.note(&message("r1", "hi"), "Team", "bob").unwrap();
+        assert_eq!(
+            (first.summary.as_str(), first.body.as_str()),
+            ("bob in Team", "hi")
+        );
+        let second = n.note(&message("r1", "again"), "Team", "bob").unwrap();
+        assert_eq!(second.summary, "Team: 2 new messages");
+        let other = n.note(&message("r2", "elsewhere"), "Other", "bob").unwrap();
+        assert_eq!(other.summary, "bob in Other");
+        n.set_focused(true);
+        n.set_focused(false);
+        let fresh = n.note(&message("r1", "after"), "Team", "bob").unwrap();
+        assert_eq!(
+            fresh.summary, "bob in Team",
+            "focusing starts the count again"
+        );
+        n.set_enabled(false);
+        assert_eq!(n.note(&message("r1", "off"), "Team", "bob"), None);
+    }
+
+    #[test]
+    fn long_texts_are_cut_and_events_and_deleted_messages_are_not_notified() {
+        let n = Notifier::new(true);
+        n.set_focused(false);
+        let long = "x".repeat(500);
+        let note = n.note(&message("r", &long), "Team", "bob").unwrap();
+        assert_eq!(note.body.chars().count(), BODY_CHARS + 1);
+        let mut event = message("r", "joined");
+        event.kind = MessageKind::Event;
+        assert!(!n.wanted(&event));
+        let mut deleted = message("r", "gone");
+        deleted.deleted = true;
+        assert!(!n.wanted(&deleted));
+        assert_eq!(sender_name("mimi://h/u/bob", false), "bob");
+        assert_eq!(sender_name("mimi://h/u/x7f3", true), "A member");
+    }
+}
