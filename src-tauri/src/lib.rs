@@ -18,6 +18,7 @@ pub mod events;
 pub mod notify;
 pub mod policy;
 pub mod session;
+pub mod webkit;
 
 use std::path::PathBuf;
 
@@ -74,6 +75,7 @@ pub fn run(mode: Mode) {
             let notifier = notify::Notifier::new(state.notifications_setting());
             if let Some(w) = app.get_webview_window("main") {
                 notifier.set_focused(w.is_focused().unwrap_or(true));
+                webkit::tune(&w);
             }
             app.manage(state);
             app.manage(notifier);
