@@ -1254,19 +1254,20 @@ impl Client {
     /// Replaces the text of this user's message `id` (hex ID of any version; CONTENT §3
     /// replaces names the first; canEditOwnMessage). Returns the edit's ID.
     pub async fn edit(&self, room: &RoomUri, id: &str, text: &str) -> Result<String> {
-        self.send_content(room, |conn, salt, user, r| {
-            let mut c = MimiContent::text(salt, user, r, text);
-            c.replaces = Some(first_version_of(conn, r, id)?);
-            Ok(c)
-        })
-        .await
+        let body = NestedPart::single(Disposition::Render, TEXT_PLAIN, text.as_bytes());
+        self.replace(room, id, body).await
     }
 
     /// Deletes the message `id` (hex ID): a NullPart that replaces it (CONTENT §3). The user's
     /// own needs canDeleteOwnMessage, anyone else's canDeleteOtherMessage (POLICY §8.3).
     pub async fn delete_message(&self, room: &RoomUri, id: &str) -> Result<String> {
+        self.replace(room, id, NestedPart::null()).await
+    }
+
+    /// Sends a document with `body` that replaces the first version of the message `id` names.
+    async fn replace(&self, room: &RoomUri, id: &str, body: NestedPart) -> Result<String> {
         self.send_content(room, |conn, salt, user, r| {
-            let mut c = MimiContent::with_body(salt, user, r, NestedPart::null());
+            let mut c = MimiContent::with_body(salt, user, r, body.clone());
             c.replaces = Some(first_version_of(conn, r, id)?);
             Ok(c)
         })
