@@ -107,6 +107,7 @@ async fn main() -> Result<()> {
     // row (the first room, Lobby) is painted once the room list is there; the app sits at 0,0
     // (Xvfb has no window manager).
     let mut shown = Vec::new();
+    let mut idle_pss = None;
     let can_watch = Command::new("import").arg("-version").output().is_ok();
     if !can_watch {
         println!("ImageMagick's import is missing: no start-up seen on the screen");
@@ -127,16 +128,20 @@ async fn main() -> Result<()> {
         let result = watch_for_main_screen(started).await;
         if let (Ok(_), true) = (&result, run == runs) {
             tokio::time::sleep(IDLE).await;
-            print_memory(
+            let (_, pss) = print_memory(
                 &format!("idle, {} s after start, no WebDriver", IDLE.as_secs()),
                 child.id(),
             )?;
+            idle_pss = Some(pss);
         }
         let _ = Command::new("kill").arg(child.id().to_string()).status();
         child.wait()?;
         let ms = result?;
         println!("start {run}, no WebDriver: the main screen was on the screen after {ms:.0} ms");
         shown.push(ms);
+    }
+    if let Some(app_pss) = idle_pss {
+        baseline_memory(&env, app_pss).await?;
     }
 
     // With WebDriver: the UI's own mark, then the big room.
@@ -401,8 +406,42 @@ fn field_mib(path: &str, key: &str) -> Result<f64> {
 }
 
 /// Prints RSS and PSS of the app and every process under it.
-fn print_memory(when: &str, app: u32) -> Result<()> {
-    let mut all = vec![(app, "conclave-desktop".to_owned())];
+/// The baseline for idle memory, measured the same way in the same run: WebKitGTK's own
+/// MiniBrowser showing `about:blank` in the app's environment, i.e. what three WebKit processes
+/// take before any page of ours.
+async fn baseline_memory(env: &[(&str, &str)], app_pss: f64) -> Result<()> {
+    const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+    if !std::path::Path::new(MINIBROWSER).exists() {
+        println!("no {MINIBROWSER}: no WebKit baseline for memory");
+        return Ok(());
+    }
+    let mut cmd = Command::new(MINIBROWSER);
+    cmd.arg("about:blank")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn()?;
+    tokio::time::sleep(IDLE).await;
+    let measured = print_memory(
+        &format!(
+            "baseline: WebKitGTK's MiniBrowser on about:blank, {} s after start",
+            IDLE.as_secs()
+        ),
+        child.id(),
+    );
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    child.wait()?;
+    let (_, pss) = measured?;
+    println!(
+        "idle memory: the app's PSS is {:.2}× the WebKit baseline's ({app_pss:.0} / {pss:.0} MiB)",
+        app_pss / pss
+    );
+    Ok(())
+}
+
+fn print_memory(when: &str, app: u32) -> Result<(f64, f64)> {
+    let root = stat(app).map_or_else(|_| "app".to_owned(), |(comm, _)| comm);
+    let mut all = vec![(app, root)];
     all.extend(descendants(app)?);
     let (mut rss, mut pss) = (0.0, 0.0);
     println!("memory, {when}:");
@@ -414,5 +453,5 @@ fn print_memory(when: &str, app: u32) -> Result<()> {
         pss += p;
     }
     println!("  total                                RSS {rss:7.1} MiB  PSS {pss:7.1} MiB");
-    Ok(())
+    Ok((rss, pss))
 }

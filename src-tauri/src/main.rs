@@ -2,7 +2,6 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    conclave_desktop::webkit::prepare_environment();
     match conclave_desktop::Mode::parse(std::env::args().skip(1)) {
         Ok(mode) => conclave_desktop::run(mode),
         Err(text) if text == conclave_desktop::USAGE => println!("{text}"),

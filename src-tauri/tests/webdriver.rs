@@ -162,20 +162,11 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         // Replies, reactions, edits and deletes (CONTENT §3, §4.3): alice reacts to bob's
         // message and answers it from the message's own actions…
         let bobs_hello = message_xpath("Hi alice, bob here");
-        xpath(&web, &format!("{bobs_hello}//button[@aria-label='React to this message from bob']"))
-            .await?
-            .click()
-            .await?;
-        xpath(&web, &format!("{bobs_hello}//button[@aria-label='React with thumbs up']"))
-            .await?
-            .click()
-            .await?;
+        click_xpath(&web, &format!("{bobs_hello}//button[@aria-label='React to this message from bob']")).await?;
+        click_xpath(&web, &format!("{bobs_hello}//button[@aria-label='React with thumbs up']")).await?;
         xpath(&web, &format!("{bobs_hello}//div[@aria-label='Reactions']/button[@aria-pressed='true' and contains(., '1')]"))
             .await?;
-        xpath(&web, &format!("{bobs_hello}//button[@aria-label='Reply to this message from bob']"))
-            .await?
-            .click()
-            .await?;
+        click_xpath(&web, &format!("{bobs_hello}//button[@aria-label='Reply to this message from bob']")).await?;
         xpath(&web, "//footer//div[@role='status' and contains(., 'Replying to')]").await?;
         composer
             .send_keys(&format!("Answered from the app{}", Key::Enter))
@@ -189,12 +180,10 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         )
         .await?;
         // …edits her first message and deletes the two-line one.
-        xpath(
+        click_xpath(
             &web,
             &format!("{}//button[@aria-label='Edit your message']", message_xpath("Hello from the app")),
         )
-        .await?
-        .click()
         .await?;
         ensure!(
             composer.prop("value").await?.as_deref() == Some("Hello from the app"),
@@ -207,10 +196,7 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         )
         .await?;
         let two_lines_msg = "//article[contains(@class,'message')][.//p[starts-with(., 'line one')]]";
-        xpath(&web, &format!("{two_lines_msg}//button[starts-with(@aria-label, 'Delete this message')]"))
-            .await?
-            .click()
-            .await?;
+        click_xpath(&web, &format!("{two_lines_msg}//button[starts-with(@aria-label, 'Delete this message')]")).await?;
         screenshot(&web, "delete-dialog").await?;
         element(&web, "dialog[open] button[aria-label='Confirm delete']")
             .await?

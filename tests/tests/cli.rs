@@ -156,6 +156,108 @@ fn alice_and_bob_talk_through_the_cli_and_a_hub_process() {
 }
 
 #[test]
+fn replies_reactions_edits_and_deletes_through_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = start_hub(&tmp.path().join("hub"));
+    let (a, b) = (tmp.path().join("alice"), tmp.path().join("bob"));
+    assert!(conclave(&a, Some(&hub.1), &["register", "alice"]).0);
+    assert!(conclave(&b, Some(&hub.1), &["register", "bob"]).0);
+    let room = ok(&a, &["room", "create", "--name", "Garden"]);
+    ok(&a, &["room", "invite", &room, "bob"]);
+    ok(&b, &["sync"]);
+
+    let first = ok(&a, &["send", &room, "Tomatoes are in"]);
+    ok(&b, &["sync"]);
+    let reply = ok(&b, &["reply", &room, &first, "Save me some"]);
+    ok(&b, &["react", &room, &first, "🍅"]);
+    ok(&a, &["sync"]);
+    ok(&a, &["edit", &room, &first, "Tomatoes and beans are in"]);
+    ok(&a, &["react", &room, &reply, "👍"]);
+    ok(&a, &["react", &room, &reply, "👍", "--remove"]);
+    ok(&b, &["delete", &room, &reply]);
+    ok(&a, &["sync"]);
+    ok(&b, &["sync"]);
+
+    for home in [&a, &b] {
+        let msgs: Value = serde_json::from_str(&ok(home, &["messages", &room, "--json"])).unwrap();
+        let msgs: Vec<&Value> = msgs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["kind"] == "message")
+            .collect();
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+        assert_eq!(msgs[0]["id"], first.as_str());
+        assert_eq!(msgs[0]["text"], "Tomatoes and beans are in");
+        assert!(msgs[0]["edited_at"].as_u64().is_some());
+        assert_eq!(
+            msgs[0]["reactions"],
+            serde_json::json!([{"emoji": "🍅", "users": ["mimi://localhost/u/bob"]}])
+        );
+        assert_eq!(msgs[1]["id"], reply.as_str());
+        assert_eq!(msgs[1]["deleted"], true);
+        assert_eq!(
+            msgs[1]["reactions"],
+            serde_json::json!([]),
+            "the 👍 was withdrawn"
+        );
+        assert_eq!(msgs[1]["reply_to"]["id"], first.as_str());
+    }
+    let text = ok(&a, &["messages", &room]);
+    assert!(
+        text.contains("Tomatoes and beans are in (edited) 🍅×1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[reply to mimi://localhost/u/alice] [deleted]"),
+        "{text}"
+    );
+
+    // Refusals: one error line saying why; nothing is sent.
+    for (home, args, why) in [
+        (
+            &b,
+            vec!["edit", room.as_str(), first.as_str(), "Not mine"],
+            "CONTENT §9.3",
+        ),
+        (
+            &b,
+            vec!["reply", room.as_str(), "abc", "x"],
+            "is not a message ID",
+        ),
+        (
+            &a,
+            vec!["react", room.as_str(), first.as_str(), "🍅", "--remove"],
+            "you have no",
+        ),
+        (
+            &a,
+            vec!["delete", room.as_str(), &"00".repeat(32)],
+            "there is no message",
+        ),
+    ] {
+        let (s, _, err) = conclave(home, None, &args);
+        assert!(!s, "{args:?} succeeded");
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("error")).count(),
+            1,
+            "{err}"
+        );
+        let last = err.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: ") && last.contains(why),
+            "{args:?}: {err}"
+        );
+    }
+    ok(&b, &["sync"]);
+    let msgs: Value = serde_json::from_str(&ok(&b, &["messages", &room, "--json"])).unwrap();
+    assert_eq!(
+        msgs[msgs.as_array().unwrap().len() - 1]["id"],
+        reply.as_str()
+    );
+}
+
+#[test]
 fn debug_content_reads_a_mimi_content_file_without_home_or_hub() {
     let tmp = tempfile::tempdir().unwrap();
     let salt = [0x5e; 16];

@@ -253,6 +253,17 @@ async fn bad_ids_and_reactions_are_refused_with_a_reason_and_change_nothing() {
         assert!(matches!(e, Error::Usage(_)), "{what}: {e}");
         assert!(!e.to_string().is_empty());
     }
+    alice.react(&room, &id, "👍").await.unwrap();
+    for (what, e) in [
+        ("twice", alice.react(&room, &id, "👍").await.unwrap_err()),
+        (
+            "twice, spaced",
+            alice.react(&room, &id, " 👍 ").await.unwrap_err(),
+        ),
+    ] {
+        assert!(matches!(e, Error::Usage(_)), "{what}: {e}");
+        assert!(!e.to_string().is_empty());
+    }
     // Deleted messages take no replies or reactions.
     bob.delete_message(&room, &id).await.unwrap();
     assert!(matches!(

@@ -1221,6 +1221,13 @@ impl Client {
     pub async fn react(&self, room: &RoomUri, to: &str, emoji: &str) -> Result<String> {
         let emoji = check_reaction(emoji)?;
         self.send_content(room, |conn, salt, user, r| {
+            let first = first_version_of(conn, r, to)?;
+            let mine = store::my_reactions(conn, r, first.as_bytes(), user)?;
+            if mine.iter().any(|(_, t)| t.as_deref() == Some(emoji)) {
+                return Err(Error::Usage(format!(
+                    "you already reacted {emoji} to message {to}"
+                )));
+            }
             let mut c = MimiContent::with_body(
                 salt,
                 user,

@@ -189,6 +189,25 @@ pub async fn xpath(web: &WebDriver, path: &str) -> Result<fantoccini::elements::
         .with_context(|| format!("waiting for {path}"))
 }
 
+/// Clicks the element at `path` once it takes the click: a row of the virtualised timeline can be
+/// re-rendered between finding a button in it and clicking it (it grows, it is measured), which
+/// WebDriver reports as an error; the button is then found again.
+pub async fn click_xpath(web: &WebDriver, path: &str) -> Result<()> {
+    let mut last = None;
+    let clicked = eventually(&format!("a click on {path}"), async || {
+        let e = xpath(web, path).await?;
+        match e.click().await {
+            Ok(()) => Ok(Some(())),
+            Err(err) => {
+                last = Some(format!("{err:?}"));
+                Ok(None)
+            }
+        }
+    })
+    .await;
+    clicked.with_context(|| format!("the last refusal: {last:?}"))
+}
+
 /// Saves a screenshot as a test artefact; answers its path.
 pub async fn screenshot(web: &WebDriver, name: &str) -> Result<PathBuf> {
     let dir = bin_dir()?.with_file_name("tmp").join("webdriver");
@@ -196,13 +215,21 @@ pub async fn screenshot(web: &WebDriver, name: &str) -> Result<PathBuf> {
     let path = dir.join(format!("{name}.png"));
     // WebKit captures the last frame it painted: wait until the page has painted twice since the
     // step before, so the picture shows what the test just saw.
-    web.execute_async(
-        "const done = arguments[arguments.length - 1];\
-         requestAnimationFrame(() => requestAnimationFrame(() => done()));",
-        vec![],
+    // Bounded: a page that paints no more frames would otherwise hold the story forever.
+    tokio::time::timeout(
+        PATIENCE,
+        web.execute_async(
+            "const done = arguments[arguments.length - 1];\
+             requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+            vec![],
+        ),
     )
-    .await?;
-    std::fs::write(&path, web.screenshot().await?)?;
+    .await
+    .with_context(|| format!("no two frames painted for the screenshot {name}"))??;
+    let png = tokio::time::timeout(PATIENCE, web.screenshot())
+        .await
+        .with_context(|| format!("the screenshot {name} did not come"))??;
+    std::fs::write(&path, png)?;
     eprintln!("screenshot: {}", path.display());
     Ok(path)
 }
