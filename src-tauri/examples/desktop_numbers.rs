@@ -147,8 +147,7 @@ async fn main() -> Result<()> {
     // With WebDriver: the UI's own mark, then the big room.
     let mut starts = Vec::new();
     for run in 1..=runs {
-        let driver = Driver::start(&env)?;
-        let web = driver.session_on(&app, &[]).await?;
+        let (driver, web) = Driver::launch(&env, &app, &[]).await?;
         let pid = app_pid(driver.pid())?;
         let (ms, page) = interactive_ms(&web, pid).await?;
         println!(

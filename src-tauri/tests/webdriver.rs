@@ -29,15 +29,19 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
     // And the app on a fresh data directory, on a machine whose keyring cannot be reached.
     let app_home = tempfile::tempdir()?;
     let home = app_home.path().to_str().context("utf-8 temp path")?;
-    let driver = Driver::start(&[
-        ("CONCLAVE_HOME", home),
-        (
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/conclave-test",
-        ),
-        ("NO_AT_BRIDGE", "1"),
-    ])?;
-    let web = driver.session().await?;
+    let (_driver, web) = Driver::launch(
+        &[
+            ("CONCLAVE_HOME", home),
+            (
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/conclave-test",
+            ),
+            ("NO_AT_BRIDGE", "1"),
+        ],
+        &workspace_bin("conclave-desktop")?,
+        &[],
+    )
+    .await?;
 
     let story = async {
         // When alice registers through onboarding…
@@ -369,7 +373,7 @@ async fn a_moderator_reports_a_message_and_bans_a_cli_user_from_the_moderation_p
         element(web, "#moderation p[data-verdict='allowed']").await?;
         element(
             web,
-            "#moderation button[aria-label='Confirm: Make bob speaker']",
+            "#moderation button[aria-label='Confirm: Make bob speaker']:not([disabled])",
         )
         .await?
         .click()
@@ -503,7 +507,7 @@ async fn a_moderator_reports_a_message_and_bans_a_cli_user_from_the_moderation_p
         screenshot(web, "moderation-panel").await?;
         ban.click().await?;
         element(web, "#moderation p[data-verdict='allowed']").await?;
-        element(web, "#moderation button[aria-label='Confirm: Ban bob']")
+        element(web, "#moderation button[aria-label='Confirm: Ban bob']:not([disabled])")
             .await?
             .click()
             .await?;
@@ -935,7 +939,9 @@ async fn a_newcomer_alone_tries_the_demo_room_with_two_bots() -> Result<()> {
             .await?
             .click()
             .await?;
-        element(web, "#moderation button[aria-label='Confirm: Mute ada']")
+        // The confirmation is enabled once the engine has answered.
+        element(web, "#moderation p[data-verdict='allowed']").await?;
+        element(web, "#moderation button[aria-label='Confirm: Mute ada']:not([disabled])")
             .await?
             .click()
             .await?;

@@ -135,14 +135,33 @@ impl Driver {
         Ok(driver)
     }
 
-    /// A WebDriver session on this cargo invocation's app.
-    pub async fn session(&self) -> Result<WebDriver> {
-        self.session_on(&workspace_bin("conclave-desktop")?, &[])
-            .await
+    /// tauri-driver with a WebDriver session on the app at `app`, started with `args` and this
+    /// environment. WebKitWebDriver sometimes refuses the very first session while it starts up,
+    /// and may leave the app it launched for it running: a refused attempt stops the whole
+    /// driver (and with it that app) and starts afresh, so that only one app ever uses the data
+    /// directory.
+    pub async fn launch(
+        env: &[(&str, &str)],
+        app: &Path,
+        args: &[&str],
+    ) -> Result<(Driver, WebDriver)> {
+        let mut attempts = 0;
+        loop {
+            let driver = Driver::start(env)?;
+            match driver.session_on(app, args).await {
+                Ok(web) => return Ok((driver, web)),
+                Err(e) if attempts < 2 => {
+                    eprintln!("no WebDriver session ({e:?}); starting the driver again");
+                    attempts += 1;
+                    drop(driver);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
-    /// A WebDriver session on the app at `app`, started with `args` (tauri-driver starts it).
-    pub async fn session_on(&self, app: &Path, args: &[&str]) -> Result<WebDriver> {
+    /// One attempt at a WebDriver session on the app at `app`, started with `args`.
+    async fn session_on(&self, app: &Path, args: &[&str]) -> Result<WebDriver> {
         let app = app.to_str().context("utf-8 app path")?;
         let caps = serde_json::json!({
             "browserName": "wry",
@@ -151,23 +170,11 @@ impl Driver {
         let serde_json::Value::Object(caps) = caps else {
             unreachable!()
         };
-        // WebKitWebDriver sometimes refuses the very first session while it starts up.
-        let mut attempts = 0;
-        loop {
-            match ClientBuilder::rustls()?
-                .capabilities(caps.clone())
-                .connect(&self.url)
-                .await
-            {
-                Ok(web) => return Ok(web),
-                Err(e) if attempts < 2 => {
-                    eprintln!("no WebDriver session yet ({e:?}); trying again");
-                    attempts += 1;
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-                Err(e) => bail!("cannot open a WebDriver session on the app: {e:?}"),
-            }
-        }
+        ClientBuilder::rustls()?
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open a WebDriver session on the app: {e:?}"))
     }
 }
 
@@ -375,14 +382,16 @@ impl App {
     pub async fn start_on_bus(args: &[&str], bus: &str) -> Result<App> {
         let home = tempfile::tempdir()?;
         let path = home.path().to_str().context("utf-8 temp path")?;
-        let driver = Driver::start(&[
-            ("CONCLAVE_HOME", path),
-            ("DBUS_SESSION_BUS_ADDRESS", bus),
-            ("NO_AT_BRIDGE", "1"),
-        ])?;
-        let web = driver
-            .session_on(&workspace_bin("conclave-desktop")?, args)
-            .await?;
+        let (driver, web) = Driver::launch(
+            &[
+                ("CONCLAVE_HOME", path),
+                ("DBUS_SESSION_BUS_ADDRESS", bus),
+                ("NO_AT_BRIDGE", "1"),
+            ],
+            &workspace_bin("conclave-desktop")?,
+            args,
+        )
+        .await?;
         Ok(App {
             web,
             _driver: driver,
