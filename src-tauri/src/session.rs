@@ -116,9 +116,8 @@ impl App {
         Fut: Future<Output = conclave_client::Result<T>> + 'static,
         T: Send + 'static,
     {
-        let client = self.current()?;
         let _busy = self.gate.enter();
-        self.on_client_thread(move || f(client)).await
+        self.peek_client(f).await
     }
 
     /// Runs `f` with the open client on the client thread without asking the long-poll to step

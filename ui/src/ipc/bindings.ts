@@ -199,19 +199,6 @@ edited_at: number | null,
 deleted: boolean, };
 
 /**
- * One emoji's reactions to a message.
- */
-export type Reaction = { 
-/**
- * The reaction's text (usually one emoji).
- */
-emoji: string, 
-/**
- * Who reacted so, in order.
- */
-users: Array<string>, };
-
-/**
  * The message a reply answers, as the reply shows it.
  */
 export type Quote = { 
@@ -231,6 +218,19 @@ text: string | null,
  * It was deleted.
  */
 deleted: boolean, };
+
+/**
+ * One emoji's reactions to a message.
+ */
+export type Reaction = { 
+/**
+ * The reaction's text (usually one emoji).
+ */
+emoji: string, 
+/**
+ * Who reacted so, in order.
+ */
+users: Array<string>, };
 
 /**
  * What a timeline row is.
