@@ -3,7 +3,7 @@
 //! event's payload type. The file is committed (`ui/src/ipc/bindings.ts`); the test below
 //! rewrites it, and `make test` fails if that changed anything (`git diff --exit-code`).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use ts_rs::{Config, TS, TypeVisitor};
@@ -15,11 +15,13 @@ use crate::events;
 /// Where the bindings live, from this crate's folder.
 pub const PATH: &str = "../ui/src/ipc/bindings.ts";
 
-/// Collects the declarations of a type and of every type it refers to, each once.
+/// Collects the declarations of a type and of every type it refers to, each once, by name.
+///
+/// They are written out sorted by name, not in the order visited: ts-rs's derive collects a type's
+/// dependencies in a `HashSet`, so the visiting order changes from one compile to the next.
 struct Declarations<'a> {
     cfg: &'a Config,
-    seen: BTreeSet<String>,
-    out: String,
+    decls: BTreeMap<String, String>,
 }
 
 impl TypeVisitor for Declarations<'_> {
@@ -30,14 +32,16 @@ impl TypeVisitor for Declarations<'_> {
             T::visit_dependencies(self);
             return;
         }
-        if !self.seen.insert(T::ident(self.cfg)) {
+        let name = T::ident(self.cfg);
+        if self.decls.contains_key(&name) {
             return;
         }
-        self.out.push('\n');
+        let mut decl = String::from("\n");
         if let Some(docs) = T::docs() {
-            self.out.push_str(&docs);
+            decl.push_str(&docs);
         }
-        let _ = writeln!(self.out, "export {}", T::decl(self.cfg));
+        let _ = writeln!(decl, "export {}", T::decl(self.cfg));
+        self.decls.insert(name, decl);
         T::visit_dependencies(self);
     }
 }
@@ -56,19 +60,18 @@ pub fn render() -> String {
     // Timestamps (ms) and epochs are u64 in Rust and plain JSON numbers on the wire; they stay far
     // below 2^53.
     let cfg = Config::new().with_large_int("number");
-    let out = String::from(
+    let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit: run\n\
          // `cargo test -p conclave-desktop bindings` and commit the result.\n",
     );
     let mut types = Declarations {
         cfg: &cfg,
-        seen: BTreeSet::new(),
-        out,
+        decls: BTreeMap::new(),
     };
     types.visit::<IpcError>();
     commands::visit_types(&mut types);
     events::visit_payloads(&mut types);
-    let mut out = types.out;
+    out.extend(types.decls.into_values());
 
     out.push_str("\n/**\n * The app's commands: the arguments and the result of each.\n */\n");
     out.push_str("export type Commands = {\n");

@@ -2,6 +2,135 @@
 // `cargo test -p conclave-desktop bindings` and commit the result.
 
 /**
+ * One capability of the MIMI registry (POLICY §8, §10.2).
+ */
+export type CapabilityInfo = { 
+/**
+ * The code point.
+ */
+code: number, 
+/**
+ * The draft's name, as role definitions spell it.
+ */
+name: string, 
+/**
+ * The POLICY §8 group it belongs to.
+ */
+group: string, 
+/**
+ * Reserved: known, but no action consults it, so holding it grants nothing.
+ */
+reserved: boolean, };
+
+/**
+ * Something that happened, as a UI wants to hear it.
+ */
+export type ClientEvent = { "type": "message" } & Message | { "type": "message_updated" } & Message | { "type": "room_joined" } & RoomInfo | { "type": "room_left", 
+/**
+ * The room.
+ */
+room: string, } | { "type": "members_changed", 
+/**
+ * The room.
+ */
+room: string, 
+/**
+ * Its new epoch.
+ */
+epoch: number, } | { "type": "retried", 
+/**
+ * The room.
+ */
+room: string, 
+/**
+ * The hub's epoch at the refusal.
+ */
+epoch: number | null, } | { "type": "connection_requested", 
+/**
+ * The requester.
+ */
+user: string, } | { "type": "connected", 
+/**
+ * The peer.
+ */
+user: string, } | { "type": "device_added", 
+/**
+ * The new device.
+ */
+client: string, } | { "type": "refused", 
+/**
+ * The room.
+ */
+room: string, 
+/**
+ * The capability or constraint that failed.
+ */
+rule: string, 
+/**
+ * Why.
+ */
+reason: string, } | { "type": "dropped", 
+/**
+ * The room, if known.
+ */
+room: string | null, 
+/**
+ * Why.
+ */
+reason: string, };
+
+/**
+ * A connection as listed to users.
+ */
+export type ConnectionInfo = { 
+/**
+ * The peer's user URI.
+ */
+user: string, 
+/**
+ * `requested` (we asked), `incoming` (they asked) or `connected`.
+ */
+state: string, };
+
+/**
+ * What went wrong, as the UI branches on it.
+ */
+export type ErrorCode = "no_keyring" | "keystore" | "not_registered" | "already_registered" | "not_open" | "hub" | "transport" | "unknown_room" | "invalid_input" | "not_allowed" | "nothing_to_add" | "internal";
+
+/**
+ * An abuse report this client filed.
+ */
+export type FiledReport = { 
+/**
+ * The hub's id for it.
+ */
+id: number, 
+/**
+ * The room.
+ */
+room: string, 
+/**
+ * Whom it accuses (as the room names them: a pseudonym in a pseudonymous room).
+ */
+abuser: string, 
+/**
+ * The reported messages' IDs (hex).
+ */
+message_ids: Array<string>, 
+/**
+ * The reason given.
+ */
+reason: string, 
+/**
+ * The note.
+ */
+note: string, 
+/**
+ * When the hub accepted it, ms.
+ */
+filed_at: number, };
+
+/**
  * The error every command returns.
  */
 export type IpcError = { 
@@ -19,90 +148,9 @@ message: string,
 hub_code: string | null, };
 
 /**
- * What went wrong, as the UI branches on it.
- */
-export type ErrorCode = "no_keyring" | "keystore" | "not_registered" | "already_registered" | "not_open" | "hub" | "transport" | "unknown_room" | "invalid_input" | "not_allowed" | "nothing_to_add" | "internal";
-
-/**
- * Whether the app is in touch with its hub.
- */
-export type SyncState = { "state": "online" } | { "state": "offline", 
-/**
- * Why.
- */
-error: IpcError, 
-/**
- * Seconds until the next attempt.
- */
-retry_in: number, };
-
-/**
- * Who is signed in, for the UI.
- */
-export type Session = { 
-/**
- * The user URI.
- */
-user: string, 
-/**
- * This device's client URI.
- */
-client: string, 
-/**
- * The hub this client talks to.
- */
-hub_url: string, 
-/**
- * Where the keys are.
- */
-keystore: Keystore, 
-/**
- * The data directory.
- */
-data_dir: string, };
-
-/**
  * Where the client keeps its secrets.
  */
 export type Keystore = "os" | "file";
-
-/**
- * A room this client is in.
- */
-export type RoomInfo = { 
-/**
- * The room URI.
- */
-uri: string, 
-/**
- * Its name (may be empty).
- */
-name: string, 
-/**
- * The preset its roles are (`private`, `moderated`, …); `None` once its roles were edited.
- */
-preset: string | null, 
-/**
- * Whether it is a pseudonymous room.
- */
-pseudonymous: boolean, 
-/**
- * Messages from others after the read marker ([`crate::Client::mark_read`]).
- */
-unread: number, };
-
-/**
- * A connection as listed to users.
- */
-export type ConnectionInfo = { 
-/**
- * The peer's user URI.
- */
-user: string, 
-/**
- * `requested` (we asked), `incoming` (they asked) or `connected`.
- */
-state: string, };
 
 /**
  * A member as listed to users: a listed user, its role and its clients in the room.
@@ -199,6 +247,11 @@ edited_at: number | null,
 deleted: boolean, };
 
 /**
+ * What a timeline row is.
+ */
+export type MessageKind = "message" | "event";
+
+/**
  * The message a reply answers, as the reply shows it.
  */
 export type Quote = { 
@@ -233,9 +286,26 @@ emoji: string,
 users: Array<string>, };
 
 /**
- * What a timeline row is.
+ * The UI fell behind the event stream and must reload its rooms and the open timeline.
  */
-export type MessageKind = "message" | "event";
+export type Resync = { 
+/**
+ * How many events were missed.
+ */
+missed: number, };
+
+/**
+ * One `SingleSourceRoleChangeTargets`.
+ */
+export type RoleChanges = { 
+/**
+ * `from_role_index`.
+ */
+from: number, 
+/**
+ * `target_role_indexes`.
+ */
+to: Array<number>, };
 
 /**
  * One role.
@@ -279,17 +349,67 @@ max_active: number | null,
 authorized_role_changes: Array<RoleChanges>, };
 
 /**
- * One `SingleSourceRoleChangeTargets`.
+ * A room this client is in.
  */
-export type RoleChanges = { 
+export type RoomInfo = { 
 /**
- * `from_role_index`.
+ * The room URI.
  */
-from: number, 
+uri: string, 
 /**
- * `target_role_indexes`.
+ * Its name (may be empty).
  */
-to: Array<number>, };
+name: string, 
+/**
+ * The preset its roles are (`private`, `moderated`, …); `None` once its roles were edited.
+ */
+preset: string | null, 
+/**
+ * Whether it is a pseudonymous room.
+ */
+pseudonymous: boolean, 
+/**
+ * Messages from others after the read marker ([`crate::Client::mark_read`]).
+ */
+unread: number, };
+
+/**
+ * Who is signed in, for the UI.
+ */
+export type Session = { 
+/**
+ * The user URI.
+ */
+user: string, 
+/**
+ * This device's client URI.
+ */
+client: string, 
+/**
+ * The hub this client talks to.
+ */
+hub_url: string, 
+/**
+ * Where the keys are.
+ */
+keystore: Keystore, 
+/**
+ * The data directory.
+ */
+data_dir: string, };
+
+/**
+ * Whether the app is in touch with its hub.
+ */
+export type SyncState = { "state": "online" } | { "state": "offline", 
+/**
+ * Why.
+ */
+error: IpcError, 
+/**
+ * Seconds until the next attempt.
+ */
+retry_in: number, };
 
 /**
  * The policy engine's answer to one action, as the UI shows it before the user confirms.
@@ -303,126 +423,6 @@ rule: string,
  * The engine's sentence (e.g. "… (moderator) cannot ban …: moderator has no canBan").
  */
 reason: string, };
-
-/**
- * One capability of the MIMI registry (POLICY §8, §10.2).
- */
-export type CapabilityInfo = { 
-/**
- * The code point.
- */
-code: number, 
-/**
- * The draft's name, as role definitions spell it.
- */
-name: string, 
-/**
- * The POLICY §8 group it belongs to.
- */
-group: string, 
-/**
- * Reserved: known, but no action consults it, so holding it grants nothing.
- */
-reserved: boolean, };
-
-/**
- * An abuse report this client filed.
- */
-export type FiledReport = { 
-/**
- * The hub's id for it.
- */
-id: number, 
-/**
- * The room.
- */
-room: string, 
-/**
- * Whom it accuses (as the room names them: a pseudonym in a pseudonymous room).
- */
-abuser: string, 
-/**
- * The reported messages' IDs (hex).
- */
-message_ids: Array<string>, 
-/**
- * The reason given.
- */
-reason: string, 
-/**
- * The note.
- */
-note: string, 
-/**
- * When the hub accepted it, ms.
- */
-filed_at: number, };
-
-/**
- * Something that happened, as a UI wants to hear it.
- */
-export type ClientEvent = { "type": "message" } & Message | { "type": "message_updated" } & Message | { "type": "room_joined" } & RoomInfo | { "type": "room_left", 
-/**
- * The room.
- */
-room: string, } | { "type": "members_changed", 
-/**
- * The room.
- */
-room: string, 
-/**
- * Its new epoch.
- */
-epoch: number, } | { "type": "retried", 
-/**
- * The room.
- */
-room: string, 
-/**
- * The hub's epoch at the refusal.
- */
-epoch: number | null, } | { "type": "connection_requested", 
-/**
- * The requester.
- */
-user: string, } | { "type": "connected", 
-/**
- * The peer.
- */
-user: string, } | { "type": "device_added", 
-/**
- * The new device.
- */
-client: string, } | { "type": "refused", 
-/**
- * The room.
- */
-room: string, 
-/**
- * The capability or constraint that failed.
- */
-rule: string, 
-/**
- * Why.
- */
-reason: string, } | { "type": "dropped", 
-/**
- * The room, if known.
- */
-room: string | null, 
-/**
- * Why.
- */
-reason: string, };
-
-/**
- * The UI fell behind the event stream and must reload its rooms and the open timeline.
- */
-export type Resync = { 
-/**
- * How many events were missed.
- */
-missed: number, };
 
 /**
  * The app's commands: the arguments and the result of each.
