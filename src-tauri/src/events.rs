@@ -43,6 +43,8 @@ events! {
     SYNC_STATE = "sync-state": SyncState;
     /// A [`Resync`]: events were missed; the UI reloads what it shows.
     RESYNC = "resync": Resync;
+    /// An [`OpenRoom`]: the user clicked a notification; the UI opens its room.
+    OPEN_ROOM = "open-room": OpenRoom;
 }
 
 /// Whether the app is in touch with its hub.
@@ -65,6 +67,13 @@ pub enum SyncState {
 pub struct Resync {
     /// How many events were missed.
     pub missed: u32,
+}
+
+/// The user asked, from outside the window (a notification), to see a room.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OpenRoom {
+    /// The room's URI.
+    pub room: String,
 }
 
 /// How long one long-poll waits for the hub to have something.
@@ -140,9 +149,29 @@ async fn notify(app: AppHandle, m: Message) {
     let sender = crate::notify::sender_name(&m.sender, info.pseudonymous);
     if let Some(note) = notifier.note(&m, &room_name, &sender) {
         let app = app.clone();
-        let _ =
-            tauri::async_runtime::spawn_blocking(move || app.state::<Notifier>().show(note)).await;
+        let _ = tauri::async_runtime::spawn_blocking(move || {
+            let opener = app.clone();
+            app.state::<Notifier>()
+                .show(note, move || open_room(&opener, m.room))
+        })
+        .await;
     }
+}
+
+/// Brings the window forward on `room` (a notification was clicked).
+fn open_room(app: &AppHandle, room: String) {
+    if let Some(w) = app.get_webview_window("main") {
+        for (what, done) in [
+            ("unminimize", w.unminimize()),
+            ("show", w.show()),
+            ("focus", w.set_focus()),
+        ] {
+            if let Err(e) = done {
+                tracing::info!("cannot {what} the window: {e}");
+            }
+        }
+    }
+    emit(app, OPEN_ROOM, OpenRoom { room });
 }
 
 /// Long-polls the hub for as long as the app runs.

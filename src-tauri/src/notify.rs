@@ -108,26 +108,55 @@ impl Notifier {
     }
 
     /// Shows a note (blocking D-Bus call, at most ~2 s: run it off the UI thread) and remembers
-    /// its id so that the room's next note replaces it.
-    pub fn show(&self, note: Note) {
+    /// its id so that the room's next note replaces it. `open` runs if the user clicks it (the
+    /// notification's default action).
+    pub fn show(&self, note: Note, open: impl FnOnce() + Send + 'static) {
         let mut n = notify_rust::Notification::new();
         n.appname("Conclave")
             .summary(&note.summary)
             .body(&note.body)
-            .icon("conclave-desktop");
+            .icon("conclave-desktop")
+            .action("default", "Open");
         if let Some(id) = note.replaces {
             n.id(id);
         }
         match n.show() {
             Ok(handle) => {
+                let id = handle.id();
+                // A replaced notification keeps its id, and the thread already waiting for a
+                // click on it; a new one gets a thread of its own.
+                if note.replaces != Some(id) {
+                    wait_for_click(id, open);
+                }
                 if let Ok(mut rooms) = self.rooms.lock()
                     && let Some(entry) = rooms.get_mut(&note.room)
                 {
-                    entry.1 = Some(handle.id());
+                    entry.1 = Some(id);
                 }
             }
             Err(e) => tracing::info!("no OS notification (no notification server?): {e}"),
         }
+    }
+}
+
+/// Waits, on a thread of its own, until notification `id` is clicked (then runs `open`) or closed.
+/// The server announces both as D-Bus signals (ActionInvoked "default", NotificationClosed); a
+/// server that never closes its notifications leaves one idle thread per notification.
+fn wait_for_click(id: u32, open: impl FnOnce() + Send + 'static) {
+    let waiting = std::thread::Builder::new()
+        .name(format!("notification-{id}"))
+        .spawn(move || {
+            let waited = notify_rust::handle_action(id, |response| {
+                if let notify_rust::ActionResponse::Custom("default") = response {
+                    open();
+                }
+            });
+            if let Err(e) = waited {
+                tracing::info!("cannot wait for clicks on notification {id}: {e}");
+            }
+        });
+    if let Err(e) = waiting {
+        tracing::warn!("cannot start a thread for notification {id}: {e}");
     }
 }
 

@@ -1037,6 +1037,29 @@ async fn a_message_in_the_background_raises_an_os_notification_unless_turned_off
                 }),
             "notified: {calls:?}"
         );
+
+        // A notification from another room, clicked, brings that room forward. (The click is
+        // announced again until the room opens: the app starts listening for it just after the
+        // server showed the notification.)
+        let garden = bob.create_room("Garden").await?;
+        bob.invite(&garden, &["alice".to_owned()]).await?;
+        xpath(web, "//nav[@aria-label='Rooms']//button[contains(., 'Garden')]").await?;
+        xpath(
+            web,
+            "//nav[@aria-label='Rooms']//button[@aria-current='page'][contains(., 'Porch')]",
+        )
+        .await?;
+        bob.send_text(&garden, "Come outside").await?;
+        let call = notifications.wait_for("bob in Garden", "Come outside").await?;
+        ensure!(call.contains("[\"default\", \"Open\"]"), "clickable: {call}");
+        let id = notifications.id_of(&call)?;
+        let opened = "//nav[@aria-label='Rooms']//button[@aria-current='page'][contains(., 'Garden')]";
+        eventually("the clicked notification's room to open", async || {
+            notifications.click(id)?;
+            Ok(web.find_all(Locator::XPath(opened)).await?.first().map(|_| ()))
+        })
+        .await?;
+        xpath(web, &message_xpath("Come outside")).await?;
         Ok(())
     }
     .await;

@@ -496,6 +496,51 @@ impl NotificationServer {
         .await
         .with_context(|| format!("notifications so far: {:?}", self.calls()))
     }
+
+    /// The id the server gave the notification of `call` (a line of [`Self::calls`]): the mock
+    /// numbers new notifications 1, 2, … and a replacing one keeps the id it replaces.
+    pub fn id_of(&self, call: &str) -> Result<u32> {
+        let mut next = 1;
+        for line in self.calls() {
+            // `<time> Notify "<app>" <replaces id> "<icon>" …`
+            let replaces: u32 = line
+                .split_once(" Notify \"")
+                .and_then(|(_, rest)| rest.split_once("\" "))
+                .and_then(|(_, rest)| rest.split(' ').next())
+                .with_context(|| format!("no replaces id in {line:?}"))?
+                .parse()?;
+            let id = if replaces == 0 {
+                next += 1;
+                next - 1
+            } else {
+                replaces
+            };
+            if line == call {
+                return Ok(id);
+            }
+        }
+        bail!("no notification {call:?}")
+    }
+
+    /// The user clicks notification `id`: the server announces its default action.
+    pub fn click(&self, id: u32) -> Result<()> {
+        let emitted = Command::new("gdbus")
+            .args([
+                "emit",
+                "--session",
+                "--object-path",
+                "/org/freedesktop/Notifications",
+                "--signal",
+                "org.freedesktop.Notifications.ActionInvoked",
+            ])
+            .arg(format!("uint32 {id}"))
+            .arg("'default'")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .status()
+            .context("gdbus emit")?;
+        ensure!(emitted.success(), "gdbus emit failed");
+        Ok(())
+    }
 }
 
 /// Another window on the display that takes the input focus from the app, as switching to

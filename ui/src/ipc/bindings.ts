@@ -252,6 +252,15 @@ deleted: boolean, };
 export type MessageKind = "message" | "event";
 
 /**
+ * The user asked, from outside the window (a notification), to see a room.
+ */
+export type OpenRoom = { 
+/**
+ * The room's URI.
+ */
+room: string, };
+
+/**
  * The message a reply answers, as the reply shows it.
  */
 export type Quote = { 
@@ -617,4 +626,5 @@ export type Events = {
   "client-event": ClientEvent;
   "sync-state": SyncState;
   "resync": Resync;
+  "open-room": OpenRoom;
 };
