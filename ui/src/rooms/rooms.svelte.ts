@@ -11,20 +11,31 @@ class RoomsState {
   /** The signed-in user, whose own messages never count as unread. */
   me = "";
   private readTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Per load in flight: the rooms joined and left while it waits for its answer. */
+  private loading = new Set<ClientEvent[]>();
 
   get current(): RoomInfo | null {
     return this.list.find((r) => r.uri === this.selected) ?? null;
   }
 
+  /** Loads the list. A room joined or left while the answer is on its way may or may not be in
+   * it: those events are applied again on top of it (both are idempotent), so that the answer
+   * never undoes them. */
   async load(): Promise<void> {
+    const meanwhile: ClientEvent[] = [];
+    this.loading.add(meanwhile);
     try {
-      this.list = await call("rooms", {});
+      const list = await call("rooms", {});
+      this.list = list;
       for (const r of this.list) if (r.uri !== this.selected) this.unread[r.uri] = r.unread;
+      for (const ev of meanwhile) this.onMembership(ev);
       this.error = null;
       if (this.selected && !this.list.some((r) => r.uri === this.selected)) this.selected = null;
       if (!this.selected && this.list.length > 0) this.select(this.list[0].uri);
     } catch (e) {
       this.error = asIpcError(e);
+    } finally {
+      this.loading.delete(meanwhile);
     }
   }
 
@@ -63,6 +74,18 @@ class RoomsState {
   }
 
   onEvent(ev: ClientEvent): void {
+    if (ev.type === "room_joined" || ev.type === "room_left") {
+      for (const meanwhile of this.loading) meanwhile.push(ev);
+    }
+    this.onMembership(ev);
+    if (ev.type === "message" && ev.kind === "message" && ev.sender !== this.me) {
+      if (ev.room !== this.selected) this.unread[ev.room] = (this.unread[ev.room] ?? 0) + 1;
+      else this.markRead(ev.room, 500);
+    }
+  }
+
+  /** Applies a room joined or left (idempotent: applying it twice changes nothing more). */
+  private onMembership(ev: ClientEvent): void {
     switch (ev.type) {
       case "room_joined": {
         const { type: _, ...room } = ev;
@@ -75,12 +98,6 @@ class RoomsState {
       }
       case "room_left":
         this.remove(ev.room);
-        break;
-      case "message":
-        if (ev.kind === "message" && ev.sender !== this.me) {
-          if (ev.room !== this.selected) this.unread[ev.room] = (this.unread[ev.room] ?? 0) + 1;
-          else this.markRead(ev.room, 500);
-        }
         break;
     }
   }
