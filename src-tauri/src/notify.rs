@@ -1,7 +1,7 @@
 //! OS notifications for new messages while the window is in the background (Settings →
 //! Notifications, on by default). One notification per room, replaced as more messages come:
 //! "bob in Team" with the text, or "Team: 3 new messages" once several are waiting. Focusing the
-//! window starts the count again.
+//! window closes them and starts the count again.
 //!
 //! They go to the desktop's notification server over D-Bus (org.freedesktop.Notifications, via
 //! notify-rust). A desktop without one only gets a log line: nothing else depends on it.
@@ -47,12 +47,26 @@ impl Notifier {
         }
     }
 
-    /// The window gained or lost focus.
+    /// The window gained or lost focus. Gaining it starts the counts again and takes the shown
+    /// notifications away: the room list's unread counts now tell what they told.
     pub fn set_focused(&self, focused: bool) {
         tracing::debug!(focused, "window focus");
         self.focused.store(focused, Ordering::SeqCst);
-        if focused && let Ok(mut rooms) = self.rooms.lock() {
-            rooms.clear();
+        if !focused {
+            return;
+        }
+        let shown: Vec<u32> = match self.rooms.lock() {
+            Ok(mut rooms) => rooms.drain().filter_map(|(_, (_, id))| id).collect(),
+            Err(_) => return,
+        };
+        if !shown.is_empty() {
+            // Blocking D-Bus calls, and this runs on the UI thread.
+            let closing = std::thread::Builder::new()
+                .name("notifications-close".into())
+                .spawn(move || close(&shown));
+            if let Err(e) = closing {
+                tracing::warn!("cannot start a thread to close notifications: {e}");
+            }
         }
     }
 
@@ -128,10 +142,15 @@ impl Notifier {
                 if note.replaces != Some(id) {
                     wait_for_click(id, open);
                 }
-                if let Ok(mut rooms) = self.rooms.lock()
-                    && let Some(entry) = rooms.get_mut(&note.room)
-                {
-                    entry.1 = Some(id);
+                let recorded = self.rooms.lock().is_ok_and(|mut rooms| {
+                    rooms
+                        .get_mut(&note.room)
+                        .map(|entry| entry.1 = Some(id))
+                        .is_some()
+                });
+                if !recorded {
+                    // The window gained focus while it was being shown.
+                    close(&[id]);
                 }
             }
             Err(e) => tracing::info!("no OS notification (no notification server?): {e}"),
@@ -141,7 +160,7 @@ impl Notifier {
 
 /// Waits, on a thread of its own, until notification `id` is clicked (then runs `open`) or closed.
 /// The server announces both as D-Bus signals (ActionInvoked "default", NotificationClosed); a
-/// server that never closes its notifications leaves one idle thread per notification.
+/// notification is closed when the window gains focus, if not before.
 fn wait_for_click(id: u32, open: impl FnOnce() + Send + 'static) {
     let waiting = std::thread::Builder::new()
         .name(format!("notification-{id}"))
@@ -157,6 +176,28 @@ fn wait_for_click(id: u32, open: impl FnOnce() + Send + 'static) {
         });
     if let Err(e) = waiting {
         tracing::warn!("cannot start a thread for notification {id}: {e}");
+    }
+}
+
+/// Asks the notification server to close these notifications (which also ends the threads
+/// waiting for clicks on them: the server announces NotificationClosed).
+fn close(ids: &[u32]) {
+    let closed = dbus::blocking::Connection::new_session().and_then(|bus| {
+        let server = bus.with_proxy(
+            "org.freedesktop.Notifications",
+            "/org/freedesktop/Notifications",
+            std::time::Duration::from_secs(2),
+        );
+        ids.iter().try_for_each(|id| {
+            server.method_call::<(), _, _, _>(
+                "org.freedesktop.Notifications",
+                "CloseNotification",
+                (*id,),
+            )
+        })
+    });
+    if let Err(e) = closed {
+        tracing::info!("cannot close notifications {ids:?}: {e}");
     }
 }
 

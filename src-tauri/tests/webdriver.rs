@@ -983,12 +983,13 @@ async fn a_message_in_the_background_raises_an_os_notification_unless_turned_off
 
         // When alice switches to another program and bob writes, the OS shows who wrote where,
         // and what.
-        let _elsewhere = Elsewhere::focus()?;
+        let elsewhere = Elsewhere::focus()?;
         bob.send_text(&room, "Are you there?").await?;
         let call = notifications
             .wait_for("bob in Porch", "Are you there?")
             .await?;
         ensure!(call.contains("\"Conclave\""), "app name: {call}");
+        let porch_id = notifications.id_of(&call)?;
         // A second message replaces it with a count.
         bob.send_text(&room, "Hello?").await?;
         notifications
@@ -1060,6 +1061,17 @@ async fn a_message_in_the_background_raises_an_os_notification_unless_turned_off
         })
         .await?;
         xpath(web, &message_xpath("Come outside")).await?;
+
+        // Back in the app (the click brought its window forward; switching back to it does the
+        // same), the notifications shown are taken away: the room list counts what is unread.
+        elsewhere.back()?;
+        eventually("both rooms' notifications to be closed", async || {
+            let mut closed = notifications.closed();
+            closed.sort_unstable();
+            Ok((closed == [porch_id.min(id), porch_id.max(id)]).then_some(()))
+        })
+        .await
+        .with_context(|| format!("closed: {:?}", notifications.closed()))?;
         Ok(())
     }
     .await;

@@ -522,6 +522,15 @@ impl NotificationServer {
         bail!("no notification {call:?}")
     }
 
+    /// The ids the app asked the server to close (CloseNotification calls), in order.
+    pub fn closed(&self) -> Vec<u32> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once(" CloseNotification ")?.1.trim().parse().ok())
+            .collect()
+    }
+
     /// The user clicks notification `id`: the server announces its default action.
     pub fn click(&self, id: u32) -> Result<()> {
         let emitted = Command::new("gdbus")
@@ -573,6 +582,30 @@ impl Elsewhere {
             "xdotool could not focus the other window"
         );
         Ok(elsewhere)
+    }
+}
+
+impl Elsewhere {
+    /// The user switches back to the app: the other window goes and the app's has the focus.
+    pub fn back(mut self) -> Result<()> {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let focused = Command::new("xdotool")
+            .args([
+                "search",
+                "--sync",
+                "--name",
+                "^Conclave$",
+                "windowfocus",
+                "--sync",
+            ])
+            .status()
+            .context("run xdotool (Debian package xdotool)")?;
+        ensure!(
+            focused.success(),
+            "xdotool could not focus the app's window"
+        );
+        Ok(())
     }
 }
 
