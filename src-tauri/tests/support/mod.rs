@@ -114,7 +114,8 @@ impl Driver {
             "--native-port",
             &native_port.to_string(),
         ])
-        .stdout(Stdio::null())
+        // tauri-driver says on stdout why it dropped a request.
+        .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .process_group(0);
         for (k, v) in env {
@@ -125,12 +126,17 @@ impl Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
         };
+        // tauri-driver forwards each request to WebKitWebDriver, which it starts at once but
+        // which takes a while to listen (seconds on a cold machine); a session asked for before
+        // then is dropped without an answer. Both must listen.
         let deadline = Instant::now() + PATIENCE;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("tauri-driver did not listen on port {port}");
+        for (who, port) in [("tauri-driver", port), ("WebKitWebDriver", native_port)] {
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                if Instant::now() > deadline {
+                    bail!("{who} did not listen on port {port}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
         Ok(driver)
     }

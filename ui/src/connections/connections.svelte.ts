@@ -1,7 +1,7 @@
 // This user's connections (MIMIMI §5): only connected users can add each other to pseudonymous
 // rooms. Requests and answers arrive with the sync (`connection_requested`, `connected` events),
 // which reload the list.
-import { asIpcError, call, type ClientEvent, type ConnectionInfo, type IpcError } from "../ipc";
+import { asIpcError, call, Loads, type ClientEvent, type ConnectionInfo, type IpcError } from "../ipc";
 
 class ConnectionsState {
   list = $state<ConnectionInfo[]>([]);
@@ -9,12 +9,17 @@ class ConnectionsState {
   /** How many users asked to connect and wait for an answer. */
   incoming = $derived(this.list.filter((c) => c.state === "incoming").length);
 
+  private loads = new Loads();
+
   async load(): Promise<void> {
+    const latest = this.loads.start();
     try {
-      this.list = await call("connections", {});
+      const list = await call("connections", {});
+      if (!latest()) return;
+      this.list = list;
       this.error = null;
     } catch (e) {
-      this.error = asIpcError(e);
+      if (latest()) this.error = asIpcError(e);
     }
   }
 

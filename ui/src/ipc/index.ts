@@ -37,3 +37,17 @@ export function asIpcError(e: unknown): IpcError {
   const code: ErrorCode = "internal";
   return { code, message: e instanceof Error ? e.message : String(e), hub_code: null };
 }
+
+/**
+ * Orders the loads of one piece of state: an event's reload may overtake an earlier load, whose
+ * answer is then older and must not replace the newer one. `start()` hands out a check that holds
+ * while no later load has started.
+ */
+export class Loads {
+  private started = 0;
+
+  start(): () => boolean {
+    const mine = ++this.started;
+    return () => mine === this.started;
+  }
+}

@@ -3,7 +3,7 @@
 // buttons), which message actions the timeline offers (reply, react, edit, delete: POLICY §8.3),
 // whether their role moderates (the panel's entry point), and how many messages this device hid.
 // Reloaded when the room's membership or roles change.
-import { asIpcError, call, type ClientEvent, type IpcError, type RoleInfo, type Verdict } from "../ipc";
+import { asIpcError, call, Loads, type ClientEvent, type IpcError, type RoleInfo, type Verdict } from "../ipc";
 import { moderates } from "./roles";
 
 /** How long after a message arrives the hidden count is asked again (hidden messages come with
@@ -27,7 +27,10 @@ class RoomPolicy {
   moderator = $derived(moderates(this.me));
   private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
 
+  private loads = new Loads();
+
   async load(room: string | null): Promise<void> {
+    const latest = this.loads.start();
     this.room = room;
     if (!room) {
       this.me = this.send = this.receive = this.report = null;
@@ -44,7 +47,7 @@ class RoomPolicy {
         call("hidden_count", { room }),
         ...MESSAGE_VERBS.map((verb) => call("can", { room, verb, user: null, role: null })),
       ]);
-      if (this.room !== room) return;
+      if (!latest()) return;
       this.message = Object.fromEntries(MESSAGE_VERBS.map((v, i) => [v, verdicts[i]]));
       this.me = me;
       this.send = send;
@@ -53,7 +56,7 @@ class RoomPolicy {
       this.hidden = hidden;
       this.error = null;
     } catch (e) {
-      if (this.room === room) this.error = asIpcError(e);
+      if (latest()) this.error = asIpcError(e);
     }
   }
 

@@ -3,7 +3,7 @@
 // resolved it to (or why not): names come from here, so that the timeline, the member list and the
 // moderation panel name a pseudonym the same way.
 import { displayName, isMe, memberName, withNames } from "../identity/names";
-import { asIpcError, call, type ClientEvent, type IpcError, type MemberInfo } from "../ipc";
+import { asIpcError, call, Loads, type ClientEvent, type IpcError, type MemberInfo } from "../ipc";
 
 class MembersState {
   room = $state<string | null>(null);
@@ -16,7 +16,10 @@ class MembersState {
   pseudonymous = $derived(this.list.some((m) => m.verified != null));
   private byUser = $derived(new Map(this.list.map((m) => [m.user, m])));
 
+  private loads = new Loads();
+
   async load(room: string | null): Promise<void> {
+    const latest = this.loads.start();
     this.room = room;
     if (!room) {
       this.list = [];
@@ -24,12 +27,12 @@ class MembersState {
     }
     try {
       const list = await call("members", { room });
-      if (this.room === room) {
+      if (latest()) {
         this.list = list;
         this.error = null;
       }
     } catch (e) {
-      if (this.room === room) this.error = asIpcError(e);
+      if (latest()) this.error = asIpcError(e);
     }
   }
 
