@@ -154,10 +154,14 @@ impl Driver {
         let mut attempts = 0;
         loop {
             let driver = Driver::start(env)?;
+            let asked = Instant::now();
             match driver.session_on(app, args).await {
                 Ok(web) => return Ok((driver, web)),
-                Err(e) if attempts < 2 => {
-                    eprintln!("no WebDriver session ({e:?}); starting the driver again");
+                Err(e) if attempts < 4 => {
+                    eprintln!(
+                        "no WebDriver session after {:?} ({e:#}); starting the driver again",
+                        asked.elapsed()
+                    );
                     attempts += 1;
                     drop(driver);
                 }
