@@ -576,47 +576,29 @@ impl Elsewhere {
             .spawn()
             .context("start xmessage (Debian package x11-utils)")?;
         let elsewhere = Elsewhere(window);
-        let focused = Command::new("xdotool")
-            .args([
-                "search",
-                "--sync",
-                "--classname",
-                "conclave-elsewhere",
-                "windowfocus",
-                "--sync",
-            ])
-            .status()
-            .context("run xdotool (Debian package xdotool)")?;
-        ensure!(
-            focused.success(),
-            "xdotool could not focus the other window"
-        );
+        focus_window("--classname", "conclave-elsewhere")?;
         Ok(elsewhere)
     }
-}
 
-impl Elsewhere {
     /// The user switches back to the app: the other window goes and the app's has the focus.
     pub fn back(mut self) -> Result<()> {
         let _ = self.0.kill();
         let _ = self.0.wait();
-        let focused = Command::new("xdotool")
-            .args([
-                "search",
-                "--sync",
-                "--name",
-                "^Conclave$",
-                "windowfocus",
-                "--sync",
-            ])
-            .status()
-            .context("run xdotool (Debian package xdotool)")?;
-        ensure!(
-            focused.success(),
-            "xdotool could not focus the app's window"
-        );
-        Ok(())
+        focus_window("--name", "^Conclave$")
     }
+}
+
+/// Gives the input focus to the window found by `xdotool search <by> <pattern>`, once it exists.
+fn focus_window(by: &str, pattern: &str) -> Result<()> {
+    let focused = Command::new("xdotool")
+        .args(["search", "--sync", by, pattern, "windowfocus", "--sync"])
+        .status()
+        .context("run xdotool (Debian package xdotool)")?;
+    ensure!(
+        focused.success(),
+        "xdotool could not focus the window {by} {pattern}"
+    );
+    Ok(())
 }
 
 impl Drop for Elsewhere {
