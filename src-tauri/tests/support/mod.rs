@@ -77,8 +77,11 @@ impl Drop for Driver {
     }
 }
 
-pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// Two distinct free ports (both held while the second is chosen, so they cannot be the same).
+pub fn free_ports() -> Result<(u16, u16)> {
+    let first = TcpListener::bind("127.0.0.1:0")?;
+    let second = TcpListener::bind("127.0.0.1:0")?;
+    Ok((first.local_addr()?.port(), second.local_addr()?.port()))
 }
 
 pub fn find_tool(name: &str) -> Option<PathBuf> {
@@ -106,7 +109,7 @@ impl Driver {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no DISPLAY: run this test under xvfb-run (make test does)");
         }
-        let (port, native_port) = (free_port()?, free_port()?);
+        let (port, native_port) = free_ports()?;
         let mut cmd = Command::new(tauri_driver);
         cmd.args([
             "--port",
@@ -142,8 +145,9 @@ impl Driver {
     }
 
     /// tauri-driver with a WebDriver session on the app at `app`, started with `args` and this
-    /// environment. WebKitWebDriver sometimes refuses the very first session while it starts up,
-    /// and may leave the app it launched for it running: a refused attempt stops the whole
+    /// environment. A session can still be refused (tauri-driver drops a request it could not
+    /// forward, which [`Driver::start`] now makes unlikely by waiting for both ports), and the
+    /// app launched for it may be left running: a refused attempt stops the whole
     /// driver (and with it that app) and starts afresh, so that only one app ever uses the data
     /// directory.
     pub async fn launch(
