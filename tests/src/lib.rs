@@ -335,6 +335,29 @@ impl TestClient {
     pub async fn wait_for_room(&self, room: &RoomUri) {
         self.wait_membership(room, true).await;
     }
+
+    /// Creates a room with `preset`, invites `members` with the preset's default role, and
+    /// waits until each of them is in it.
+    pub async fn room_with(
+        &self,
+        name: &str,
+        preset: mimi::policy::Preset,
+        members: &[&TestClient],
+    ) -> RoomUri {
+        let room = self
+            .create_room_with(name, preset)
+            .await
+            .expect("create room");
+        let names: Vec<String> = members
+            .iter()
+            .map(|m| m.user().local().to_owned())
+            .collect();
+        self.invite(&room, &names).await.expect("invite");
+        for m in members {
+            m.wait_for_room(&room).await;
+        }
+        room
+    }
 }
 
 /// Syncs every client until one whole round processes nothing: all queues are drained.

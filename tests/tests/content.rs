@@ -13,15 +13,8 @@ async fn cooperative_room(hub: &TestHub) -> (TestClient, TestClient, TestClient,
     let bob = hub.user("bob").await;
     let carol = hub.user("carol").await;
     let room = alice
-        .create_room_with("Kitchen", Preset::Cooperative)
-        .await
-        .unwrap();
-    alice
-        .invite(&room, &["bob".into(), "carol".into()])
-        .await
-        .unwrap();
-    bob.wait_for_room(&room).await;
-    carol.wait_for_room(&room).await;
+        .room_with("Kitchen", Preset::Cooperative, &[&bob, &carol])
+        .await;
     settle(&[&alice, &bob, &carol]).await;
     (alice, bob, carol, room)
 }

@@ -12,13 +12,7 @@ async fn room(hub: &TestHub, preset: Preset) -> (TestClient, TestClient, TestCli
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     let carol = hub.user("carol").await;
-    let room = alice.create_room_with("Lounge", preset).await.unwrap();
-    alice
-        .invite(&room, &["bob".into(), "carol".into()])
-        .await
-        .unwrap();
-    bob.wait_for_room(&room).await;
-    carol.wait_for_room(&room).await;
+    let room = alice.room_with("Lounge", preset, &[&bob, &carol]).await;
     (alice, bob, carol, room)
 }
 

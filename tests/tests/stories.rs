@@ -2,6 +2,7 @@
 
 use conclave_client::ClientEvent;
 use conclave_e2e::{TestHub, settle};
+use mimi::policy::Preset;
 
 #[tokio::test]
 async fn three_members_each_see_every_message_once_in_the_same_hub_order() {
@@ -10,13 +11,9 @@ async fn three_members_each_see_every_message_once_in_the_same_hub_order() {
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     let carol = hub.user("carol").await;
-    let room = alice.create_room("Team").await.unwrap();
-    alice
-        .invite(&room, &["bob".into(), "carol".into()])
-        .await
-        .unwrap();
-    bob.wait_for_room(&room).await;
-    carol.wait_for_room(&room).await;
+    let room = alice
+        .room_with("Team", Preset::Private, &[&bob, &carol])
+        .await;
 
     // When all three send
     alice.send_text(&room, "hello from alice").await.unwrap();
