@@ -5,11 +5,14 @@
 //! queues empty; [`TestClient::wait_for_messages`] long-polls the hub until the messages are there,
 //! failing after a timeout.
 
+pub mod raw;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use conclave_client::{Client, KeystoreKind, Message, MessageKind, Options};
+use conclave_hub::limits::Limits;
 use conclave_hub::{AppState, Config};
 use mimi::uri::RoomUri;
 use tempfile::TempDir;
@@ -26,6 +29,7 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 pub struct TestHub {
     data: TempDir,
     enforce_policy: bool,
+    limits: Limits,
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -43,11 +47,27 @@ impl TestHub {
         Self::spawn_with(false).await
     }
 
+    /// Starts a hub with these limits (the stories' hubs are otherwise only loosely limited, so
+    /// that a story's quick bursts of syncs are never throttled).
+    pub async fn spawn_with_limits(limits: Limits) -> TestHub {
+        Self::start_new(true, limits).await
+    }
+
+    /// Limits loose enough for any story: the rates are far above what a story does.
+    pub fn story_limits() -> Limits {
+        Limits::loose()
+    }
+
     async fn spawn_with(enforce_policy: bool) -> TestHub {
+        Self::start_new(enforce_policy, Self::story_limits()).await
+    }
+
+    async fn start_new(enforce_policy: bool, limits: Limits) -> TestHub {
         let data = tempfile::tempdir().expect("tempdir");
         let mut hub = TestHub {
             data,
             enforce_policy,
+            limits,
             addr: "127.0.0.1:0".parse().expect("addr"),
             stop: None,
             task: None,
@@ -59,6 +79,7 @@ impl TestHub {
     async fn start(&mut self) {
         let mut config = Config::new(self.data.path(), DOMAIN);
         config.enforce_policy = self.enforce_policy;
+        config.limits = self.limits.clone();
         let state = AppState::open(&config).expect("open hub");
         // Rebinding the same port after a restart can race the old socket's close: retry a little.
         let mut listener = None;
@@ -181,6 +202,27 @@ impl TestHub {
             |r| r.get::<_, i64>(0),
         )
         .expect("withheld") as u64
+    }
+
+    /// Writes a pseudonym row straight into the hub's database, bypassing every check of
+    /// registration: for the tests that try what such a row would let its token do.
+    pub fn plant_pseudonym(
+        &self,
+        client: &mimi::uri::ClientUri,
+        user: &mimi::uri::UserUri,
+        token: &str,
+    ) {
+        let conn = conclave_hub::store::open(&self.db_path()).expect("open the hub's database");
+        conn.execute(
+            "INSERT INTO pseudonyms (client_uri, user_uri, token_hash, created_at)
+             VALUES (?1, ?2, ?3, 0)",
+            rusqlite::params![
+                client.to_string(),
+                user.to_string(),
+                conclave_hub::principal::secret_hash(token)
+            ],
+        )
+        .expect("plant the pseudonym");
     }
 
     /// Row counts of every hub table, to prove that refused requests changed nothing.

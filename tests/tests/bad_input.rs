@@ -1,69 +1,9 @@
 //! Bad input gets a clear error with a stable code and the right status, and changes nothing the
 //! hub has stored.
 
+use conclave_e2e::raw::{call, token_of};
 use conclave_e2e::{TestHub, settle};
 use reqwest::StatusCode;
-use serde_json::Value;
-
-async fn call(
-    method: reqwest::Method,
-    url: String,
-    token: Option<&str>,
-    body: Option<Vec<u8>>,
-    json: bool,
-) -> (StatusCode, Value) {
-    let mut r = reqwest::Client::new().request(method, url);
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        r = r.body(b);
-        if json {
-            r = r.header("content-type", "application/json");
-        }
-    }
-    let resp = r.send().await.expect("hub answers");
-    let status = resp.status();
-    let body: Value = resp.json().await.expect("errors are JSON");
-    (status, body)
-}
-
-fn token_of(dir_keystore: &std::path::Path) -> String {
-    let raw = std::fs::read(dir_keystore.join("keystore.json")).expect("keystore file");
-    let map: serde_json::Map<String, Value> = serde_json::from_slice(&raw).expect("json");
-    let b64 = map["token"].as_str().expect("token").to_owned();
-    use base64_like::decode;
-    String::from_utf8(decode(&b64)).expect("utf8 token")
-}
-
-/// A tiny base64 decoder for the test, so the test does not trust the client's own code.
-mod base64_like {
-    pub fn decode(s: &str) -> Vec<u8> {
-        let val = |c: u8| -> u32 {
-            match c {
-                b'A'..=b'Z' => (c - b'A') as u32,
-                b'a'..=b'z' => (c - b'a' + 26) as u32,
-                b'0'..=b'9' => (c - b'0' + 52) as u32,
-                b'+' => 62,
-                b'/' => 63,
-                _ => panic!("not base64"),
-            }
-        };
-        let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=').collect();
-        let mut out = Vec::new();
-        for chunk in bytes.chunks(4) {
-            let mut acc = 0u32;
-            for (i, &c) in chunk.iter().enumerate() {
-                acc |= val(c) << (18 - 6 * i);
-            }
-            let n = chunk.len() * 6 / 8;
-            for i in 0..n {
-                out.push((acc >> (16 - 8 * i)) as u8);
-            }
-        }
-        out
-    }
-}
 
 struct Case<'a> {
     what: &'a str,
@@ -259,7 +199,7 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
             None,
             false,
             StatusCode::FORBIDDEN,
-            "forbidden",
+            "not_your_identity",
         ),
         case(
             "acking another client's queue",
@@ -269,7 +209,7 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
             Some(br#"{"seq":100}"#.to_vec()),
             true,
             StatusCode::FORBIDDEN,
-            "forbidden",
+            "not_your_identity",
         ),
         case(
             "acking what was never sent",

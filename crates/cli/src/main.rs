@@ -183,6 +183,21 @@ enum Command {
         /// The user (a name on this hub or a user URI).
         user: String,
     },
+    /// Block a user: their connection requests and invitations no longer reach you.
+    Block {
+        /// The user (a name on this hub or a user URI).
+        user: String,
+    },
+    /// Lift a block.
+    Unblock {
+        /// The user (a name on this hub or a user URI).
+        user: String,
+    },
+    /// The users you blocked.
+    Blocked {
+        #[command(flatten)]
+        json: Json,
+    },
     /// This user's connections; `connections accept USER` answers a request.
     Connections {
         #[command(subcommand)]
@@ -526,6 +541,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connect { user } => {
             c.connect(&user).await?;
             println!("asked {} to connect", c.resolve_user(&user)?);
+        }
+        Command::Block { user } => {
+            c.block(&user).await?;
+            println!("blocked {}", c.resolve_user(&user)?);
+        }
+        Command::Unblock { user } => {
+            let who = c.resolve_user(&user)?;
+            if c.unblock(&user).await? {
+                println!("unblocked {who}");
+            } else {
+                println!("{who} was not blocked");
+            }
+        }
+        Command::Blocked { json } => {
+            let list = c.blocked().await?;
+            print(json, &list, |u| u.clone())?;
         }
         Command::Connections { cmd: None, json } => {
             c.sync().await?;

@@ -1464,6 +1464,24 @@ impl Client {
         Ok(())
     }
 
+    /// Blocks a user at the hub: their connection requests and invitations no longer reach
+    /// this user (on any of its devices).
+    pub async fn block(&self, user: &str) -> Result<()> {
+        let u = self.resolve_user(user)?;
+        self.hub.block(&u.to_string()).await
+    }
+
+    /// Lifts a block; whether there was one.
+    pub async fn unblock(&self, user: &str) -> Result<bool> {
+        let u = self.resolve_user(user)?;
+        self.hub.unblock(&u.to_string()).await
+    }
+
+    /// The users this user blocked.
+    pub async fn blocked(&self) -> Result<Vec<String>> {
+        self.hub.blocked().await
+    }
+
     /// This user's connections.
     pub async fn connections(&self) -> Result<Vec<crate::connections::ConnectionInfo>> {
         crate::connections::list(&*self.conn.lock().await)

@@ -49,18 +49,7 @@ fn random<const N: usize>() -> [u8; N] {
 /// A random UUID (version 4), the local part of a pseudonym (PROTO §6.1: "random UUIDs
 /// qualified with the domain of the user's provider").
 fn uuid() -> String {
-    let mut b: [u8; 16] = random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    mimi::uri::pseudonym_local(random())
 }
 
 /// A fresh user pseudonym of this provider.

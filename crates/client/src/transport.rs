@@ -375,6 +375,40 @@ impl Hub {
         Ok(())
     }
 
+    /// `POST /v1/blocks`: `user`'s connection requests and invitations no longer reach this user.
+    pub async fn block(&self, user: &str) -> Result<()> {
+        let _: serde_json::Value = self
+            .json(
+                self.req(reqwest::Method::POST, "/v1/blocks")
+                    .json(&json!({ "user": user })),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `DELETE /v1/blocks/{user}`: lifts a block; whether there was one.
+    pub async fn unblock(&self, user: &str) -> Result<bool> {
+        let v: serde_json::Value = self
+            .json(self.req(
+                reqwest::Method::DELETE,
+                &format!("/v1/blocks/{}", urlencode(user)),
+            ))
+            .await?;
+        Ok(v["lifted"].as_bool().unwrap_or(false))
+    }
+
+    /// `GET /v1/blocks`: the users this user blocked.
+    pub async fn blocked(&self) -> Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Blocked {
+            blocked: Vec<String>,
+        }
+        let b: Blocked = self
+            .json(self.req(reqwest::Method::GET, "/v1/blocks"))
+            .await?;
+        Ok(b.blocked)
+    }
+
     /// `GET /v1/clients/{id}/queue`: entries after `after`, waiting up to `wait` for the first
     /// (or for something in the queue of one of the pseudonyms whose tokens are `wake_on`).
     pub async fn fetch(
@@ -542,4 +576,16 @@ impl Hub {
 /// Whether an error is the hub saying the handshake was for an old epoch.
 pub fn is_wrong_epoch(e: &Error) -> bool {
     matches!(e, Error::Hub { status, code, .. } if *status == StatusCode::CONFLICT.as_u16() && (code == "wrong_epoch" || code == "epoch_too_old"))
+}
+
+/// Percent-encodes a path segment (a user URI carries `:` and `/`).
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

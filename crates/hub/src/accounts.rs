@@ -15,8 +15,9 @@ use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::api::{Auth, secret_hash};
 use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::principal::{Principal, secret_hash};
 use crate::store::{self, now_ms};
 
 /// How long a device-link code stays valid.
@@ -51,6 +52,11 @@ pub struct Registered {
 /// The most bytes of sealed device keys a link code may carry.
 pub const MAX_DEVICE_KEYS: usize = 64 * 1024;
 
+fn b64(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
 fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
     rand::rngs::OsRng.fill_bytes(&mut b);
@@ -62,12 +68,19 @@ pub fn register(
     conn: &mut Connection,
     domain: &str,
     provider_key: &SigningKey,
+    limits: &Limits,
     name: &str,
     signature_key: &[u8],
     link_code: Option<&str>,
 ) -> Result<Registered> {
     let user = UserUri::new(domain, name)
         .map_err(|e| Error::MalformedBody(format!("invalid user name: {e}")))?;
+    // Names of the form of a random UUID are the pseudonyms' (PROTO §6.1): no user may take one.
+    if mimi::uri::is_pseudonym_local(name) {
+        return Err(Error::MalformedBody(
+            "invalid user name: a name in the form of a UUID is reserved for pseudonyms".into(),
+        ));
+    }
     if signature_key.len() != 32 {
         return Err(Error::MalformedBody(
             "signature_key must be a 32-byte Ed25519 public key".into(),
@@ -101,18 +114,41 @@ pub fn register(
             let keys: Option<Option<Vec<u8>>> = tx
                 .query_row(
                     "DELETE FROM link_codes WHERE code_hash = ?1 AND user_uri = ?2 AND expires_at > ?3
-                     RETURNING device_keys",
-                    params![hash, user.to_string(), now_ms() as i64],
+                     AND attempts < ?4 RETURNING device_keys",
+                    params![
+                        hash,
+                        user.to_string(),
+                        now_ms() as i64,
+                        limits.link_code_attempts
+                    ],
                     |r| r.get(0),
                 )
                 .optional()?;
             let Some(keys) = keys else {
+                // A wrong try counts against every open code of the user: after
+                // `link_code_attempts` of them the codes die (and the user issues a new one).
+                tx.execute(
+                    "UPDATE link_codes SET attempts = attempts + 1 WHERE user_uri = ?1",
+                    [user.to_string()],
+                )?;
+                tx.execute(
+                    "DELETE FROM link_codes WHERE user_uri = ?1 AND attempts >= ?2",
+                    params![user.to_string(), limits.link_code_attempts],
+                )?;
+                tx.commit()?;
                 return Err(Error::BadLinkCode);
             };
             device_keys = keys;
         }
     }
     let client = ClientUri::new(domain, &random_hex(8)).map_err(Error::internal)?;
+    // One identity per token, both ways: a new client or user never names a pseudonym.
+    if crate::principal::names_pseudonym(&tx, &client.to_string(), &user.to_string())? {
+        return Err(Error::Conflict(
+            "identity_taken",
+            format!("{client} or {user} already names a pseudonym; try again"),
+        ));
+    }
     let token = random_hex(32);
     let credential = ProviderCredential::issue(provider_key, &client, &user, signature_key);
     tx.execute(
@@ -132,8 +168,8 @@ pub fn register(
         user: user.to_string(),
         client: client.to_string(),
         token,
-        credential: crate::api::to_b64(&credential.to_bytes()),
-        device_keys: device_keys.map(|k| crate::api::to_b64(&k)),
+        credential: b64(&credential.to_bytes()),
+        device_keys: device_keys.map(|k| b64(&k)),
     })
 }
 
@@ -149,7 +185,8 @@ fn normalize_code(code: &str) -> String {
 /// `device_keys` (sealed by the issuing device, opaque here) go to the device that uses the code.
 pub fn issue_link_code(
     conn: &Connection,
-    auth: &Auth,
+    limits: &Limits,
+    auth: &Principal,
     device_keys: Option<&[u8]>,
 ) -> Result<(String, u64)> {
     if device_keys.is_some_and(|k| k.is_empty() || k.len() > MAX_DEVICE_KEYS) {
@@ -164,7 +201,31 @@ pub fn issue_link_code(
         .iter()
         .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
         .collect();
-    let expires = now_ms() + LINK_CODE_TTL_MS;
+    let now = now_ms();
+    conn.execute(
+        "DELETE FROM link_codes WHERE user_uri = ?1 AND expires_at <= ?2",
+        params![auth.user.to_string(), now as i64],
+    )?;
+    let (open, soonest): (i64, Option<i64>) = conn.query_row(
+        "SELECT COUNT(*), MIN(expires_at) FROM link_codes WHERE user_uri = ?1",
+        [auth.user.to_string()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if open >= i64::from(limits.link_codes_per_user) {
+        let wait_ms = soonest
+            .unwrap_or(now as i64)
+            .saturating_sub(now as i64)
+            .max(1000);
+        return Err(Error::Quota {
+            code: "link_code_quota",
+            retry_after: (wait_ms / 1000) as u64,
+            message: format!(
+                "{} link codes are open already; use one or wait until one expires",
+                limits.link_codes_per_user
+            ),
+        });
+    }
+    let expires = now + LINK_CODE_TTL_MS;
     conn.execute(
         "INSERT INTO link_codes (code_hash, user_uri, expires_at, device_keys) VALUES (?1, ?2, ?3, ?4)",
         params![secret_hash(&code), auth.user.to_string(), expires as i64, device_keys],
@@ -182,7 +243,7 @@ pub struct Device {
 }
 
 /// The devices of the authenticated user.
-pub fn devices(conn: &Connection, auth: &Auth) -> Result<Vec<Device>> {
+pub fn devices(conn: &Connection, auth: &Principal) -> Result<Vec<Device>> {
     let mut st = conn.prepare(
         "SELECT uri, created_at FROM clients WHERE user_uri = ?1 ORDER BY created_at, uri",
     )?;
@@ -203,7 +264,8 @@ pub fn devices(conn: &Connection, auth: &Auth) -> Result<Vec<Device>> {
 pub fn upload_key_packages(
     conn: &mut Connection,
     trust: &Trust,
-    auth: &Auth,
+    limits: &Limits,
+    auth: &Principal,
     packages: &[Vec<u8>],
     last_resort: Option<&[u8]>,
 ) -> Result<Vec<String>> {
@@ -223,12 +285,7 @@ pub fn upload_key_packages(
         let id = trust
             .identify(leaf.credential(), leaf.signature_key().as_slice())
             .map_err(|e| Error::MalformedBody(format!("KeyPackage credential: {e}")))?;
-        if id.client != auth.client {
-            return Err(Error::Forbidden(
-                "a KeyPackage names another client than the one uploading it".into(),
-            ));
-        }
-        Ok(())
+        auth.require_client(&id.client, "a KeyPackage's credential")
     };
     for p in packages {
         check(p)?;
@@ -238,6 +295,21 @@ pub fn upload_key_packages(
     }
     let me = auth.client.to_string();
     let tx = conn.savepoint()?;
+    let stored: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM key_packages WHERE client_uri = ?1 AND last_resort = 0",
+        [&me],
+        |r| r.get(0),
+    )?;
+    if stored.saturating_add(packages.len() as i64) > i64::from(limits.key_packages_per_client) {
+        return Err(Error::Quota {
+            code: "key_package_quota",
+            retry_after: 3600,
+            message: format!(
+                "the hub keeps at most {} KeyPackages per client and holds {stored} of yours",
+                limits.key_packages_per_client
+            ),
+        });
+    }
     for p in packages {
         tx.execute(
             "INSERT INTO key_packages (client_uri, data, last_resort) VALUES (?1, ?2, 0)",
@@ -281,7 +353,7 @@ pub fn upload_key_packages(
 pub fn claim_key_material(
     conn: &mut Connection,
     trust: &Trust,
-    auth: &Auth,
+    auth: &Principal,
     req: &KeyMaterialRequest,
 ) -> Result<KeyMaterialResponse> {
     let bad = |m: String| Error::MalformedBody(m);
@@ -294,11 +366,7 @@ pub fn claim_key_material(
         .map_err(|e| bad(format!("targetUser: {e}")))?;
     let room =
         RoomUri::from_bytes(req.room_id.uri.as_slice()).map_err(|e| bad(format!("roomId: {e}")))?;
-    if requesting != auth.user {
-        return Err(Error::Forbidden(
-            "requestingUser is not the authenticated user".into(),
-        ));
-    }
+    auth.require_user(&requesting, "requestingUser")?;
     let cred = req
         .requester_credential
         .parse("Credential")
@@ -306,11 +374,7 @@ pub fn claim_key_material(
     let id = trust
         .identify(&cred, req.requester_signature_key.as_slice())
         .map_err(|e| Error::Forbidden(format!("requesterCredential: {e}")))?;
-    if id.client != auth.client {
-        return Err(Error::Forbidden(
-            "requesterCredential names another client".into(),
-        ));
-    }
+    auth.require_client(&id.client, "requesterCredential")?;
     mimi::credential::verify_with_label(
         req.requester_signature_key.as_slice(),
         KEY_MATERIAL_REQUEST_LABEL,
@@ -340,6 +404,9 @@ pub fn claim_key_material(
     if !user_known {
         return Err(Error::UnknownUser(format!("no user {target} on this hub")));
     }
+    // A user who blocked the requester is not invited by them: no KeyPackage is handed out,
+    // as if their clients had none (the block is not announced).
+    let blocked = crate::connections::is_blocked(&tx, &target, &auth.user)?;
     let clients: Vec<String> = tx
         .prepare(
             "SELECT uri FROM clients WHERE user_uri = ?1 AND uri NOT IN
@@ -349,6 +416,13 @@ pub fn claim_key_material(
         .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
     for c in clients {
+        if blocked {
+            out.push(ClientKeyMaterial {
+                client_uri: IdentifierUri::new(&c),
+                status: ClientMaterial::Exhausted,
+            });
+            continue;
+        }
         let kp: Option<(i64, Vec<u8>, bool)> = tx
             .query_row(
                 "SELECT id, data, last_resort FROM key_packages WHERE client_uri = ?1
@@ -391,79 +465,4 @@ pub fn claim_key_material(
         user_uri: IdentifierUri::new(&target),
         clients: out,
     })
-}
-
-/// Sets the authenticated user's connection-establishment key (MIMIMI §5), once: a user's later
-/// devices cannot replace the key the first one holds.
-pub fn set_connection_key(conn: &Connection, auth: &Auth, public_key: &[u8]) -> Result<()> {
-    if public_key.len() != 32 {
-        return Err(Error::MalformedBody(
-            "public_key must be a 32-byte X25519 public key".into(),
-        ));
-    }
-    let n = conn.execute(
-        "UPDATE users SET connection_key = ?2 WHERE uri = ?1 AND connection_key IS NULL",
-        params![auth.user.to_string(), public_key],
-    )?;
-    if n == 0 {
-        return Err(Error::Conflict(
-            "connection_key_exists",
-            format!("{} already has a connection-establishment key", auth.user),
-        ));
-    }
-    Ok(())
-}
-
-/// A user's connection-establishment key, served without authentication.
-pub fn connection_key(conn: &Connection, domain: &str, name: &str) -> Result<(UserUri, Vec<u8>)> {
-    let user = UserUri::new(domain, name)
-        .map_err(|e| Error::UnknownUser(format!("no user {name:?} on this hub: {e}")))?;
-    let key: Option<Option<Vec<u8>>> = conn
-        .query_row(
-            "SELECT connection_key FROM users WHERE uri = ?1",
-            [user.to_string()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match key {
-        None => Err(Error::UnknownUser(format!("no user {user} on this hub"))),
-        Some(None) => Err(Error::NotFound(format!(
-            "{user} accepts no connection requests (no connection-establishment key)"
-        ))),
-        Some(Some(k)) => Ok((user, k)),
-    }
-}
-
-/// Relays a sealed connection request or response to every client of `to` (MIMIMI §5). The hub
-/// sees who asks whom (it relays), never what the messages hold. Returns the clients to wake.
-pub fn relay_connection(
-    conn: &Connection,
-    auth: &Auth,
-    to: &str,
-    kind: &str,
-    sealed: &[u8],
-) -> Result<Vec<String>> {
-    if kind != "request" && kind != "response" {
-        return Err(Error::MalformedBody(
-            "kind must be \"request\" or \"response\"".into(),
-        ));
-    }
-    let to = UserUri::parse(to).map_err(|e| Error::MalformedBody(format!("to: {e}")))?;
-    let clients: Vec<String> = conn
-        .prepare("SELECT uri FROM clients WHERE user_uri = ?1")?
-        .query_map([to.to_string()], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    if clients.is_empty() {
-        return Err(Error::UnknownUser(format!("no user {to} on this hub")));
-    }
-    let entry = serde_json::to_vec(&serde_json::json!({
-        "kind": kind,
-        "from": auth.user.to_string(),
-        "sealed": crate::api::to_b64(sealed),
-    }))
-    .map_err(Error::internal)?;
-    for c in &clients {
-        store::queue::enqueue(conn, c, "connection", None, &entry)?;
-    }
-    Ok(clients)
 }

@@ -16,12 +16,38 @@ pub enum Error {
     /// The body is larger than the hub accepts.
     #[error("the request body is larger than the hub accepts")]
     BodyTooLarge,
+    /// One part of a request is larger than the hub accepts (a message, a commit).
+    #[error("{0}")]
+    TooLarge(String),
     /// No or an unknown bearer token.
     #[error("{0}")]
     Unauthenticated(String),
     /// Authenticated, but this is not yours to do.
     #[error("{0}")]
     Forbidden(String),
+    /// The request names an identity (client, user, sender, reporter) that is not the token's
+    /// own principal.
+    #[error("{0}")]
+    NotYourIdentity(String),
+    /// Too many requests from this principal or address; try again after `retry_after` seconds.
+    #[error("{message}")]
+    RateLimited {
+        /// Seconds until a retry may succeed (the `Retry-After` header).
+        retry_after: u64,
+        /// What was limited.
+        message: String,
+    },
+    /// A quota is used up (stored KeyPackages, open link codes, pending connection requests,
+    /// reports per hour); the code names which.
+    #[error("{message}")]
+    Quota {
+        /// The stable code.
+        code: &'static str,
+        /// Seconds until a retry may succeed (the `Retry-After` header).
+        retry_after: u64,
+        /// What is used up.
+        message: String,
+    },
     /// The client is not a member of the room.
     #[error("{0}")]
     NotMember(String),
@@ -81,9 +107,12 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::MalformedBody(_) => "malformed_body",
-            Error::BodyTooLarge => "body_too_large",
+            Error::BodyTooLarge | Error::TooLarge(_) => "body_too_large",
             Error::Unauthenticated(_) => "unauthenticated",
             Error::Forbidden(_) => "forbidden",
+            Error::NotYourIdentity(_) => "not_your_identity",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Quota { code, .. } => code,
             Error::NotMember(_) => "not_member",
             Error::NotAllowed(_) => "not_allowed",
             Error::UnknownRoom(_) => "unknown_room",
@@ -105,11 +134,13 @@ impl Error {
         match self {
             Error::MalformedBody(_) | Error::InvalidHandshake(_) => StatusCode::BAD_REQUEST,
             Error::UnverifiedReport(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::BodyTooLarge | Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unauthenticated(_) | Error::BadLinkCode => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) | Error::NotMember(_) | Error::NotAllowed(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Error::RateLimited { .. } | Error::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Forbidden(_)
+            | Error::NotYourIdentity(_)
+            | Error::NotMember(_)
+            | Error::NotAllowed(_) => StatusCode::FORBIDDEN,
             Error::UnknownRoom(_) | Error::UnknownUser(_) | Error::NotFound(_) => {
                 StatusCode::NOT_FOUND
             }
@@ -159,6 +190,19 @@ impl IntoResponse for Error {
             message,
             epoch,
         };
-        (status, axum::Json(body)).into_response()
+        let retry_after = match &self {
+            Error::RateLimited { retry_after, .. } | Error::Quota { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs.max(1)),
+            );
+        }
+        response
     }
 }

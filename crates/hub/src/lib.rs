@@ -5,16 +5,19 @@
 //! owns (it follows each room's MLS group with OpenMLS's `PublicGroup`, validates every handshake
 //! with `mimi::policy`, orders and fans out).
 //!
-//! A request flows: axum handler ([`api`]) → authentication ([`api::Auth`]) → domain code
+//! A request flows: axum handler ([`api`]) → authentication ([`principal`]) → domain code
 //! ([`room`], [`accounts`]) inside one SQLite transaction ([`store`]) → queue entries for the
 //! recipients → the recipients' long-polls are woken. `main` only parses flags and calls [`serve`].
 
 pub mod accounts;
 pub mod api;
+pub mod connections;
 pub mod enforce;
 pub mod error;
 pub mod franking_keys;
 pub mod keys;
+pub mod limits;
+pub mod principal;
 pub mod pseudonyms;
 pub mod reports;
 pub mod room;
@@ -40,20 +43,20 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The provider domain this hub serves (`mimi://DOMAIN/...`).
     pub domain: String,
-    /// The largest request body accepted, in bytes.
-    pub body_limit: usize,
+    /// Rates, sizes and quotas (the config file's `[limits]`).
+    pub limits: limits::Limits,
     /// Test-only: `false` lets handshakes through without the room-policy check, to prove that
     /// honest clients refuse forbidden commits on their own. `conclave-hub serve` has no flag for it.
     pub enforce_policy: bool,
 }
 
 impl Config {
-    /// A config with the default body limit (1 MiB).
+    /// A config with the default limits.
     pub fn new(data_dir: impl Into<PathBuf>, domain: impl Into<String>) -> Self {
         Config {
             data_dir: data_dir.into(),
             domain: domain.into(),
-            body_limit: 1 << 20,
+            limits: limits::Limits::default(),
             enforce_policy: true,
         }
     }
@@ -80,8 +83,10 @@ pub struct Inner {
     pub domain: String,
     /// The provider's credential-signing key.
     pub provider_key: SigningKey,
-    /// The body limit.
-    pub body_limit: usize,
+    /// Rates, sizes and quotas.
+    pub limits: limits::Limits,
+    /// The rate limiters.
+    pub limiters: limits::Limiters,
     /// Whether handshakes are checked against room policy (always, outside tests).
     pub enforce_policy: bool,
     /// The franking keys.
@@ -123,7 +128,8 @@ impl AppState {
             jobs: Mutex::new(Default::default()),
             domain: config.domain.clone(),
             provider_key,
-            body_limit: config.body_limit,
+            limits: config.limits.clone(),
+            limiters: limits::Limiters::new(&config.limits),
             enforce_policy: config.enforce_policy,
             franking: franking_keys::FrankingKeys::open(&config.data_dir)?,
             waiters: Mutex::new(HashMap::new()),
@@ -240,12 +246,25 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let housekeeping = tokio::spawn(forget_idle_limits(state.clone()));
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    housekeeping.abort();
+    served
+}
+
+/// Every minute, the rate limiters forget principals and addresses that are back to a full
+/// budget, so their memory stays bounded by recent traffic.
+pub async fn forget_idle_limits(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        state.inner().limiters.forget_idle();
+    }
 }
 
 #[cfg(test)]

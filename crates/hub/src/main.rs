@@ -31,6 +31,10 @@ enum Command {
         /// The provider domain users and rooms are named under (mimi://DOMAIN/...).
         #[arg(long, default_value = "localhost")]
         domain: String,
+        /// A TOML config file; its `[limits]` table sets rates, sizes and quotas (SECURITY.md
+        /// lists each with its default). Without it, the defaults apply.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Abuse reports filed with this hub.
     #[command(subcommand)]
@@ -211,9 +215,14 @@ async fn run() -> anyhow::Result<()> {
             listen,
             data,
             domain,
+            config,
         } => {
-            let state = AppState::open(&Config::new(&data, &domain))
-                .with_context(|| format!("opening {}", data.display()))?;
+            let mut cfg = Config::new(&data, &domain);
+            if let Some(path) = config {
+                cfg.limits = conclave_hub::limits::ConfigFile::read(&path)?.limits;
+            }
+            let state =
+                AppState::open(&cfg).with_context(|| format!("opening {}", data.display()))?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;

@@ -23,8 +23,8 @@ use openmls_rust_crypto::RustCrypto;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::api::secret_hash;
 use crate::error::{Error, Result};
+use crate::principal::secret_hash;
 use crate::store::{ClientRow, now_ms};
 
 /// The most clients one user may have in a KeyPackage set.
@@ -35,16 +35,13 @@ pub const MAX_OPEN_SETS: i64 = 16;
 /// Looks a pseudonym up by the SHA-256 of its token.
 pub fn by_token(conn: &Connection, token_hash: &[u8]) -> Result<Option<ClientRow>> {
     Ok(conn
-        .query_row(
-            "SELECT client_uri, user_uri FROM pseudonyms WHERE token_hash = ?1",
-            [token_hash],
-            |r| {
-                Ok(ClientRow {
-                    uri: r.get(0)?,
-                    user_uri: r.get(1)?,
-                })
-            },
-        )
+        .prepare_cached("SELECT client_uri, user_uri FROM pseudonyms WHERE token_hash = ?1")?
+        .query_row([token_hash], |r| {
+            Ok(ClientRow {
+                uri: r.get(0)?,
+                user_uri: r.get(1)?,
+            })
+        })
         .optional()?)
 }
 
@@ -65,23 +62,48 @@ fn insert(
     token: &str,
 ) -> Result<()> {
     check_token(token)?;
-    for domain in [pc.client_pseudonym.domain(), pc.user_pseudonym.domain()] {
+    let (client, user) = (
+        pc.client_pseudonym.to_string(),
+        pc.user_pseudonym.to_string(),
+    );
+    // One identity per token: a pseudonym never names an account's client or user.
+    if crate::principal::names_account(conn, &client, &user)? {
+        return Err(Error::NotYourIdentity(format!(
+            "{client} or {user} names a registered client or user, not a pseudonym"
+        )));
+    }
+    // PROTO §6.1: "random UUIDs qualified with the domain of the user's provider".
+    for (uri, domain, local) in [
+        (
+            &client,
+            pc.client_pseudonym.domain(),
+            pc.client_pseudonym.local(),
+        ),
+        (&user, pc.user_pseudonym.domain(), pc.user_pseudonym.local()),
+    ] {
         if domain != trust.domain {
             return Err(Error::MalformedBody(format!(
                 "a pseudonym of {domain}: this provider registers pseudonyms of {} only",
                 trust.domain
             )));
         }
+        if !mimi::uri::is_pseudonym_local(local) {
+            return Err(Error::MalformedBody(format!(
+                "{uri} is not a pseudonym: its id must be a random UUID (PROTO §6.1)"
+            )));
+        }
+    }
+    let hash = secret_hash(token);
+    if crate::store::client_by_token(conn, &hash)?.is_some() {
+        return Err(Error::Conflict(
+            "pseudonym_exists",
+            "that token is already in use; pick a fresh one".into(),
+        ));
     }
     let n = conn.execute(
         "INSERT INTO pseudonyms (client_uri, user_uri, token_hash, created_at)
          VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-        params![
-            pc.client_pseudonym.to_string(),
-            pc.user_pseudonym.to_string(),
-            secret_hash(token),
-            now_ms() as i64
-        ],
+        params![client, user, hash, now_ms() as i64],
     )?;
     if n == 0 {
         return Err(Error::Conflict(

@@ -7,8 +7,8 @@ use mimi::policy::Action;
 use mimi::uri::RoomUri;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::api::Auth;
 use crate::franking_keys::FrankingKeys;
+use crate::principal::Principal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -200,7 +200,7 @@ pub fn check_message(
 pub fn receive(
     conn: &mut Connection,
     hub: &crate::Inner,
-    auth: &Auth,
+    auth: &Principal,
     room: &RoomUri,
     body: &[u8],
 ) -> Result<Filed> {
@@ -219,13 +219,34 @@ pub fn receive(
             auth.user
         )));
     }
+    let hour_ago = (now_ms() as i64).saturating_sub(3_600_000);
+    let (recent, oldest): (i64, Option<i64>) = conn.query_row(
+        "SELECT COUNT(*), MIN(created_at) FROM reports WHERE reporter = ?1 AND created_at > ?2",
+        params![auth.user.to_string(), hour_ago],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if recent >= i64::from(hub.limits.reports_per_hour) {
+        let wait_ms = oldest
+            .unwrap_or(hour_ago)
+            .saturating_sub(hour_ago)
+            .max(1000);
+        return Err(Error::Quota {
+            code: "report_quota",
+            retry_after: (wait_ms / 1000) as u64,
+            message: format!(
+                "at most {} reports an hour; try again later",
+                hub.limits.reports_per_hour
+            ),
+        });
+    }
     let report = AbuseReport::from_bytes(body)
         .map_err(|e| Error::MalformedBody(format!("AbuseReport: {e}")))?;
     let reporter = String::from_utf8_lossy(report.reporting_user.uri.as_slice()).into_owned();
     if !reporter.is_empty() && reporter != auth.user.to_string() {
-        return Err(Error::Forbidden(
-            "reportingUser is not the authenticated user".into(),
-        ));
+        return Err(Error::NotYourIdentity(format!(
+            "reportingUser {reporter} is not your user {}",
+            auth.user
+        )));
     }
     if report.messages.is_empty() || report.messages.len() > 100 {
         return Err(Error::MalformedBody(

@@ -31,8 +31,8 @@ use openmls_traits::OpenMlsProvider as _;
 use rusqlite::{Connection, params};
 use tls_codec::{Deserialize as _, DeserializeBytes as _, Serialize as _};
 
-use crate::api::Auth;
 use crate::error::{Error, Result};
+use crate::principal::Principal;
 use crate::pseudonyms;
 use crate::store::{self, MemberRow, Provider, RoomRow, now_ms};
 
@@ -125,7 +125,7 @@ fn require_room(conn: &Connection, room: &RoomUri) -> Result<RoomRow> {
         .ok_or_else(|| Error::UnknownRoom(format!("no room {room} on this hub")))
 }
 
-fn require_member(conn: &Connection, room: &RoomUri, auth: &Auth) -> Result<()> {
+fn require_member(conn: &Connection, room: &RoomUri, auth: &Principal) -> Result<()> {
     if store::is_member(conn, &room.to_string(), &auth.client.to_string())? {
         Ok(())
     } else {
@@ -145,7 +145,7 @@ pub fn create(
     conn: &mut Connection,
     trust: &Trust,
     hub: &crate::Inner,
-    auth: &Auth,
+    auth: &Principal,
     group_info: &[u8],
     tree: &[u8],
     identity_link: Option<&[u8]>,
@@ -189,11 +189,12 @@ pub fn create(
     )
     .map_err(|e| Error::InvalidHandshake(format!("GroupInfo and tree do not verify: {e}")))?;
     let members = identities(&group, trust);
-    if members.len() != 1 || group.members().count() != 1 || members[0].0.client != auth.client {
+    if members.len() != 1 || group.members().count() != 1 {
         return Err(Error::Forbidden(
             "a new room must hold exactly one member: the creating client".into(),
         ));
     }
+    auth.require_client(&members[0].0.client, "the new room's only member")?;
     // The room's initial components must be a valid policy state that lists the creator.
     let state = state_of(&group, trust)?;
     state.validate().map_err(deny)?;
@@ -281,7 +282,7 @@ pub fn create(
 /// MIMIMI §4.1 step 4: the wrapped identity_link_keys of the room's current leaves, for a member.
 pub fn identity_links(
     conn: &Connection,
-    auth: &Auth,
+    auth: &Principal,
     room: &RoomUri,
 ) -> Result<Vec<(String, Vec<u8>)>> {
     require_room(conn, room)?;
@@ -293,7 +294,7 @@ pub fn identity_links(
 fn fan_out_to_others(
     tx: &Connection,
     members: &[MemberRow],
-    auth: &Auth,
+    auth: &Principal,
     room: &str,
     fanout: &[u8],
 ) -> Result<Vec<String>> {
@@ -325,7 +326,7 @@ fn check_handshake(
     msg: &ProtocolMessage,
     room: &RoomRow,
     roster: &HubRoster<'_>,
-    auth: &Auth,
+    auth: &Principal,
 ) -> Result<(ClientIdentity, LeafNodeIndex)> {
     if msg.group_id().as_slice() != room.group_id.as_slice() {
         return Err(Error::MalformedBody(
@@ -354,11 +355,7 @@ fn check_handshake(
     let who = roster
         .member(*leaf)
         .ok_or_else(|| Error::InvalidHandshake(format!("no member at leaf {}", leaf.u32())))?;
-    if who.client != auth.client {
-        return Err(Error::Forbidden(
-            "the handshake is signed by another client than the one sending it".into(),
-        ));
-    }
+    auth.require_client(&who.client, "the handshake's signer")?;
     Ok((who, *leaf))
 }
 
@@ -367,7 +364,7 @@ pub fn update(
     conn: &mut Connection,
     trust: &Trust,
     enforce: bool,
-    auth: &Auth,
+    auth: &Principal,
     room: &RoomUri,
     body: &[u8],
 ) -> Result<Accepted> {
@@ -589,7 +586,7 @@ pub fn update(
 pub fn submit(
     conn: &mut Connection,
     hub: &crate::Inner,
-    auth: &Auth,
+    auth: &Principal,
     room: &RoomUri,
     body: &[u8],
 ) -> Result<(SubmitMessageResponse, Vec<String>)> {
@@ -602,7 +599,7 @@ pub fn submit(
         .as_str()
         .map_err(|e| Error::MalformedBody(e.to_string()))?;
     if sending != auth.user.to_string() {
-        return Err(Error::NotAllowed(format!(
+        return Err(Error::NotYourIdentity(format!(
             "sendingUri {sending} is not your user {}",
             auth.user
         )));

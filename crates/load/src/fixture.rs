@@ -347,7 +347,8 @@ impl DirectHub {
     /// Hands a member everything queued for it, as its sync would; returns the outcomes.
     pub fn deliver(&mut self, m: &mut Member) -> Result<Vec<Outcome>> {
         let client = m.id.client.to_string();
-        let entries = conclave_hub::store::queue::fetch(&self.conn, &client, m.cursor, 500)?;
+        let entries =
+            conclave_hub::store::queue::fetch(&self.conn, &client, m.cursor, 500, usize::MAX)?;
         let mut out = Vec::new();
         for e in entries {
             out.push(m.receive(e.room.as_deref(), &e.data, e.seq)?);

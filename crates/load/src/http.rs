@@ -49,7 +49,7 @@ async fn bind() -> Result<(TcpListener, String)> {
 
 /// The real hub on a free loopback port, with its SQLite file in `data`. Needs a tokio runtime.
 pub async fn serve_hub(data: &Path) -> Result<Served> {
-    let state = AppState::open(&Config::new(data, DOMAIN))?;
+    let state = AppState::open(&loose_config(data))?;
     let (listener, url) = bind().await?;
     let (tx, rx) = oneshot::channel();
     tokio::spawn(conclave_hub::serve(state, listener, async {
@@ -95,7 +95,7 @@ pub async fn serve_bare() -> Result<Served> {
 /// `conclave-load hub`: serves the real hub with `data` on a free port, prints
 /// `listening URL`, and stops when its standard input closes (its parent went away).
 pub async fn run_hub_process(data: &Path) -> Result<()> {
-    let state = AppState::open(&Config::new(data, DOMAIN))?;
+    let state = AppState::open(&loose_config(data))?;
     let (listener, url) = bind().await?;
     println!("listening {url}");
     let stdin_closed = async {
@@ -196,4 +196,12 @@ pub async fn register(url: &str, name: &str) -> Result<Registered> {
         hub: Hub::new(url, Some(reg.token.clone()))?,
         token: reg.token,
     })
+}
+
+/// The hub's config for the benchmarks: default sizes and quotas, rates that never bite (one
+/// load client sends far more than a person does).
+fn loose_config(data: &Path) -> Config {
+    let mut config = Config::new(data, DOMAIN);
+    config.limits = conclave_hub::limits::Limits::loose();
+    config
 }

@@ -275,6 +275,36 @@ pub fn validate_provider_domain(domain: &str) -> Result<(), UriError> {
     validate_domain(domain)
 }
 
+/// PROTO §6.1: a pseudonym's local part is "a random UUID qualified with the domain of the
+/// user's provider". This formats 16 random bytes (the caller's randomness) as a version-4 UUID,
+/// lowercase and hyphenated.
+pub fn pseudonym_local(random: [u8; 16]) -> String {
+    let mut b = random;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Whether a local part has the form of a pseudonym ([`pseudonym_local`]): a lowercase,
+/// hyphenated UUID. A hub gives this form to pseudonyms only, so that no pseudonym can name a
+/// registered user or client, and no user name can be a pseudonym.
+pub fn is_pseudonym_local(local: &str) -> bool {
+    let b = local.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,5 +367,23 @@ mod tests {
         assert_eq!(j, "\"mimi://a.example/u/alice\"");
         assert_eq!(serde_json::from_str::<UserUri>(&j).unwrap(), u);
         assert!(serde_json::from_str::<UserUri>("\"mimi://a.example/d/x\"").is_err());
+    }
+
+    #[test]
+    fn pseudonyms_are_lowercase_uuids_and_nothing_else_is() {
+        let p = pseudonym_local([0xab; 16]);
+        assert_eq!(p, "abababab-abab-4bab-abab-abababababab");
+        assert!(is_pseudonym_local(&p));
+        assert!(UserUri::new("a.example", &p).is_ok());
+        for not in [
+            "alice",
+            "0123456789abcdef",
+            "ABABABAB-ABAB-4BAB-ABAB-ABABABABABAB",
+            "abababab-abab-4bab-abab-ababababababa",
+            "abababab_abab-4bab-abab-abababababab",
+            "abababab-abab-4bab-abab-ababababab.b",
+        ] {
+            assert!(!is_pseudonym_local(not), "{not}");
+        }
     }
 }

@@ -32,7 +32,9 @@ pub struct Hub {
 impl Hub {
     pub async fn spawn() -> Result<Hub> {
         let data = tempfile::tempdir()?;
-        let state = AppState::open(&Config::new(data.path(), "localhost"))?;
+        let mut config = Config::new(data.path(), "localhost");
+        config.limits = conclave_hub::limits::Limits::loose();
+        let state = AppState::open(&config)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         tokio::spawn(conclave_hub::serve(

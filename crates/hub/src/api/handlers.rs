@@ -11,9 +11,11 @@ use mimi::wire::{KeyMaterialRequest, decode, encode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Account, ApiBytes, ApiJson, Auth, b64, to_b64};
+use super::{Account, ApiBytes, ApiJson, ClientAddr, b64, to_b64};
 use crate::error::{Error, Result};
-use crate::{AppState, accounts, room, store};
+use crate::limits::Limits;
+use crate::principal::{self, Principal};
+use crate::{AppState, accounts, connections, room, store};
 
 const TLS: &str = "application/octet-stream";
 /// The longest a queue long-poll waits.
@@ -51,8 +53,10 @@ pub struct RegisterBody {
 
 pub async fn register(
     State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<Json<accounts::Registered>> {
+    s.inner().limiters.registration(addr)?;
     let key = b64("signature_key", &body.signature_key)?;
     let r = s
         .db(move |c, i| {
@@ -60,6 +64,7 @@ pub async fn register(
                 c,
                 &i.domain,
                 &i.provider_key,
+                &i.limits,
                 &body.name,
                 &key,
                 body.link_code.as_deref(),
@@ -92,7 +97,7 @@ pub async fn link_device(
         .map(|k| b64("device_keys", k))
         .transpose()?;
     let (code, expires_at) = s
-        .db(move |c, _| accounts::issue_link_code(c, &auth, keys.as_deref()))
+        .db(move |c, i| accounts::issue_link_code(c, &i.limits, &auth, keys.as_deref()))
         .await?;
     Ok(Json(json!({ "code": code, "expires_at": expires_at })))
 }
@@ -131,7 +136,7 @@ pub async fn upload_key_packages(
     let wake = s
         .db(move |c, i| {
             let trust = accounts::trust(&i.domain, &i.provider_key);
-            accounts::upload_key_packages(c, &trust, &auth, &packages, last.as_deref())
+            accounts::upload_key_packages(c, &trust, &i.limits, &auth, &packages, last.as_deref())
         })
         .await?;
     s.wake(&wake);
@@ -165,7 +170,7 @@ pub struct CreateRoomBody {
 
 pub async fn create_room(
     State(s): State<AppState>,
-    auth: Auth,
+    auth: Principal,
     ApiJson(body): ApiJson<CreateRoomBody>,
 ) -> Result<Json<Value>> {
     let gi = b64("group_info", &body.group_info)?;
@@ -191,10 +196,15 @@ fn room_uri(s: &AppState, id: &str) -> Result<RoomUri> {
 
 pub async fn update_room(
     State(s): State<AppState>,
-    auth: Auth,
+    auth: Principal,
     Path(id): Path<String>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<Value>> {
+    Limits::check_size(
+        body.len(),
+        s.inner().limits.max_commit_bytes,
+        "a handshake bundle",
+    )?;
     let room = room_uri(&s, &id)?;
     let acc = s
         .db(move |c, i| {
@@ -214,11 +224,12 @@ pub async fn submit_message(
     Path(id): Path<String>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Response> {
+    Limits::check_size(body.len(), s.inner().limits.max_message_bytes, "a message")?;
     let room = room_uri(&s, &id);
     // The hottest endpoint: the token is looked up in the same database call.
     let (resp, wake) = s
         .db(move |c, i| {
-            let auth = Auth::lookup(c, &bearer)?;
+            let auth = principal::authenticate(c, &bearer.0)?;
             room::submit(c, i, &auth, &room?, &body)
         })
         .await?;
@@ -226,11 +237,11 @@ pub async fn submit_message(
     Ok(([(header::CONTENT_TYPE, TLS)], encode(&resp)).into_response())
 }
 
-fn own_queue(auth: &Auth, id: &str) -> Result<()> {
+fn own_queue(auth: &Principal, id: &str) -> Result<()> {
     if auth.client.local() == id {
         Ok(())
     } else {
-        Err(Error::Forbidden(format!(
+        Err(Error::NotYourIdentity(format!(
             "the queue of client {id:?} is not yours; you are {}",
             auth.client
         )))
@@ -264,7 +275,7 @@ async fn wake_on(s: &AppState, headers: &header::HeaderMap) -> Result<Vec<String
         .split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(super::secret_hash)
+        .map(principal::secret_hash)
         .collect();
     if hashes.len() > MAX_WAKE_ON {
         return Err(Error::MalformedBody(format!(
@@ -287,7 +298,7 @@ async fn wake_on(s: &AppState, headers: &header::HeaderMap) -> Result<Vec<String
 
 pub async fn fetch_queue(
     State(s): State<AppState>,
-    auth: Auth,
+    auth: Principal,
     Path(id): Path<String>,
     headers: header::HeaderMap,
     query: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>,
@@ -320,7 +331,9 @@ pub async fn fetch_queue(
         let c = client.clone();
         let after = q.after;
         let entries = s
-            .db(move |conn, _| store::queue::fetch(conn, &c, after, limit))
+            .db(move |conn, i| {
+                store::queue::fetch(conn, &c, after, limit, i.limits.queue_fetch_bytes)
+            })
             .await?;
         if !entries.is_empty() || tokio::time::Instant::now() >= deadline {
             let entries: Vec<Value> = entries
@@ -342,7 +355,7 @@ pub struct AckBody {
 
 pub async fn ack_queue(
     State(s): State<AppState>,
-    auth: Auth,
+    auth: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AckBody>,
 ) -> Result<Json<Value>> {
@@ -364,7 +377,7 @@ pub async fn ack_queue(
 
 pub async fn report_abuse(
     State(s): State<AppState>,
-    auth: Auth,
+    auth: Principal,
     Path(id): Path<String>,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<Value>> {
@@ -386,7 +399,7 @@ pub async fn set_connection_key(
     ApiJson(body): ApiJson<ConnectionKeyBody>,
 ) -> Result<Json<Value>> {
     let key = b64("public_key", &body.public_key)?;
-    s.db(move |c, _| accounts::set_connection_key(c, &auth, &key))
+    s.db(move |c, _| connections::set_connection_key(c, &auth, &key))
         .await?;
     Ok(Json(json!({})))
 }
@@ -396,7 +409,7 @@ pub async fn connection_key(
     Path(name): Path<String>,
 ) -> Result<Json<Value>> {
     let (user, key) = s
-        .db(move |c, i| accounts::connection_key(c, &i.domain, &name))
+        .db(move |c, i| connections::connection_key(c, &i.domain, &name))
         .await?;
     Ok(Json(
         json!({ "user": user.to_string(), "public_key": to_b64(&key) }),
@@ -417,7 +430,9 @@ pub async fn relay_connection(
 ) -> Result<Json<Value>> {
     let sealed = b64("sealed", &body.sealed)?;
     let wake = s
-        .db(move |c, _| accounts::relay_connection(c, &auth, &body.to, &body.kind, &sealed))
+        .db(move |c, i| {
+            connections::relay_connection(c, &i.limits, &auth, &body.to, &body.kind, &sealed)
+        })
         .await?;
     s.wake(&wake);
     Ok(Json(json!({})))
@@ -532,7 +547,7 @@ pub async fn drop_pseudonymous_set(
 /// MIMIMI §4.1 step 4: the wrapped identity_link_keys of a room's leaves, for its members.
 pub async fn identity_links(
     State(s): State<AppState>,
-    auth: Auth,
+    auth: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     let room = room_uri(&s, &id)?;
@@ -545,4 +560,38 @@ pub async fn identity_links(
             .map(|(client, wrapped)| json!({ "client": client, "wrapped": to_b64(wrapped) }))
             .collect::<Vec<_>>(),
     })))
+}
+
+#[derive(Deserialize)]
+pub struct BlockBody {
+    user: String,
+}
+
+/// Blocks a user: their connection requests and invitations no longer reach the caller's user.
+pub async fn block(
+    State(s): State<AppState>,
+    Account(auth): Account,
+    ApiJson(body): ApiJson<BlockBody>,
+) -> Result<Json<Value>> {
+    s.db(move |c, _| connections::block(c, &auth, &body.user))
+        .await?;
+    Ok(Json(json!({})))
+}
+
+/// Lifts a block.
+pub async fn unblock(
+    State(s): State<AppState>,
+    Account(auth): Account,
+    Path(user): Path<String>,
+) -> Result<Json<Value>> {
+    let lifted = s
+        .db(move |c, _| connections::unblock(c, &auth, &user))
+        .await?;
+    Ok(Json(json!({ "lifted": lifted })))
+}
+
+/// The users the caller's user blocked.
+pub async fn blocks(State(s): State<AppState>, Account(auth): Account) -> Result<Json<Value>> {
+    let users = s.db(move |c, _| connections::blocked(c, &auth)).await?;
+    Ok(Json(json!({ "blocked": users })))
 }

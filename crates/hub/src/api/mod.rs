@@ -3,72 +3,126 @@
 
 mod handlers;
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::Method;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::MethodRouter;
 use base64::Engine as _;
-use mimi::uri::{ClientUri, UserUri};
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
+use crate::AppState;
 use crate::error::Error;
-use crate::{AppState, store};
+use crate::principal::{self, Principal};
 
-/// The hub's routes. Layers, outermost first: tracing, body-size limit, timeout.
-pub fn router(state: AppState) -> Router {
-    let limit = state.inner().body_limit;
-    Router::new()
-        .route("/health", get(handlers::health))
-        .route("/v1/provider", get(handlers::provider))
-        .route("/v1/register", post(handlers::register))
-        .route("/v1/devices", get(handlers::devices))
-        .route(
+/// Every route of the hub: method, path and handler. The router is built from this list, and
+/// the access-control matrix test (`tests/tests/access.rs`) fails when one has no rows there.
+pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    use axum::routing::{delete, get, post, put};
+    use handlers as h;
+    vec![
+        (Method::GET, "/health", get(h::health)),
+        (Method::GET, "/v1/provider", get(h::provider)),
+        (Method::POST, "/v1/register", post(h::register)),
+        (Method::GET, "/v1/devices", get(h::devices)),
+        (
+            Method::PUT,
             "/v1/connection-key",
-            axum::routing::put(handlers::set_connection_key),
-        )
-        .route(
+            put(h::set_connection_key),
+        ),
+        (
+            Method::GET,
             "/v1/users/{name}/connection-key",
-            get(handlers::connection_key),
-        )
-        .route("/v1/connections", post(handlers::relay_connection))
-        .route("/v1/devices/link", post(handlers::link_device))
-        .route("/v1/key-packages", post(handlers::upload_key_packages))
-        .route("/v1/keyMaterial", post(handlers::key_material))
-        .route("/v1/rooms", post(handlers::create_room))
-        .route("/v1/rooms/{room}/update", post(handlers::update_room))
-        .route(
+            get(h::connection_key),
+        ),
+        (Method::POST, "/v1/connections", post(h::relay_connection)),
+        (Method::GET, "/v1/blocks", get(h::blocks)),
+        (Method::POST, "/v1/blocks", post(h::block)),
+        (Method::DELETE, "/v1/blocks/{user}", delete(h::unblock)),
+        (Method::POST, "/v1/devices/link", post(h::link_device)),
+        (
+            Method::POST,
+            "/v1/key-packages",
+            post(h::upload_key_packages),
+        ),
+        (Method::POST, "/v1/keyMaterial", post(h::key_material)),
+        (Method::POST, "/v1/rooms", post(h::create_room)),
+        (
+            Method::POST,
+            "/v1/rooms/{room}/update",
+            post(h::update_room),
+        ),
+        (
+            Method::POST,
             "/v1/rooms/{room}/submitMessage",
-            post(handlers::submit_message),
-        )
-        .route("/v1/rooms/{room}/reportAbuse", post(handlers::report_abuse))
-        .route("/v1/pseudonyms", post(handlers::register_pseudonym))
-        .route(
-            "/v1/pseudonymous-key-packages/{token}",
-            get(handlers::pseudonymous_sets).post(handlers::upload_pseudonymous_key_package),
-        )
-        .route(
-            "/v1/pseudonymous-key-packages/{token}/claim",
-            post(handlers::claim_pseudonymous),
-        )
-        .route(
-            "/v1/pseudonymous-key-packages/{token}/{set}",
-            axum::routing::delete(handlers::drop_pseudonymous_set),
-        )
-        .route(
+            post(h::submit_message),
+        ),
+        (
+            Method::POST,
+            "/v1/rooms/{room}/reportAbuse",
+            post(h::report_abuse),
+        ),
+        (
+            Method::GET,
             "/v1/rooms/{room}/identity-links",
-            get(handlers::identity_links),
-        )
-        .route("/v1/clients/{client}/queue", get(handlers::fetch_queue))
-        .route("/v1/clients/{client}/queue/ack", post(handlers::ack_queue))
+            get(h::identity_links),
+        ),
+        (Method::POST, "/v1/pseudonyms", post(h::register_pseudonym)),
+        (
+            Method::GET,
+            "/v1/pseudonymous-key-packages/{token}",
+            get(h::pseudonymous_sets),
+        ),
+        (
+            Method::POST,
+            "/v1/pseudonymous-key-packages/{token}",
+            post(h::upload_pseudonymous_key_package),
+        ),
+        (
+            Method::POST,
+            "/v1/pseudonymous-key-packages/{token}/claim",
+            post(h::claim_pseudonymous),
+        ),
+        (
+            Method::DELETE,
+            "/v1/pseudonymous-key-packages/{token}/{set}",
+            delete(h::drop_pseudonymous_set),
+        ),
+        (
+            Method::GET,
+            "/v1/clients/{client}/queue",
+            get(h::fetch_queue),
+        ),
+        (
+            Method::POST,
+            "/v1/clients/{client}/queue/ack",
+            post(h::ack_queue),
+        ),
+    ]
+}
+
+/// The hub's routes ([`routes`]). Layers, outermost first: tracing, body-size limit, timeout.
+pub fn router(state: AppState) -> Router {
+    let limit = state.inner().limits.max_body_bytes;
+    let mut router = Router::new();
+    for (_, path, handler) in routes() {
+        // Two methods on one path merge into one route.
+        router = router.route(path, handler);
+    }
+    router
         .fallback(handlers::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_address,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
@@ -81,53 +135,50 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The authenticated client of a request (`Authorization: Bearer TOKEN`): a registered client
-/// (an account), or a client pseudonym of a pseudonymous room ([`crate::pseudonyms`]).
-/// Endpoints that act for an account take [`Account`] instead.
-#[derive(Debug, Clone)]
-pub struct Auth {
-    /// The client (a client pseudonym if `pseudonymous`).
-    pub client: ClientUri,
-    /// Its user (a user pseudonym if `pseudonymous`).
-    pub user: UserUri,
-    /// A pseudonym: it may act in its room and read its queue, nothing else.
-    pub pseudonymous: bool,
+/// Counts every request against its client address's rate before anything else is done.
+async fn limit_address(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    match state.inner().limiters.address(addr) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
 }
 
 /// The authenticated client of a request that acts for an account (devices, KeyPackages,
 /// connections, claiming key material): a pseudonym's token is refused.
 #[derive(Debug, Clone)]
-pub struct Account(pub Auth);
+pub struct Account(pub Principal);
 
 impl FromRequestParts<AppState> for Account {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let auth = Auth::from_request_parts(parts, state).await?;
-        if auth.pseudonymous {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        if principal.is_pseudonym() {
             return Err(Error::Forbidden(
                 "a pseudonym's token acts only in its room and on its queue; use the account's token"
                     .into(),
             ));
         }
-        Ok(Account(auth))
+        Ok(Account(principal))
     }
 }
 
-/// SHA-256 of a secret, as stored (tokens and link codes are never stored in clear).
-pub fn secret_hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
-}
-
 /// The bearer token of a request, hashed, not yet looked up: for hot endpoints that look it up
-/// inside their own database call ([`Auth::lookup`]), one trip instead of two.
+/// inside their own database call ([`principal::authenticate`]), one trip instead of two.
 #[derive(Debug, Clone)]
 pub struct Bearer(pub Vec<u8>);
 
-impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+/// Every token is counted against the per-principal rate before it is looked up.
+impl FromRequestParts<AppState> for Bearer {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -139,35 +190,47 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
             .ok_or_else(|| {
                 Error::Unauthenticated("the Authorization header is not a bearer token".into())
             })?;
-        Ok(Bearer(secret_hash(token.trim())))
+        let hash = principal::secret_hash(token.trim());
+        state.inner().limiters.principal(&hash)?;
+        Ok(Bearer(hash))
     }
 }
 
-impl Auth {
-    /// Looks a hashed token up: a client's, else a pseudonym's.
-    pub fn lookup(conn: &rusqlite::Connection, bearer: &Bearer) -> Result<Auth, Error> {
-        let (row, pseudonymous) = match store::client_by_token(conn, &bearer.0)? {
-            Some(row) => (row, false),
-            None => (
-                crate::pseudonyms::by_token(conn, &bearer.0)?
-                    .ok_or_else(|| Error::Unauthenticated("unknown token".into()))?,
-                true,
-            ),
-        };
-        Ok(Auth {
-            client: ClientUri::parse(&row.uri).map_err(Error::internal)?,
-            user: UserUri::parse(&row.user_uri).map_err(Error::internal)?,
-            pseudonymous,
-        })
+/// The address of the client behind a request ([`crate::limits::Limiters::client_address`]):
+/// the peer's, or what a trusted reverse proxy says it is.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        // Served without connection info (in-process router tests), every request shares one
+        // address.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        Ok(ClientAddr(
+            state.inner().limiters.client_address(peer, forwarded),
+        ))
     }
 }
 
-impl FromRequestParts<AppState> for Auth {
+/// Every authenticated endpoint takes the caller as a [`Principal`], resolved from the token.
+impl FromRequestParts<AppState> for Principal {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let bearer = Bearer::from_request_parts(parts, state).await?;
-        state.db(move |c, _| Auth::lookup(c, &bearer)).await
+        state
+            .db(move |c, _| principal::authenticate(c, &bearer.0))
+            .await
     }
 }
 

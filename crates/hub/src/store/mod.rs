@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_pseudonyms.sql")),
     (6, include_str!("../../migrations/0006_device_keys.sql")),
     (7, include_str!("../../migrations/0007_queue_blobs.sql")),
+    (8, include_str!("../../migrations/0008_limits.sql")),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -76,24 +76,39 @@ pub fn enqueue_shared<'a>(
     Ok(())
 }
 
-/// Entries after `after`, oldest first, at most `limit`.
-pub fn fetch(conn: &Connection, client: &str, after: u64, limit: u32) -> Result<Vec<QueueEntry>> {
+/// Entries after `after`, oldest first: at most `limit` of them and, past the first, at most
+/// `max_bytes` of payload. The client pages on with the last `seq` it got.
+pub fn fetch(
+    conn: &Connection,
+    client: &str,
+    after: u64,
+    limit: u32,
+    max_bytes: usize,
+) -> Result<Vec<QueueEntry>> {
     let mut st = conn.prepare_cached(
         "SELECT q.seq, q.kind, q.room_uri, COALESCE(b.data, q.data)
          FROM queue q LEFT JOIN queue_blobs b ON b.id = q.blob_id
          WHERE q.client_uri = ?1 AND q.seq > ?2 ORDER BY q.seq LIMIT ?3",
     )?;
-    let rows = st
-        .query_map(params![client, after as i64, limit], |r| {
-            Ok(QueueEntry {
-                seq: r.get::<_, i64>(0)? as u64,
-                kind: r.get(1)?,
-                room: r.get(2)?,
-                data: r.get(3)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    let rows = st.query_map(params![client, after as i64, limit], |r| {
+        Ok(QueueEntry {
+            seq: r.get::<_, i64>(0)? as u64,
+            kind: r.get(1)?,
+            room: r.get(2)?,
+            data: r.get(3)?,
+        })
+    })?;
+    let mut out: Vec<QueueEntry> = Vec::new();
+    let mut bytes = 0usize;
+    for row in rows {
+        let e = row?;
+        bytes = bytes.saturating_add(e.data.len());
+        if !out.is_empty() && bytes > max_bytes {
+            break;
+        }
+        out.push(e);
+    }
+    Ok(out)
 }
 
 /// Deletes entries up to and including `seq`, and the shared payloads no queue needs any more;
@@ -145,7 +160,7 @@ mod tests {
         enqueue_shared(&conn, ["a", "b", "c"], "fanout", Some("r"), b"shared").unwrap();
         assert_eq!(blobs(), 1);
         for c in ["a", "b", "c"] {
-            let got: Vec<Vec<u8>> = fetch(&conn, c, 0, 10)
+            let got: Vec<Vec<u8>> = fetch(&conn, c, 0, 10, usize::MAX)
                 .unwrap()
                 .into_iter()
                 .map(|e| e.data)
@@ -160,12 +175,40 @@ mod tests {
         assert_eq!(ack(&conn, "a", 2).unwrap(), 2);
         assert_eq!(ack(&conn, "b", 1).unwrap(), 1);
         assert_eq!(blobs(), 1, "c still needs it");
-        assert_eq!(fetch(&conn, "c", 0, 10).unwrap()[0].data, b"shared");
+        assert_eq!(
+            fetch(&conn, "c", 0, 10, usize::MAX).unwrap()[0].data,
+            b"shared"
+        );
         assert_eq!(ack(&conn, "c", 1).unwrap(), 1);
         assert_eq!(blobs(), 0);
         // One recipient: stored inline.
         enqueue_shared(&conn, ["d"], "fanout", None, b"alone").unwrap();
         assert_eq!(blobs(), 0);
-        assert_eq!(fetch(&conn, "d", 0, 10).unwrap()[0].data, b"alone");
+        assert_eq!(
+            fetch(&conn, "d", 0, 10, usize::MAX).unwrap()[0].data,
+            b"alone"
+        );
+    }
+
+    #[test]
+    fn a_fetch_stops_at_its_byte_cap_but_always_returns_one_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::open(&dir.path().join("hub.sqlite3")).unwrap();
+        for _ in 0..5 {
+            enqueue(&conn, "a", "fanout", None, &[1; 100]).unwrap();
+        }
+        enqueue(&conn, "b", "fanout", None, &[2; 1000]).unwrap();
+        let seqs = |after, cap| -> Vec<u64> {
+            fetch(&conn, "a", after, 10, cap)
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect()
+        };
+        assert_eq!(seqs(0, 250), [1, 2]);
+        assert_eq!(seqs(2, 250), [3, 4]);
+        assert_eq!(seqs(0, usize::MAX), [1, 2, 3, 4, 5]);
+        // An entry larger than the cap still comes, alone.
+        assert_eq!(fetch(&conn, "b", 0, 10, 10).unwrap().len(), 1);
     }
 }

@@ -1,0 +1,242 @@
+//! Connections between users at their provider (MIMIMI §5): each user's connection-establishment
+//! key, the relaying of sealed requests and responses, and blocks.
+//!
+//! The hub sees who asks whom (it relays), never what the messages hold. It keeps one pending
+//! request per pair of users, and quotas per sender and per recipient ([`Limits`]), so that no
+//! user can flood another; a user can block another, after which the blocked user's requests
+//! and invitations no longer reach them (they are dropped as if delivered, so a block is not
+//! announced to the blocked user).
+
+use mimi::uri::UserUri;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::principal::Principal;
+use crate::store::{self, now_ms};
+
+/// Sets the authenticated user's connection-establishment key (MIMIMI §5), once: a user's later
+/// devices cannot replace the key the first one holds.
+pub fn set_connection_key(conn: &Connection, auth: &Principal, public_key: &[u8]) -> Result<()> {
+    if public_key.len() != 32 {
+        return Err(Error::MalformedBody(
+            "public_key must be a 32-byte X25519 public key".into(),
+        ));
+    }
+    let n = conn.execute(
+        "UPDATE users SET connection_key = ?2 WHERE uri = ?1 AND connection_key IS NULL",
+        params![auth.user.to_string(), public_key],
+    )?;
+    if n == 0 {
+        return Err(Error::Conflict(
+            "connection_key_exists",
+            format!("{} already has a connection-establishment key", auth.user),
+        ));
+    }
+    Ok(())
+}
+
+/// A user's connection-establishment key, served without authentication.
+pub fn connection_key(conn: &Connection, domain: &str, name: &str) -> Result<(UserUri, Vec<u8>)> {
+    let user = UserUri::new(domain, name)
+        .map_err(|e| Error::UnknownUser(format!("no user {name:?} on this hub: {e}")))?;
+    let key: Option<Option<Vec<u8>>> = conn
+        .query_row(
+            "SELECT connection_key FROM users WHERE uri = ?1",
+            [user.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match key {
+        None => Err(Error::UnknownUser(format!("no user {user} on this hub"))),
+        Some(None) => Err(Error::NotFound(format!(
+            "{user} accepts no connection requests (no connection-establishment key)"
+        ))),
+        Some(Some(k)) => Ok((user, k)),
+    }
+}
+
+/// Relays a sealed connection request or response to every client of `to` (MIMIMI §5).
+/// Returns the clients to wake (none when `to` blocked the sender).
+pub fn relay_connection(
+    conn: &Connection,
+    limits: &Limits,
+    auth: &Principal,
+    to: &str,
+    kind: &str,
+    sealed: &[u8],
+) -> Result<Vec<String>> {
+    let request = match kind {
+        "request" => true,
+        "response" => false,
+        _ => {
+            return Err(Error::MalformedBody(
+                "kind must be \"request\" or \"response\"".into(),
+            ));
+        }
+    };
+    let to = UserUri::parse(to).map_err(|e| Error::MalformedBody(format!("to: {e}")))?;
+    if to == auth.user {
+        return Err(Error::MalformedBody("a connection with yourself".into()));
+    }
+    let clients: Vec<String> = conn
+        .prepare_cached("SELECT uri FROM clients WHERE user_uri = ?1")?
+        .query_map([to.to_string()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if clients.is_empty() {
+        return Err(Error::UnknownUser(format!("no user {to} on this hub")));
+    }
+    let (me, them) = (auth.user.to_string(), to.to_string());
+    let now = now_ms() as i64;
+    let ttl_ms =
+        (limits.connection_request_ttl_secs.saturating_mul(1000)).min(i64::MAX as u64) as i64;
+    conn.execute(
+        "DELETE FROM connection_requests WHERE created_at <= ?1",
+        [now.saturating_sub(ttl_ms)],
+    )?;
+    if request {
+        pending_quota(conn, limits, &me, &them, now, ttl_ms)?;
+        conn.execute(
+            "INSERT INTO connection_requests (from_user, to_user, created_at) VALUES (?1, ?2, ?3)",
+            params![me, them, now],
+        )?;
+    } else {
+        // A response answers a pending request from `to`, and ends it.
+        let n = conn.execute(
+            "DELETE FROM connection_requests WHERE from_user = ?1 AND to_user = ?2",
+            params![them, me],
+        )?;
+        if n == 0 {
+            return Err(Error::Conflict(
+                "no_pending_request",
+                format!("{to} has no connection request waiting for your answer"),
+            ));
+        }
+    }
+    if is_blocked(conn, &to, &auth.user)? {
+        // Dropped as if delivered: the block is not announced to the one blocked.
+        return Ok(Vec::new());
+    }
+    let entry = serde_json::to_vec(&serde_json::json!({
+        "kind": kind,
+        "from": me,
+        "sealed": b64(sealed),
+    }))
+    .map_err(Error::internal)?;
+    for c in &clients {
+        store::queue::enqueue(conn, c, "connection", None, &entry)?;
+    }
+    Ok(clients)
+}
+
+/// Refuses a request while one from `from` to `to` waits, or while `from` has, or `to` is
+/// owed, too many answers.
+fn pending_quota(
+    conn: &Connection,
+    limits: &Limits,
+    from: &str,
+    to: &str,
+    now: i64,
+    ttl_ms: i64,
+) -> Result<()> {
+    let retry = |since: i64| ((since.saturating_add(ttl_ms) - now).max(1000) / 1000) as u64;
+    if let Some(since) = conn
+        .query_row(
+            "SELECT created_at FROM connection_requests WHERE from_user = ?1 AND to_user = ?2",
+            params![from, to],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+    {
+        return Err(Error::Quota {
+            code: "connection_request_pending",
+            retry_after: retry(since),
+            message: format!("your connection request to {to} still waits for an answer"),
+        });
+    }
+    for (column, max, code, what) in [
+        (
+            "from_user",
+            limits.pending_connections_per_sender,
+            "too_many_connection_requests",
+            format!(
+                "you have {} connection requests waiting for answers",
+                limits.pending_connections_per_sender
+            ),
+        ),
+        (
+            "to_user",
+            limits.pending_connections_per_recipient,
+            "recipient_has_too_many_requests",
+            format!("{to} has too many connection requests waiting for an answer"),
+        ),
+    ] {
+        let who = if column == "from_user" { from } else { to };
+        let (n, oldest): (i64, Option<i64>) = conn.query_row(
+            &format!(
+                "SELECT COUNT(*), MIN(created_at) FROM connection_requests WHERE {column} = ?1"
+            ),
+            [who],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if n >= i64::from(max) {
+            return Err(Error::Quota {
+                code,
+                retry_after: retry(oldest.unwrap_or(now)),
+                message: what,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `user` blocked `other`.
+pub fn is_blocked(conn: &Connection, user: &UserUri, other: &UserUri) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM blocks WHERE user_uri = ?1 AND blocked_uri = ?2")?
+        .query_row([user.to_string(), other.to_string()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// The authenticated user blocks `other`: `other`'s connection requests and invitations no
+/// longer reach them. Blocking twice is blocking once.
+pub fn block(conn: &Connection, auth: &Principal, other: &str) -> Result<()> {
+    let other = UserUri::parse(other).map_err(|e| Error::MalformedBody(format!("user: {e}")))?;
+    if other == auth.user {
+        return Err(Error::MalformedBody("you cannot block yourself".into()));
+    }
+    conn.execute(
+        "INSERT INTO blocks (user_uri, blocked_uri, created_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
+        params![auth.user.to_string(), other.to_string(), now_ms() as i64],
+    )?;
+    // What `other` asked and was not yet answered is withdrawn.
+    conn.execute(
+        "DELETE FROM connection_requests WHERE from_user = ?1 AND to_user = ?2",
+        params![other.to_string(), auth.user.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Lifts a block; answers whether there was one.
+pub fn unblock(conn: &Connection, auth: &Principal, other: &str) -> Result<bool> {
+    let other = UserUri::parse(other).map_err(|e| Error::MalformedBody(format!("user: {e}")))?;
+    Ok(conn.execute(
+        "DELETE FROM blocks WHERE user_uri = ?1 AND blocked_uri = ?2",
+        params![auth.user.to_string(), other.to_string()],
+    )? > 0)
+}
+
+/// The users the authenticated user blocked.
+pub fn blocked(conn: &Connection, auth: &Principal) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare("SELECT blocked_uri FROM blocks WHERE user_uri = ?1 ORDER BY blocked_uri")?
+        .query_map([auth.user.to_string()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+fn b64(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}

@@ -1,0 +1,350 @@
+//! The hub's limits: how much one principal, one network address or one user may ask of it.
+//!
+//! Rates (requests per principal, registrations per client address) are counted in memory with
+//! `governor`'s keyed GCRA limiters and answered `429 rate_limited` with `Retry-After`. Quotas on
+//! what is stored (KeyPackages per client, open link codes per user, pending connection requests,
+//! reports per hour) are counted in the database by the domain modules and answered `429` with
+//! their own code. Sizes are answered `413 body_too_large`. Every number comes from the
+//! `[limits]` table of the hub's config file (`conclave-hub serve --config FILE`); what is not
+//! set there keeps the default below.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The numbers, as the config file's `[limits]` table gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Requests one principal (one token) may make per second, sustained.
+    pub requests_per_second: u32,
+    /// How many requests one principal may make at once before the rate applies.
+    pub request_burst: u32,
+    /// Requests of any kind, with or without a token, one client address may make per second
+    /// (above the per-principal rate: many users may share one address).
+    pub address_requests_per_second: u32,
+    /// How many requests one address may make at once before its rate applies.
+    pub address_request_burst: u32,
+    /// Registrations (new users and new devices) one client address may make per hour.
+    pub registrations_per_hour: u32,
+    /// How many registrations one address may make at once before the rate applies.
+    pub registration_burst: u32,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed; the client's address
+    /// is then the last one in that header that is not a trusted proxy.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// The largest request body of any endpoint, in bytes.
+    pub max_body_bytes: usize,
+    /// The largest application message (`submitMessage` body), in bytes.
+    pub max_message_bytes: usize,
+    /// The largest handshake bundle (a commit with its Welcome and GroupInfo), in bytes.
+    pub max_commit_bytes: usize,
+    /// The most bytes one queue fetch returns (it always returns at least one entry).
+    pub queue_fetch_bytes: usize,
+    /// The most KeyPackages (besides the last-resort one) the hub keeps for one client.
+    pub key_packages_per_client: u32,
+    /// The most unexpired device-link codes one user may hold at once.
+    pub link_codes_per_user: u32,
+    /// Wrong link codes tried at a user's name before that user's open codes die.
+    pub link_code_attempts: u32,
+    /// Connection requests one user may have waiting for an answer.
+    pub pending_connections_per_sender: u32,
+    /// Connection requests that may wait for one user's answer.
+    pub pending_connections_per_recipient: u32,
+    /// How long an unanswered connection request counts as pending, in seconds.
+    pub connection_request_ttl_secs: u64,
+    /// Abuse reports one user may file per hour.
+    pub reports_per_hour: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            requests_per_second: 20,
+            request_burst: 200,
+            address_requests_per_second: 200,
+            address_request_burst: 2000,
+            registrations_per_hour: 20,
+            registration_burst: 5,
+            trusted_proxies: Vec::new(),
+            max_body_bytes: 1 << 20,
+            max_message_bytes: 256 << 10,
+            max_commit_bytes: 1 << 20,
+            queue_fetch_bytes: 4 << 20,
+            key_packages_per_client: 200,
+            link_codes_per_user: 5,
+            link_code_attempts: 5,
+            pending_connections_per_sender: 20,
+            pending_connections_per_recipient: 100,
+            connection_request_ttl_secs: 30 * 24 * 3600,
+            reports_per_hour: 20,
+        }
+    }
+}
+
+/// The hub's config file (TOML). Only `[limits]` for now.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The limits.
+    pub limits: Limits,
+}
+
+impl ConfigFile {
+    /// Reads and checks a config file.
+    pub fn read(path: &Path) -> Result<ConfigFile> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Internal(format!("cannot read {}: {e}", path.display())))?;
+        let file: ConfigFile = toml::from_str(&text)
+            .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
+        file.limits
+            .check()
+            .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
+        Ok(file)
+    }
+}
+
+impl Limits {
+    /// The default sizes and quotas with rates no single machine's clients reach: for benchmarks
+    /// and test stories that drive many requests from one principal and one address (the
+    /// limits' own tests set their own).
+    pub fn loose() -> Limits {
+        Limits {
+            requests_per_second: 1_000_000,
+            request_burst: 1_000_000,
+            address_requests_per_second: 1_000_000,
+            address_request_burst: 1_000_000,
+            registrations_per_hour: 1_000_000,
+            registration_burst: 1_000_000,
+            ..Limits::default()
+        }
+    }
+
+    /// Refuses numbers that would stop the hub from working at all.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        for (name, v) in [
+            ("requests_per_second", self.requests_per_second),
+            ("request_burst", self.request_burst),
+            (
+                "address_requests_per_second",
+                self.address_requests_per_second,
+            ),
+            ("address_request_burst", self.address_request_burst),
+            ("registrations_per_hour", self.registrations_per_hour),
+            ("registration_burst", self.registration_burst),
+            ("link_codes_per_user", self.link_codes_per_user),
+            ("link_code_attempts", self.link_code_attempts),
+        ] {
+            if v == 0 {
+                return Err(format!("limits.{name} must be at least 1"));
+            }
+        }
+        if self.max_message_bytes > self.max_body_bytes
+            || self.max_commit_bytes > self.max_body_bytes
+        {
+            return Err(
+                "limits.max_message_bytes and max_commit_bytes may not exceed max_body_bytes"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Refuses a body larger than `max`.
+    pub fn check_size(len: usize, max: usize, what: &str) -> Result<()> {
+        if len > max {
+            return Err(Error::TooLarge(format!(
+                "{what} of {len} bytes is larger than the hub accepts ({max} bytes)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The in-memory rate limiters.
+pub struct Limiters {
+    principals: DefaultKeyedRateLimiter<Vec<u8>>,
+    addresses: DefaultKeyedRateLimiter<IpAddr>,
+    registrations: DefaultKeyedRateLimiter<IpAddr>,
+    trusted_proxies: Vec<IpAddr>,
+}
+
+fn nz(v: u32) -> NonZeroU32 {
+    NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN)
+}
+
+impl Limiters {
+    /// Limiters for these limits.
+    pub fn new(l: &Limits) -> Limiters {
+        let per_hour =
+            Quota::with_period(Duration::from_secs(3600) / l.registrations_per_hour.max(1))
+                .unwrap_or_else(|| Quota::per_hour(nz(l.registrations_per_hour)));
+        Limiters {
+            principals: RateLimiter::keyed(
+                Quota::per_second(nz(l.requests_per_second)).allow_burst(nz(l.request_burst)),
+            ),
+            addresses: RateLimiter::keyed(
+                Quota::per_second(nz(l.address_requests_per_second))
+                    .allow_burst(nz(l.address_request_burst)),
+            ),
+            registrations: RateLimiter::keyed(per_hour.allow_burst(nz(l.registration_burst))),
+            trusted_proxies: l.trusted_proxies.clone(),
+        }
+    }
+
+    /// Counts one request of the principal whose token hashes to `token_hash`.
+    pub fn principal(&self, token_hash: &[u8]) -> Result<()> {
+        self.principals
+            .check_key(&token_hash.to_vec())
+            .map_err(|n| limited(n.wait_time_from(DefaultClock::default().now()), "requests"))
+    }
+
+    /// Counts one request, of any kind, from `addr`.
+    pub fn address(&self, addr: IpAddr) -> Result<()> {
+        self.addresses.check_key(&addr).map_err(|n| {
+            limited(
+                n.wait_time_from(DefaultClock::default().now()),
+                "requests from your address",
+            )
+        })
+    }
+
+    /// Counts one registration from `addr`.
+    pub fn registration(&self, addr: IpAddr) -> Result<()> {
+        self.registrations.check_key(&addr).map_err(|n| {
+            limited(
+                n.wait_time_from(DefaultClock::default().now()),
+                "registrations from your address",
+            )
+        })
+    }
+
+    /// The client's address: the peer's, or for a trusted proxy the last address in its
+    /// `X-Forwarded-For` that is not itself a trusted proxy.
+    pub fn client_address(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let Some(header) = forwarded_for else {
+            return peer;
+        };
+        let mut addr = peer;
+        for hop in header.rsplit(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) => {
+                    addr = ip;
+                    if !self.trusted_proxies.contains(&ip) {
+                        break;
+                    }
+                }
+                // A hop we cannot read: the last trusted one's word ends there.
+                Err(_) => break,
+            }
+        }
+        addr
+    }
+
+    /// Forgets keys whose limits are back to full (housekeeping, so memory stays bounded).
+    pub fn forget_idle(&self) {
+        self.principals.retain_recent();
+        self.addresses.retain_recent();
+        self.registrations.retain_recent();
+    }
+}
+
+fn limited(wait: Duration, what: &str) -> Error {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    Error::RateLimited {
+        retry_after: secs.max(1),
+        message: format!("too many {what}; try again in {} s", secs.max(1)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_passes_then_the_rate_applies_with_a_retry_after() {
+        let l = Limits {
+            requests_per_second: 1,
+            request_burst: 3,
+            ..Limits::default()
+        };
+        let lim = Limiters::new(&l);
+        for _ in 0..3 {
+            lim.principal(b"alice").unwrap();
+        }
+        match lim.principal(b"alice").unwrap_err() {
+            Error::RateLimited { retry_after, .. } => assert_eq!(retry_after, 1),
+            e => panic!("{e}"),
+        }
+        // Another principal has its own budget.
+        lim.principal(b"bob").unwrap();
+    }
+
+    #[test]
+    fn registrations_are_counted_per_address() {
+        let l = Limits {
+            registrations_per_hour: 2,
+            registration_burst: 2,
+            ..Limits::default()
+        };
+        let lim = Limiters::new(&l);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        lim.registration(a).unwrap();
+        lim.registration(a).unwrap();
+        match lim.registration(a).unwrap_err() {
+            Error::RateLimited { retry_after, .. } => assert!((1..=1800).contains(&retry_after)),
+            e => panic!("{e}"),
+        }
+        lim.registration(b).unwrap();
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let inner: IpAddr = "10.0.0.2".parse().unwrap();
+        let lim = Limiters::new(&Limits {
+            trusted_proxies: vec![proxy, inner],
+            ..Limits::default()
+        });
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let other: IpAddr = "198.51.100.9".parse().unwrap();
+        // Untrusted peers cannot pick their address.
+        assert_eq!(lim.client_address(other, Some("203.0.113.7")), other);
+        // A trusted proxy's word, skipping further trusted hops, not what the client prepended.
+        assert_eq!(
+            lim.client_address(proxy, Some("1.2.3.4, 203.0.113.7, 10.0.0.2")),
+            client
+        );
+        assert_eq!(lim.client_address(proxy, None), proxy);
+        assert_eq!(lim.client_address(proxy, Some("garbage")), proxy);
+    }
+
+    #[test]
+    fn the_config_file_sets_some_numbers_and_keeps_the_rest() {
+        let f: ConfigFile =
+            toml::from_str("[limits]\nreports_per_hour = 3\ntrusted_proxies = [\"::1\"]\n")
+                .unwrap();
+        assert_eq!(f.limits.reports_per_hour, 3);
+        assert_eq!(
+            f.limits.trusted_proxies,
+            vec!["::1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(f.limits.request_burst, Limits::default().request_burst);
+        assert!(toml::from_str::<ConfigFile>("[limits]\nno_such = 1\n").is_err());
+        let zero = Limits {
+            request_burst: 0,
+            ..Limits::default()
+        };
+        assert!(zero.check().is_err());
+    }
+}

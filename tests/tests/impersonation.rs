@@ -1,0 +1,176 @@
+//! One identity per token (SECURITY.md): a registered user who asserts another user's identity
+//! through the pseudonym endpoints is refused at every step, and the victim still gets their
+//! messages.
+//!
+//! The attack as it was found: mallory registers a "pseudonym" whose credential names alice's
+//! real client and user; the hub's token lookup then took mallory's token for alice's client, and
+//! mallory read and acked alice's queue, submitted as alice, got franks as alice and filed
+//! reports in her name. Registration now refuses such a credential; to try every later step as
+//! well, the test then plants the colliding row in the hub's database directly.
+
+use base64::Engine as _;
+use conclave_e2e::raw::{call, token_of};
+use conclave_e2e::{TestHub, settle};
+use mimi::identity::PseudonymousCredential;
+use mimi::policy::Preset;
+use mimi::uri::{ClientUri, UserUri};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+fn credential(client: &ClientUri, user: &UserUri) -> String {
+    let pc = PseudonymousCredential {
+        client_pseudonym: client.clone(),
+        user_pseudonym: user.clone(),
+        signature_public_key: vec![7; 32],
+        identity_link_ciphertext: Vec::new(),
+    };
+    base64::engine::general_purpose::STANDARD.encode(pc.to_bytes())
+}
+
+fn uuid(n: u8) -> String {
+    mimi::uri::pseudonym_local([n; 16])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pseudonym_that_names_another_users_client_is_refused_at_every_step() {
+    // Given alice and mallory in a room, and a message waiting in alice's queue
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let mallory = hub.user("mallory").await;
+    let room = alice
+        .room_with("club", Preset::Cooperative, &[&mallory])
+        .await;
+    settle(&[&alice, &mallory]).await;
+    mallory.send_text(&room, "one").await.unwrap();
+    let url = hub.url();
+    let mallory_token = token_of(mallory.data_dir());
+    let (a_client, a_user) = (alice.client_uri().clone(), alice.user().clone());
+    let stolen = "f".repeat(64);
+
+    // Step 1: mallory registers a pseudonym naming alice's client and user, or either of them
+    // beside a pseudonym of the right form: each is refused with 403 not_your_identity.
+    let fresh_client = ClientUri::new("localhost", &uuid(1)).unwrap();
+    let fresh_user = UserUri::new("localhost", &uuid(2)).unwrap();
+    for (client, user) in [
+        (&a_client, &a_user),
+        (&a_client, &fresh_user),
+        (&fresh_client, &a_user),
+    ] {
+        let body = json!({ "credential": credential(client, user), "token": stolen });
+        let (status, answer) = call(
+            Method::POST,
+            format!("{url}/v1/pseudonyms"),
+            Some(&mallory_token),
+            Some(body.to_string().into_bytes()),
+            true,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{client} {user}: {answer}");
+        assert_eq!(answer["code"], "not_your_identity", "{answer}");
+    }
+    // A pseudonym that is not a random UUID (PROTO §6.1) is refused too.
+    let plain = ClientUri::new("localhost", "0123456789abcdef").unwrap();
+    let body = json!({ "credential": credential(&plain, &fresh_user), "token": stolen });
+    let (status, answer) = call(
+        Method::POST,
+        format!("{url}/v1/pseudonyms"),
+        Some(&mallory_token),
+        Some(body.to_string().into_bytes()),
+        true,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    // Nothing was stored: the token authenticates as no one.
+    let queue = format!("{url}/v1/clients/{}/queue", a_client.local());
+    let (status, answer) = call(Method::GET, queue.clone(), Some(&stolen), None, false).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+
+    // Step 2: the colliding row is planted directly, as if registration had let it through.
+    hub.plant_pseudonym(&a_client, &a_user, &stolen);
+
+    // Every later step with that token is refused, with the same stable code.
+    let room_id = room.local();
+    let steps: Vec<(&str, Method, String, Option<Vec<u8>>, bool)> = vec![
+        (
+            "read alice's queue",
+            Method::GET,
+            queue.clone(),
+            None,
+            false,
+        ),
+        (
+            "ack (delete) alice's queue",
+            Method::POST,
+            format!("{queue}/ack"),
+            Some(br#"{"seq":1000}"#.to_vec()),
+            true,
+        ),
+        (
+            "submit (and get franked) as alice",
+            Method::POST,
+            format!("{url}/v1/rooms/{room_id}/submitMessage"),
+            Some(vec![0; 64]),
+            false,
+        ),
+        (
+            "commit as alice",
+            Method::POST,
+            format!("{url}/v1/rooms/{room_id}/update"),
+            Some(vec![0; 64]),
+            false,
+        ),
+        (
+            "report in alice's name",
+            Method::POST,
+            format!("{url}/v1/rooms/{room_id}/reportAbuse"),
+            Some(vec![0; 64]),
+            false,
+        ),
+        (
+            "read the room's identity links as alice",
+            Method::GET,
+            format!("{url}/v1/rooms/{room_id}/identity-links"),
+            None,
+            false,
+        ),
+    ];
+    for (what, method, target, body, is_json) in steps {
+        let (status, answer) = call(method, target, Some(&stolen), body, is_json).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {answer}");
+        assert_eq!(answer["code"], "not_your_identity", "{what}: {answer}");
+    }
+
+    // And alice still receives her messages: the first one, and two sent after the attack.
+    mallory.send_text(&room, "two").await.unwrap();
+    mallory.send_text(&room, "three").await.unwrap();
+    let got = alice.wait_for_messages(&room, 3).await;
+    let texts: Vec<&str> = got.iter().filter_map(|m| m.text.as_deref()).collect();
+    assert_eq!(texts, ["one", "two", "three"]);
+    // Alice's own token still works on her queue.
+    let (status, _) = call(
+        Method::GET,
+        queue,
+        Some(&token_of(alice.data_dir())),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_user_may_take_a_name_of_the_pseudonyms_form() {
+    let hub = TestHub::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let e = conclave_client::Client::register(
+        dir.path(),
+        &hub.url(),
+        &uuid(9),
+        None,
+        &conclave_e2e::options(),
+    )
+    .await
+    .err()
+    .expect("a UUID name is refused");
+    assert_eq!(e.hub_code(), Some("malformed_body"), "{e}");
+}
