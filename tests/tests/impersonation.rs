@@ -174,3 +174,79 @@ async fn no_user_may_take_a_name_of_the_pseudonyms_form() {
     .expect("a UUID name is refused");
     assert_eq!(e.hub_code(), Some("malformed_body"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pseudonymous_keypackage_that_names_another_users_client_is_refused() {
+    use openmls::prelude::{CredentialWithKey, KeyPackage};
+    use openmls_basic_credential::SignatureKeyPair;
+    use tls_codec::Serialize as _;
+
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let mallory = hub.user("mallory").await;
+    let provider = openmls_rust_crypto::OpenMlsRustCrypto::default();
+    let upload = |client: ClientUri| {
+        // A well-formed pseudonymous KeyPackage, signed by its own leaf key, whose credential
+        // names `client`.
+        let signer =
+            SignatureKeyPair::new(conclave_client::identity::CIPHERSUITE.signature_algorithm())
+                .unwrap();
+        let pc = PseudonymousCredential {
+            client_pseudonym: client,
+            user_pseudonym: UserUri::new("localhost", &uuid(3)).unwrap(),
+            signature_public_key: signer.public().to_vec(),
+            identity_link_ciphertext: Vec::new(),
+        };
+        let kp = KeyPackage::builder()
+            .leaf_node_capabilities(conclave_client::identity::capabilities())
+            .build(
+                conclave_client::identity::CIPHERSUITE,
+                &provider,
+                &signer,
+                CredentialWithKey {
+                    credential: pc.to_credential(),
+                    signature_key: signer.public().into(),
+                },
+            )
+            .unwrap();
+        json!({
+            "set_size": 2,
+            "key_package": base64::engine::general_purpose::STANDARD
+                .encode(kp.key_package().tls_serialize_detached().unwrap()),
+            "token": format!("{:0>40}", pc.client_pseudonym.local().replace('-', "")),
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let url = format!(
+        "{}/v1/pseudonymous-key-packages/{}",
+        hub.url(),
+        "ab".repeat(mimi::identity::NH)
+    );
+    let token = token_of(mallory.data_dir());
+    // Naming alice's real client: refused, and nothing is stored.
+    let (status, answer) = call(
+        Method::POST,
+        url.clone(),
+        Some(&token),
+        Some(upload(alice.client_uri().clone())),
+        true,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(answer["code"], "not_your_identity", "{answer}");
+    // The control: the same upload with a pseudonym of the right form is taken.
+    let fresh = ClientUri::new("localhost", &uuid(4)).unwrap();
+    let (status, answer) = call(
+        Method::POST,
+        url.clone(),
+        Some(&token),
+        Some(upload(fresh)),
+        true,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, sets) = call(Method::GET, url, Some(&token), None, false).await;
+    assert_eq!(sets.as_array().map(Vec::len), Some(1), "{sets}");
+    assert_eq!(sets[0]["count"], 1, "{sets}");
+}
