@@ -90,7 +90,9 @@ async fn a_pseudonym_that_names_another_users_client_is_refused_at_every_step() 
 
     // Every later step with that token is refused, with the same stable code.
     let room_id = room.local();
-    let steps: Vec<(&str, Method, String, Option<Vec<u8>>, bool)> = vec![
+    // (what, method, URL, body, whether the body is JSON)
+    type Step<'a> = (&'a str, Method, String, Option<Vec<u8>>, bool);
+    let steps: Vec<Step> = vec![
         (
             "read alice's queue",
             Method::GET,

@@ -12,8 +12,8 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use conclave_client::identity::{self, CIPHERSUITE, Identity};
 use conclave_client::room::{self as croom, HubParts, Outcome, Plan};
 use conclave_client::store::{self as cstore, Message, MessageKind};
-use conclave_hub::api::Auth;
 use conclave_hub::franking_keys::Generation;
+use conclave_hub::principal::{Principal, PrincipalKind};
 use conclave_hub::{AppState, Config};
 use ed25519_dalek::SigningKey;
 use mimi::components::{ParticipantListUpdate, UserRolePair};
@@ -154,11 +154,11 @@ impl Member {
     }
 
     /// This member as the hub authenticates it.
-    pub fn auth(&self) -> Auth {
-        Auth {
+    pub fn auth(&self) -> Principal {
+        Principal {
             client: self.id.client.clone(),
             user: self.id.user.clone(),
-            pseudonymous: false,
+            kind: PrincipalKind::Client,
         }
     }
 
@@ -310,7 +310,7 @@ impl DirectHub {
     /// fan-out, in one transaction.
     pub fn update(
         &mut self,
-        committer: &Auth,
+        committer: &Principal,
         room: &RoomUri,
         bundle: &[u8],
     ) -> Result<conclave_hub::room::Accepted> {
