@@ -96,18 +96,10 @@ async fn bad_connection_attempts_are_refused_or_dropped_with_a_reason() {
             .contains("already requested")
     );
 
-    // Garbage relayed to bob is dropped with a reason, and his state is unchanged.
-    let token = {
-        let raw = std::fs::read(alice.data_dir().join("keystore.json")).unwrap();
-        let map: serde_json::Value = serde_json::from_slice(&raw).unwrap();
-        use base64::Engine as _;
-        String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(map["token"].as_str().unwrap())
-                .unwrap(),
-        )
-        .unwrap()
-    };
+    // Garbage relayed to bob is dropped with a reason, and his state is unchanged. It comes from
+    // carol: alice's own request to bob still waits, and the hub keeps one per pair.
+    let carol = hub.user("carol").await;
+    let token = conclave_e2e::raw::token_of(carol.data_dir());
     let r = reqwest::Client::new()
         .post(format!("{}/v1/connections", hub.url()))
         .bearer_auth(token)
