@@ -1,9 +1,6 @@
-//! The hub's errors, and how they are said over HTTP: `{ "code": …, "message": … }` with the right
-//! status. 5xx details are logged, never sent.
+//! The hub's errors, each with a stable code. How they are said over HTTP (the status,
+//! `Retry-After`, the JSON body) is `api::response`'s business.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use thiserror::Error;
 
 /// Everything a request can fail with.
@@ -103,6 +100,24 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The seconds after which a refused request may be tried again, for the limits' refusals.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after, .. } | Error::Quota { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+
+    /// The hub's current epoch, for the two epoch errors.
+    pub fn epoch(&self) -> Option<u64> {
+        match self {
+            Error::WrongEpoch { epoch, .. } | Error::EpochTooOld { epoch, .. } => Some(*epoch),
+            _ => None,
+        }
+    }
+
     /// The stable code sent to clients.
     pub fn code(&self) -> &'static str {
         match self {
@@ -129,29 +144,6 @@ impl Error {
         }
     }
 
-    /// The HTTP status.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Error::MalformedBody(_) | Error::InvalidHandshake(_) => StatusCode::BAD_REQUEST,
-            Error::UnverifiedReport(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::BodyTooLarge | Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Unauthenticated(_) | Error::BadLinkCode => StatusCode::UNAUTHORIZED,
-            Error::RateLimited { .. } | Error::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Forbidden(_)
-            | Error::NotYourIdentity(_)
-            | Error::NotMember(_)
-            | Error::NotAllowed(_) => StatusCode::FORBIDDEN,
-            Error::UnknownRoom(_) | Error::UnknownUser(_) | Error::NotFound(_) => {
-                StatusCode::NOT_FOUND
-            }
-            Error::Conflict(..) | Error::WrongEpoch { .. } | Error::EpochTooOld { .. } => {
-                StatusCode::CONFLICT
-            }
-            Error::Timeout => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
     /// Any lower-level failure that is the hub's own fault.
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Error::Internal(e.to_string())
@@ -161,48 +153,5 @@ impl Error {
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::internal(e)
-    }
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    epoch: Option<u64>,
-}
-
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let message = if matches!(self, Error::Internal(_)) {
-            tracing::error!(error = %self, "request failed");
-            "the hub failed to handle the request; see its log".to_owned()
-        } else {
-            self.to_string()
-        };
-        let epoch = match &self {
-            Error::WrongEpoch { epoch, .. } | Error::EpochTooOld { epoch, .. } => Some(*epoch),
-            _ => None,
-        };
-        let body = Body {
-            code: self.code(),
-            message,
-            epoch,
-        };
-        let retry_after = match &self {
-            Error::RateLimited { retry_after, .. } | Error::Quota { retry_after, .. } => {
-                Some(*retry_after)
-            }
-            _ => None,
-        };
-        let mut response = (status, axum::Json(body)).into_response();
-        if let Some(secs) = retry_after {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(secs.max(1)),
-            );
-        }
-        response
     }
 }

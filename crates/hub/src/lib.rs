@@ -24,16 +24,14 @@ pub mod room;
 pub mod store;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use ed25519_dalek::SigningKey;
 use rusqlite::Connection;
-use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-pub use api::router;
+pub use api::{router, serve};
 pub use error::{Error, Result};
 
 /// How a hub is configured.
@@ -238,33 +236,6 @@ fn run_jobs(inner: &Inner) -> Result<()> {
 /// own writes atomic with its own savepoint.
 fn run_batch(conn: &mut Connection, inner: &Inner, batch: Vec<Job>) -> Vec<Reply> {
     batch.into_iter().map(|job| job(conn, inner)).collect()
-}
-
-/// Serves the hub on `listener` until `shutdown` resolves.
-pub async fn serve(
-    state: AppState,
-    listener: TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let housekeeping = tokio::spawn(forget_idle_limits(state.clone()));
-    let served = axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
-    housekeeping.abort();
-    served
-}
-
-/// Every minute, the rate limiters forget principals and addresses that are back to a full
-/// budget, so their memory stays bounded by recent traffic.
-pub async fn forget_idle_limits(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        state.inner().limiters.forget_idle();
-    }
 }
 
 #[cfg(test)]

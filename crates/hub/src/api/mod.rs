@@ -2,6 +2,10 @@
 //! the hub's JSON errors. Handlers are small and call into domain modules.
 
 mod handlers;
+mod response;
+mod serve;
+
+pub use serve::{forget_idle_limits, serve};
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
