@@ -4,9 +4,10 @@
 
 use super::capability::Capability;
 use super::preauth::{first_match, first_nonzero_role, hub_claims, user_claims};
-use super::roles::{roles_fit, validate_base, validate_preauth, validate_roles};
+use super::roles::{validate_base, validate_preauth, validate_roles};
 use super::state::{
-    Census, Entry, PolicyState, check_base, check_counts, has_banned_role, role_name, show,
+    Census, Entry, PolicyState, check_base, check_counts, has_banned_role, role_name, roles_fit,
+    show,
 };
 use super::{Decision, Denied};
 use crate::components::{BaseRoomPolicy, Claim, PreAuthData, RoleData, RoomMetaData};

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 
 use super::Denied;
 use super::capability::Capability;
-use super::state::{Census, show};
 use crate::components::{BaseRoomPolicy, PreAuthData, RoleData};
 use crate::ids::{PARTICIPANT_LIST, PREAUTH_LIST, ROLES_LIST};
 
@@ -119,47 +118,4 @@ pub fn validate_base(base: &BaseRoomPolicy) -> Result<(), Denied> {
         }
     }
     Ok(())
-}
-
-/// Checks that new roles fit the room as it is: every listed user's role stays defined, no
-/// maximum is already exceeded, and the preauth list still names defined roles.
-pub(crate) fn roles_fit(
-    roles: &RoleData,
-    census: &Census,
-    preauth: &PreAuthData,
-) -> Result<(), Denied> {
-    for (user, e) in &census.users {
-        if roles.role(e.role).is_none() {
-            return Err(Denied::new(
-                "roles_list",
-                format!(
-                    "{} has role {}, which the new roles do not define",
-                    show(user),
-                    e.role
-                ),
-            ));
-        }
-    }
-    for r in roles.roles.iter().filter(|r| r.role_index != 0) {
-        if let Some(max) = r.maximum_participants_constraint
-            && census.participants(r.role_index) > max as usize
-        {
-            return Err(Denied::new(
-                "maximum_participants_constraint",
-                format!("{} would allow fewer participants than it has", r.name()),
-            ));
-        }
-        if let Some(max) = r.maximum_active_participants_constraint
-            && census.active(r.role_index) > max as usize
-        {
-            return Err(Denied::new(
-                "maximum_active_participants_constraint",
-                format!(
-                    "{} would allow fewer active participants than it has",
-                    r.name()
-                ),
-            ));
-        }
-    }
-    validate_preauth(preauth, roles)
 }

@@ -238,6 +238,49 @@ impl Census {
     }
 }
 
+/// Checks that new roles fit the room as it is: every listed user's role stays defined, no
+/// maximum is already exceeded, and the preauth list still names defined roles.
+pub(crate) fn roles_fit(
+    roles: &RoleData,
+    census: &Census,
+    preauth: &PreAuthData,
+) -> Result<(), Denied> {
+    for (user, e) in &census.users {
+        if roles.role(e.role).is_none() {
+            return Err(Denied::new(
+                "roles_list",
+                format!(
+                    "{} has role {}, which the new roles do not define",
+                    show(user),
+                    e.role
+                ),
+            ));
+        }
+    }
+    for r in roles.roles.iter().filter(|r| r.role_index != 0) {
+        if let Some(max) = r.maximum_participants_constraint
+            && census.participants(r.role_index) > max as usize
+        {
+            return Err(Denied::new(
+                "maximum_participants_constraint",
+                format!("{} would allow fewer participants than it has", r.name()),
+            ));
+        }
+        if let Some(max) = r.maximum_active_participants_constraint
+            && census.active(r.role_index) > max as usize
+        {
+            return Err(Denied::new(
+                "maximum_active_participants_constraint",
+                format!(
+                    "{} would allow fewer active participants than it has",
+                    r.name()
+                ),
+            ));
+        }
+    }
+    validate_preauth(preauth, roles)
+}
+
 fn plural(n: u32, one: &str, many: &str) -> String {
     if n == 1 {
         format!("{n} {one}")
