@@ -53,6 +53,7 @@ run: build
 test: deps
 	cargo fmt --all -- --check
 	scripts/check-pure.sh
+	scripts/check-release-features.sh
 	cd ui && npm ci --no-audit --no-fund
 	cd ui && npm run check
 	# The app binary embeds the built UI.

@@ -72,8 +72,7 @@ pub struct Client {
     hub: Hub,
     events: broadcast::Sender<ClientEvent>,
     data_dir: PathBuf,
-    skip_precheck: std::sync::atomic::AtomicBool,
-    forge_franking_tag: std::sync::atomic::AtomicBool,
+    switches: crate::switches::Switches,
     secrets: Box<dyn SecretStore>,
     /// How many devices the user has, as last asked (0: ask again); sizes KeyPackage sets.
     device_count: std::sync::atomic::AtomicU32,
@@ -210,8 +209,7 @@ impl Client {
             hub,
             events,
             data_dir: dir.to_path_buf(),
-            skip_precheck: std::sync::atomic::AtomicBool::new(false),
-            forge_franking_tag: std::sync::atomic::AtomicBool::new(false),
+            switches: Default::default(),
             secrets,
             device_count: std::sync::atomic::AtomicU32::new(0),
         })
@@ -240,17 +238,17 @@ impl Client {
     /// Test-only: play a misbehaving client that sends commits without asking the policy engine
     /// first, to prove that the hub (and, with the hub's checks off, every other client) refuses
     /// them. Incoming commits are still checked.
+    #[cfg(feature = "test-switches")]
     pub fn set_skip_local_policy_check(&self, skip: bool) {
-        self.skip_precheck
-            .store(skip, std::sync::atomic::Ordering::Relaxed);
+        self.switches.set_skip_precheck(skip);
     }
 
     /// Test-only: play a sender whose franking tag does not match its content (the tag of the
     /// content with its first text byte changed), to prove receivers never show such a message as
     /// verified.
+    #[cfg(feature = "test-switches")]
     pub fn set_forge_franking_tag(&self, forge: bool) {
-        self.forge_franking_tag
-            .store(forge, std::sync::atomic::Ordering::Relaxed);
+        self.switches.set_forge_franking_tag(forge);
     }
 
     /// Subscribes to events.
@@ -883,9 +881,7 @@ impl Client {
         reason: Option<&str>,
         note: Option<&str>,
     ) -> Result<i64> {
-        if !self
-            .skip_precheck
-            .load(std::sync::atomic::Ordering::Relaxed)
+        if !self.switches.skip_precheck()
             && let Decision::Denied { rule, reason } = self.can(room, &Action::ReportAbuse).await?
         {
             return Err(Error::NotAllowed {
@@ -1157,9 +1153,7 @@ impl Client {
         let r = room.to_string();
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.conn.lock().await;
-            let precheck = !self
-                .skip_precheck
-                .load(std::sync::atomic::Ordering::Relaxed);
+            let precheck = !self.switches.skip_precheck();
             let me = self.in_room(&conn, &r)?;
             let Some(bundle) = room::stage_commit(&mut conn, me.id(self), &r, plan, precheck)?
             else {
@@ -1293,9 +1287,7 @@ impl Client {
         rand::rngs::OsRng.fill_bytes(&mut salt);
         let r = room.to_string();
         let user = self.me_as(room).await?.to_string();
-        let precheck = !self
-            .skip_precheck
-            .load(std::sync::atomic::Ordering::Relaxed);
+        let precheck = !self.switches.skip_precheck();
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.conn.lock().await;
             let content = make(&conn, salt, &user, &r)?;
@@ -1319,10 +1311,7 @@ impl Client {
                 .map(mimi::policy::Action::Message)
                 .into_iter()
                 .collect();
-            let tagged = if self
-                .forge_franking_tag
-                .load(std::sync::atomic::Ordering::Relaxed)
-            {
+            let tagged = if self.switches.forge_franking_tag() {
                 let mut other = bytes.clone();
                 if let Some(last) = other.last_mut() {
                     *last ^= 1;

@@ -26,6 +26,7 @@ pub mod pseudonymous;
 pub mod roles;
 pub mod room;
 pub mod store;
+mod switches;
 pub mod transport;
 
 pub use client::{Client, Options, SyncReport};

@@ -43,8 +43,10 @@ pub struct Config {
     pub domain: String,
     /// Rates, sizes and quotas (the config file's `[limits]`).
     pub limits: limits::Limits,
-    /// Test-only: `false` lets handshakes through without the room-policy check, to prove that
-    /// honest clients refuse forbidden commits on their own. `conclave-hub serve` has no flag for it.
+    /// Test-only (the `test-switches` feature, which only the test crates enable): `false`
+    /// lets handshakes through without the room-policy check, to prove that honest clients
+    /// refuse forbidden commits on their own.
+    #[cfg(feature = "test-switches")]
     pub enforce_policy: bool,
 }
 
@@ -55,6 +57,7 @@ impl Config {
             data_dir: data_dir.into(),
             domain: domain.into(),
             limits: limits::Limits::default(),
+            #[cfg(feature = "test-switches")]
             enforce_policy: true,
         }
     }
@@ -85,14 +88,25 @@ pub struct Inner {
     pub limits: limits::Limits,
     /// The rate limiters.
     pub limiters: limits::Limiters,
-    /// Whether handshakes are checked against room policy (always, outside tests).
-    pub enforce_policy: bool,
+    /// Whether handshakes are checked against room policy: always, but with the test-only
+    /// switch ([`Config`]).
+    #[cfg(feature = "test-switches")]
+    enforce_policy: bool,
     /// The franking keys.
     pub franking: franking_keys::FrankingKeys,
     waiters: Mutex<HashMap<String, Arc<Notify>>>,
 }
 
 impl Inner {
+    /// Whether handshakes and messages are checked against room policy: always, outside the
+    /// test-only switch.
+    pub fn enforce_policy(&self) -> bool {
+        #[cfg(feature = "test-switches")]
+        return self.enforce_policy;
+        #[cfg(not(feature = "test-switches"))]
+        true
+    }
+
     /// The hub's identity as a credential in its own domain (Basic, `mimi://DOMAIN`): what rooms
     /// list as their external sender and franking agent.
     pub fn hub_credential(&self) -> openmls::prelude::Credential {
@@ -128,6 +142,7 @@ impl AppState {
             provider_key,
             limits: config.limits.clone(),
             limiters: limits::Limiters::new(&config.limits),
+            #[cfg(feature = "test-switches")]
             enforce_policy: config.enforce_policy,
             franking: franking_keys::FrankingKeys::open(&config.data_dir)?,
             waiters: Mutex::new(HashMap::new()),

@@ -633,7 +633,7 @@ pub fn submit(
             row.epoch
         )));
     }
-    let enforce = hub.enforce_policy;
+    let enforce = hub.enforce_policy();
     // PROTO §5.4.1.2: the franking tag travels as Safe AAD item frank_aad (0x0020).
     let ProtocolMessage::PrivateMessage(pm) = &msg else {
         return Err(Error::MalformedBody(

@@ -209,7 +209,7 @@ pub async fn update_room(
     let acc = s
         .db(move |c, i| {
             let trust = accounts::trust(&i.domain, &i.provider_key);
-            room::update(c, &trust, i.enforce_policy, &auth, &room, &body)
+            room::update(c, &trust, i.enforce_policy(), &auth, &room, &body)
         })
         .await?;
     s.wake(&acc.wake);

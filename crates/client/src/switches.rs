@@ -1,0 +1,45 @@
+//! Test-only behaviour: a client that plays a misbehaving one, to prove that the hub and the other
+//! clients refuse what it sends. The switches exist only with the `test-switches` cargo feature,
+//! which only the test crates enable; in any other build they read as off and nothing can set
+//! them (`cargo tree -e features` on the release binaries shows the feature absent; `make test`
+//! checks it).
+
+#[cfg(feature = "test-switches")]
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The switches of one client.
+#[derive(Debug, Default)]
+pub(crate) struct Switches {
+    #[cfg(feature = "test-switches")]
+    skip_precheck: AtomicBool,
+    #[cfg(feature = "test-switches")]
+    forge_franking_tag: AtomicBool,
+}
+
+impl Switches {
+    /// Whether commits and reports go out without asking the policy engine first.
+    pub fn skip_precheck(&self) -> bool {
+        #[cfg(feature = "test-switches")]
+        return self.skip_precheck.load(Ordering::Relaxed);
+        #[cfg(not(feature = "test-switches"))]
+        false
+    }
+
+    /// Whether application messages carry a franking tag that does not match their content.
+    pub fn forge_franking_tag(&self) -> bool {
+        #[cfg(feature = "test-switches")]
+        return self.forge_franking_tag.load(Ordering::Relaxed);
+        #[cfg(not(feature = "test-switches"))]
+        false
+    }
+
+    #[cfg(feature = "test-switches")]
+    pub fn set_skip_precheck(&self, on: bool) {
+        self.skip_precheck.store(on, Ordering::Relaxed);
+    }
+
+    #[cfg(feature = "test-switches")]
+    pub fn set_forge_franking_tag(&self, on: bool) {
+        self.forge_franking_tag.store(on, Ordering::Relaxed);
+    }
+}
