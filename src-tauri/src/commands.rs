@@ -132,6 +132,22 @@ commands! {
         app.with_client(|c| async move { c.accept_connection(&user).await }).await
     }
 
+    /// Blocks a user (a name on this hub or a user URI): their connection requests and
+    /// invitations no longer reach this user, and a request of theirs waiting here is dropped.
+    fn block_user(app, user: String) -> () {
+        app.with_client(|c| async move { c.block(&user).await }).await
+    }
+
+    /// Lifts a block; answers whether there was one.
+    fn unblock_user(app, user: String) -> bool {
+        app.with_client(|c| async move { c.unblock(&user).await }).await
+    }
+
+    /// The users this user blocked (user URIs).
+    fn blocked_users(app) -> Vec<String> {
+        app.with_client(|c| async move { c.blocked().await }).await
+    }
+
     /// The members of a room, by user.
     fn members(app, room: String) -> Vec<MemberInfo> {
         app.with_client(|c| async move { c.members(&c.resolve_room(&room)?).await }).await

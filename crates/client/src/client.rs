@@ -1457,7 +1457,13 @@ impl Client {
     /// this user (on any of its devices).
     pub async fn block(&self, user: &str) -> Result<()> {
         let u = self.resolve_user(user)?;
-        self.hub.block(&u.to_string()).await
+        self.hub.block(&u.to_string()).await?;
+        // A request of theirs that waits for an answer here is dropped with it.
+        self.conn.lock().await.execute(
+            "DELETE FROM connections WHERE user_uri = ?1 AND state = 'incoming'",
+            [u.to_string()],
+        )?;
+        Ok(())
     }
 
     /// Lifts a block; whether there was one.

@@ -5,6 +5,8 @@ import { asIpcError, call, Loads, type ClientEvent, type ConnectionInfo, type Ip
 
 class ConnectionsState {
   list = $state<ConnectionInfo[]>([]);
+  /** The users this user blocked (user URIs). */
+  blocked = $state<string[]>([]);
   error = $state<IpcError | null>(null);
   /** How many users asked to connect and wait for an answer. */
   incoming = $derived(this.list.filter((c) => c.state === "incoming").length);
@@ -14,9 +16,10 @@ class ConnectionsState {
   async load(): Promise<void> {
     const latest = this.loads.start();
     try {
-      const list = await call("connections", {});
+      const [list, blocked] = await Promise.all([call("connections", {}), call("blocked_users", {})]);
       if (!latest()) return;
       this.list = list;
+      this.blocked = blocked;
       this.error = null;
     } catch (e) {
       if (latest()) this.error = asIpcError(e);
@@ -32,6 +35,18 @@ class ConnectionsState {
   /** Accepts `user`'s request. */
   async accept(user: string): Promise<void> {
     await call("accept_connection", { user });
+    await this.load();
+  }
+
+  /** Blocks `user`: their requests and invitations no longer reach this user. */
+  async block(user: string): Promise<void> {
+    await call("block_user", { user });
+    await this.load();
+  }
+
+  /** Lifts the block on `user`. */
+  async unblock(user: string): Promise<void> {
+    await call("unblock_user", { user });
     await this.load();
   }
 

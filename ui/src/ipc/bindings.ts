@@ -497,6 +497,19 @@ export type Commands = {
    */
   accept_connection: { args: { user: string }; result: null };
   /**
+   * Blocks a user (a name on this hub or a user URI): their connection requests and
+   * invitations no longer reach this user, and a request of theirs waiting here is dropped.
+   */
+  block_user: { args: { user: string }; result: null };
+  /**
+   * Lifts a block; answers whether there was one.
+   */
+  unblock_user: { args: { user: string }; result: boolean };
+  /**
+   * The users this user blocked (user URIs).
+   */
+  blocked_users: { args: Record<string, never>; result: Array<string> };
+  /**
    * The members of a room, by user.
    */
   members: { args: { room: string }; result: Array<MemberInfo> };
