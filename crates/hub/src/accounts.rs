@@ -212,18 +212,15 @@ pub fn issue_link_code(
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     if open >= i64::from(limits.link_codes_per_user) {
-        let wait_ms = soonest
-            .unwrap_or(now as i64)
-            .saturating_sub(now as i64)
-            .max(1000);
-        return Err(Error::Quota {
-            code: "link_code_quota",
-            retry_after: (wait_ms / 1000) as u64,
-            message: format!(
+        return Err(crate::limits::quota(
+            "link_code_quota",
+            soonest.unwrap_or(now as i64),
+            now as i64,
+            format!(
                 "{} link codes are open already; use one or wait until one expires",
                 limits.link_codes_per_user
             ),
-        });
+        ));
     }
     let expires = now + LINK_CODE_TTL_MS;
     conn.execute(

@@ -139,7 +139,6 @@ fn pending_quota(
     now: i64,
     ttl_ms: i64,
 ) -> Result<()> {
-    let retry = |since: i64| ((since.saturating_add(ttl_ms) - now).max(1000) / 1000) as u64;
     if let Some(since) = conn
         .query_row(
             "SELECT created_at FROM connection_requests WHERE from_user = ?1 AND to_user = ?2",
@@ -148,11 +147,12 @@ fn pending_quota(
         )
         .optional()?
     {
-        return Err(Error::Quota {
-            code: "connection_request_pending",
-            retry_after: retry(since),
-            message: format!("your connection request to {to} still waits for an answer"),
-        });
+        return Err(crate::limits::quota(
+            "connection_request_pending",
+            since.saturating_add(ttl_ms),
+            now,
+            format!("your connection request to {to} still waits for an answer"),
+        ));
     }
     for (column, max, code, what) in [
         (
@@ -180,11 +180,12 @@ fn pending_quota(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         if n >= i64::from(max) {
-            return Err(Error::Quota {
+            return Err(crate::limits::quota(
                 code,
-                retry_after: retry(oldest.unwrap_or(now)),
-                message: what,
-            });
+                oldest.unwrap_or(now).saturating_add(ttl_ms),
+                now,
+                what,
+            ));
         }
     }
     Ok(())

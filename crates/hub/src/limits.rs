@@ -258,6 +258,17 @@ impl Limiters {
     }
 }
 
+/// A used-up quota that frees at `frees_at` (ms since the epoch, as `now` is): the error with
+/// its code and the whole seconds until then (at least one) as `Retry-After`.
+pub fn quota(code: &'static str, frees_at: i64, now: i64, message: String) -> Error {
+    let wait_ms = frees_at.saturating_sub(now).max(1000);
+    Error::Quota {
+        code,
+        retry_after: (wait_ms as u64).div_ceil(1000),
+        message,
+    }
+}
+
 fn limited(wait: Duration, what: &str) -> Error {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     Error::RateLimited {

@@ -226,18 +226,16 @@ pub fn receive(
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     if recent >= i64::from(hub.limits.reports_per_hour) {
-        let wait_ms = oldest
-            .unwrap_or(hour_ago)
-            .saturating_sub(hour_ago)
-            .max(1000);
-        return Err(Error::Quota {
-            code: "report_quota",
-            retry_after: (wait_ms / 1000) as u64,
-            message: format!(
+        // The oldest report of the last hour frees a place when it is an hour old.
+        return Err(crate::limits::quota(
+            "report_quota",
+            oldest.unwrap_or(hour_ago).saturating_add(3_600_000),
+            hour_ago.saturating_add(3_600_000),
+            format!(
                 "at most {} reports an hour; try again later",
                 hub.limits.reports_per_hour
             ),
-        });
+        ));
     }
     let report = AbuseReport::from_bytes(body)
         .map_err(|e| Error::MalformedBody(format!("AbuseReport: {e}")))?;
