@@ -5,12 +5,19 @@
 //!
 //! They go to the desktop's notification server over D-Bus (org.freedesktop.Notifications, via
 //! notify-rust). A desktop without one only gets a log line: nothing else depends on it.
+//!
+//! Names and texts are other people's words, shown as text (`mimi::display`): no control
+//! characters or bidi controls, the title on one line, and the body's `&`, `<`, `>` escaped
+//! when the server reads bodies as markup (its `body-markup` capability), so that `<a href>` or
+//! `<img>` in a message is shown, not followed or fetched.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use conclave_client::{Message, MessageKind};
+use mimi::display::{markup_escaped, one_line, plain};
 
 /// How long the body of a notification gets, in characters.
 const BODY_CHARS: usize = 160;
@@ -22,6 +29,8 @@ pub struct Notifier {
     /// Per room: messages since the window was last focused, and the server's notification id
     /// to replace.
     rooms: Mutex<HashMap<String, (u32, Option<u32>)>>,
+    /// Whether the notification server reads bodies as markup; asked at the first note.
+    markup: OnceLock<bool>,
 }
 
 /// A notification to show.
@@ -44,6 +53,7 @@ impl Notifier {
             focused: AtomicBool::new(true),
             enabled: AtomicBool::new(enabled),
             rooms: Mutex::default(),
+            markup: OnceLock::new(),
         }
     }
 
@@ -89,7 +99,8 @@ impl Notifier {
     }
 
     /// The notification for `m` (someone else's message in the room named `room_name`), counted
-    /// against what is already waiting in its room; `None` if no longer wanted.
+    /// against what is already waiting in its room; `None` if no longer wanted. Its summary and
+    /// body are plain text.
     pub fn note(&self, m: &Message, room_name: &str, sender_name: &str) -> Option<Note> {
         if !self.wanted(m) {
             return None;
@@ -97,11 +108,13 @@ impl Notifier {
         let mut rooms = self.rooms.lock().ok()?;
         let entry = rooms.entry(m.room.clone()).or_insert((0, None));
         entry.0 += 1;
+        let (room_name, sender_name) = (one_line(room_name), one_line(sender_name));
         let (summary, body) = if entry.0 == 1 {
-            let text = m
-                .text
-                .as_deref()
-                .unwrap_or("(a message this version cannot show)");
+            let text = plain(
+                m.text
+                    .as_deref()
+                    .unwrap_or("(a message this version cannot show)"),
+            );
             let mut body: String = text.chars().take(BODY_CHARS).collect();
             if body.len() < text.len() {
                 body.push('…');
@@ -125,10 +138,11 @@ impl Notifier {
     /// its id so that the room's next note replaces it. `open` runs if the user clicks it (the
     /// notification's default action).
     pub fn show(&self, note: Note, open: impl FnOnce() + Send + 'static) {
+        let markup = *self.markup.get_or_init(server_reads_markup);
         let mut n = notify_rust::Notification::new();
         n.appname("Conclave")
             .summary(&note.summary)
-            .body(&note.body)
+            .body(&body_for_server(&note.body, markup))
             .icon("conclave-desktop")
             .action("default", "Open");
         if let Some(id) = note.replaces {
@@ -155,6 +169,30 @@ impl Notifier {
             }
             Err(e) => tracing::info!("no OS notification (no notification server?): {e}"),
         }
+    }
+}
+
+/// Whether the notification server reads bodies as markup (freedesktop Desktop Notifications
+/// `body-markup`). If it cannot be asked, it is taken to: an escaped `&lt;` shown as such is
+/// better than markup acted on.
+fn server_reads_markup() -> bool {
+    match notify_rust::get_capabilities() {
+        Ok(caps) => caps.iter().any(|c| c == "body-markup"),
+        Err(e) => {
+            tracing::info!("cannot ask the notification server what it supports: {e}");
+            true
+        }
+    }
+}
+
+/// A plain-text body as sent to a server that does (`markup`) or does not read markup: the spec
+/// says a server without `body-markup` shows markup as it is, so escaping there would show
+/// `&lt;`.
+fn body_for_server(body: &str, markup: bool) -> Cow<'_, str> {
+    if markup {
+        markup_escaped(body)
+    } else {
+        Cow::Borrowed(body)
     }
 }
 
@@ -249,6 +287,26 @@ mod tests {
         );
         n.set_enabled(false);
         assert_eq!(n.note(&message("r1", "off"), "Team", "bob"), None);
+    }
+
+    #[test]
+    fn hostile_names_and_texts_are_shown_as_text_and_markup_is_escaped_for_servers_that_read_it() {
+        let n = Notifier::new(true);
+        n.set_focused(false);
+        let text = "<b>urgent</b> <a href=\"https://evil.example\">your bank</a> & \u{1b}]52;c;eA==\u{7}\u{202e}gpj.exe\rhi";
+        let note = n
+            .note(&message("r", text), "Team\u{1b}[2J\n", "bob\u{202e}")
+            .unwrap();
+        assert_eq!(note.summary, "bob in Team⏎");
+        assert_eq!(
+            note.body,
+            "<b>urgent</b> <a href=\"https://evil.example\">your bank</a> & gpj.exe\nhi"
+        );
+        assert_eq!(
+            body_for_server(&note.body, true),
+            "&lt;b&gt;urgent&lt;/b&gt; &lt;a href=\"https://evil.example\"&gt;your bank&lt;/a&gt; &amp; gpj.exe\nhi"
+        );
+        assert_eq!(body_for_server(&note.body, false), note.body);
     }
 
     #[test]

@@ -548,3 +548,107 @@ fn a_pseudonymous_room_through_the_cli_lists_pseudonyms_with_their_real_users() 
         "{err}"
     );
 }
+
+/// Fails if `out` holds anything a terminal acts on instead of showing: a control character
+/// other than the line feeds and tabs of the output's own layout, or a bidi control.
+fn assert_inert(out: &str) {
+    let bad: Vec<char> = out
+        .chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect();
+    assert!(bad.is_empty(), "{bad:?} in {out:?}");
+}
+
+#[test]
+fn hostile_text_and_look_alike_names_are_printed_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = start_hub(&tmp.path().join("hub"));
+    let (a, fake, b) = (
+        tmp.path().join("alice"),
+        tmp.path().join("fake"),
+        tmp.path().join("bob"),
+    );
+    for (home, name) in [(&a, "alice"), (&fake, "aIice"), (&b, "bob")] {
+        assert!(conclave(home, Some(&hub.1), &["register", name]).0);
+    }
+    // A room without look-alike names marks nobody.
+    let plain = ok(&a, &["room", "create", "--name", "Plain"]);
+    ok(&a, &["room", "invite", &plain, "bob"]);
+    let members = ok(&a, &["room", "members", &plain, "--json"]);
+    assert!(!members.contains("confusable_with"), "{members}");
+    assert!(!ok(&a, &["room", "members", &plain]).contains("confusable"));
+
+    // bob's room holds alice and "aIice" (a capital I), whose room name and message carry
+    // escape sequences: clear screen, a hyperlink, a clipboard write, a CR that starts a forged
+    // line, a right-to-left override and an 8-bit CSI.
+    let name = "\u{1b}]0;root@bank\u{7}Lobby\u{202e}";
+    let room = ok(&b, &["room", "create", "--name", name]);
+    ok(&b, &["room", "invite", &room, "alice", "aIice"]);
+    ok(&fake, &["sync"]);
+    let hostile = "\u{1b}[2J\u{1b}]8;;https://evil.example/\u{1b}\\click here\u{1b}]8;;\u{1b}\\ \
+                   \u{1b}]52;c;cm0gLXJmIH4=\u{7}\rmimi://localhost/u/alice\ttrust me \
+                   \u{202e}gpj.exe \u{9b}31mred";
+    ok(&fake, &["send", &room, hostile]);
+    ok(&b, &["sync"]);
+
+    let out = ok(&b, &["messages", &room]);
+    assert_inert(&out);
+    assert!(!out.contains('\u{1b}'), "no ESC byte");
+    let line = out
+        .lines()
+        .find(|l| l.contains("click here"))
+        .unwrap_or_else(|| panic!("the text is shown: {out}"));
+    assert!(
+        line.contains("/u/aIice\tclick here ⏎mimi://localhost/u/alice trust me gpj.exe 31mred"),
+        "one line, the CR shown as ⏎: {line}"
+    );
+    // JSON keeps the exact text, escaped.
+    let (json_out, msgs) = {
+        let s = ok(&b, &["messages", &room, "--json"]);
+        let v: Value = serde_json::from_str(&s).unwrap();
+        (s, v)
+    };
+    assert_inert(&json_out);
+    let sent = msgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "message")
+        .unwrap();
+    assert_eq!(sent["text"], hostile);
+    let rooms = ok(&b, &["room", "list"]);
+    assert_inert(&rooms);
+    assert!(rooms.contains("\tLobby\t"), "{rooms}");
+
+    // Both look-alikes are marked, each naming the other; bob is not.
+    let text = ok(&b, &["room", "members", &room]);
+    let line_of = |user: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("mimi://localhost/u/{user}\t")))
+            .unwrap_or_else(|| panic!("{user} in {text}"))
+            .to_owned()
+    };
+    assert!(
+        line_of("alice").ends_with("\tconfusable with: mimi://localhost/u/aIice"),
+        "{text}"
+    );
+    assert!(
+        line_of("aIice").ends_with("\tconfusable with: mimi://localhost/u/alice"),
+        "{text}"
+    );
+    assert!(!line_of("bob").contains("confusable"), "{text}");
+    let members: Value =
+        serde_json::from_str(&ok(&b, &["room", "members", &room, "--json"])).unwrap();
+    let marks: Vec<(&str, &str)> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| Some((m["user"].as_str()?, m["confusable_with"].as_str()?)))
+        .collect();
+    assert_eq!(marks.len(), 2, "{members}");
+    assert!(marks.contains(&("mimi://localhost/u/alice", "mimi://localhost/u/aIice")));
+    assert!(marks.contains(&("mimi://localhost/u/aIice", "mimi://localhost/u/alice")));
+}

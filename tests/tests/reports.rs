@@ -308,3 +308,130 @@ async fn a_member_without_can_report_abuse_is_refused() {
     assert_eq!(e.hub_code(), Some("not_allowed"), "{e}");
     assert!(hub_reports(&hub).is_empty());
 }
+
+/// Runs `conclave-hub ARGS --data DIR` beside the running hub: (success, stdout, stderr).
+fn operator(hub: &TestHub, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(conclave_e2e::bin("conclave-hub"))
+        .args(args)
+        .arg("--data")
+        .arg(hub.data_dir())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_report_whose_proof_did_not_verify_cannot_be_upheld_only_dismissed() {
+    let hub = TestHub::spawn().await;
+    let (alice, bob, _carol, room) = room(&hub, Preset::Cooperative).await;
+    let id = bob.send_text(&room, "see you at noon").await.unwrap();
+    alice.wait_for_messages(&room, 1).await;
+    // alice frames bob: her stored copy now says something else, and she reports it.
+    let conn = rusqlite::Connection::open(alice.data_dir().join("conclave.sqlite3")).unwrap();
+    let mut stored = stored(&alice, &room, &id)
+        .message_content
+        .as_slice()
+        .to_vec();
+    let at = stored.windows(4).position(|w| w == b"noon").unwrap();
+    stored[at..at + 4].copy_from_slice(b"dawn");
+    conn.execute(
+        "UPDATE messages SET content = ?1 WHERE id = ?2",
+        rusqlite::params![stored, hex::decode(&id).unwrap()],
+    )
+    .unwrap();
+    drop(conn);
+    let e = alice.report(&room, &[id], None, None).await.unwrap_err();
+    assert_eq!(e.hub_code(), Some("report_not_verified"), "{e}");
+    let filed = &hub_reports(&hub)[0];
+    assert!(!filed.verified);
+
+    // The operator cannot uphold it, from the library or the command line...
+    let conn = conclave_hub::store::open(&hub.db_path()).unwrap();
+    let e = reports::resolve(&conn, filed.id, true).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("cannot be upheld: its franking proof did not verify"),
+        "{e}"
+    );
+    let report = filed.id.to_string();
+    let (s, out, err) = operator(&hub, &["reports", "resolve", &report, "--uphold"]);
+    assert!(!s, "upheld: {out}");
+    assert!(
+        err.trim_end().ends_with(&format!(
+            "error: report {report} cannot be upheld: its franking proof did not verify \
+             (message 1: {}); it can only be dismissed",
+            filed.messages[0].problem.as_deref().unwrap()
+        )),
+        "{err}"
+    );
+    assert_eq!(hub_reports(&hub)[0].status, "open", "nothing changed");
+    let (s, out, _) = operator(&hub, &["reports", "list"]);
+    assert!(s && out.contains("\topen\tUNVERIFIED\t"), "{out}");
+
+    // ...but can dismiss it.
+    let (s, out, err) = operator(&hub, &["reports", "resolve", &report, "--dismiss"]);
+    assert!(
+        s && out.contains(&format!("report {report} dismissed")),
+        "{err}"
+    );
+    assert_eq!(hub_reports(&hub)[0].status, "dismissed");
+}
+
+#[tokio::test]
+async fn the_operator_sees_what_a_report_names_as_text() {
+    let hub = TestHub::spawn().await;
+    let conn = conclave_hub::store::open(&hub.db_path()).unwrap();
+    // What a reporter controls: the accused's URI, the reason, the note, the texts.
+    let accused = "mimi://localhost/u/bob\u{1b}[2J\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{202e}";
+    let text = "\u{1b}]8;;https://evil.example/\u{1b}\\click\u{1b}]8;;\u{1b}\\\u{9b}0m";
+    let id = reports::file(
+        &conn,
+        "mimi://localhost/r/x",
+        "mimi://localhost/u/alice",
+        accused,
+        "spam\u{1b}[8m",
+        "note\rforged",
+        &[reports::FiledMessage {
+            text: Some(text.into()),
+            sender: accused.into(),
+            timestamp: 1,
+            verified: false,
+            problem: Some("bad".into()),
+        }],
+    )
+    .unwrap();
+    let inert = |out: &str| {
+        !out.chars().any(|c| {
+            (c.is_control() && !matches!(c, '\n' | '\t'))
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+    };
+
+    let (s, out, err) = operator(&hub, &["reports", "list"]);
+    assert!(s, "{err}");
+    assert!(inert(&out), "{out:?}");
+    assert!(
+        out.contains("mimi://localhost/u/alice -> mimi://localhost/u/bob\t"),
+        "{out}"
+    );
+    let (s, out, _) = operator(&hub, &["reports", "show", &id.to_string()]);
+    assert!(s && inert(&out), "{out:?}");
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        shown["alleged_abuser"], accused,
+        "JSON keeps the exact words"
+    );
+    assert_eq!(shown["messages"][0]["text"], text);
+    let (s, out, _) = operator(&hub, &["reports", "list", "--json"]);
+    assert!(s && inert(&out), "{out:?}");
+    // An error that quotes a report is one inert line too.
+    let (s, _, err) = operator(&hub, &["reports", "resolve", &id.to_string(), "--uphold"]);
+    assert!(
+        !s && inert(&err) && err.contains("cannot be upheld"),
+        "{err:?}"
+    );
+}

@@ -1,5 +1,7 @@
 //! `conclave`: the headless Conclave client, for scripts, bots, moderators and tests. Every
 //! command is a thin call into `conclave-client`; output is text, or one JSON array with `--json`.
+//! What other people wrote (texts, names, reasons) is printed through `mimi::display`: as text,
+//! never as escape sequences or control characters the terminal would act on.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,6 +11,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use conclave_client::{Client, ClientEvent, Options};
 use mimi::content::{MimiContent, message_id};
+use mimi::display::{json as safe_json, one_line};
 use mimi::policy::{Decision, Preset};
 
 #[derive(Parser)]
@@ -390,8 +393,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("error: {msg}");
+            // Errors can quote the hub and the room's own words.
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
@@ -426,7 +429,7 @@ fn print<T: serde::Serialize>(
     text: impl Fn(&T) -> String,
 ) -> anyhow::Result<()> {
     if json.json {
-        println!("{}", serde_json::to_string(items)?);
+        println!("{}", safe_json(&serde_json::to_string(items)?));
     } else {
         for i in items {
             println!("{}", text(i));
@@ -471,7 +474,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Device(DeviceCmd::List { json }) => {
             let d = c.devices().await?;
-            print(json, &d, |d| d.client.clone())?;
+            print(json, &d, |d| one_line(&d.client).into_owned())?;
         }
         Command::Room(RoomCmd::Create {
             name,
@@ -487,24 +490,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let room = c.resolve_room(&room)?;
             let roles = c.roles(&room).await?;
             print(json, &roles, |r| {
-                format!("{}\t{}\t{}", r.index, r.name, r.capabilities.join(","))
+                format!(
+                    "{}\t{}\t{}",
+                    r.index,
+                    one_line(&r.name),
+                    one_line(&r.capabilities.join(","))
+                )
             })?;
         }
         Command::Room(RoomCmd::Me { room, json }) => {
             let room = c.resolve_room(&room)?;
             let me = c.me_in(&room).await?;
             if json.json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "user": c.user().to_string(),
-                        "role": me.name,
-                        "role_index": me.index,
-                        "capabilities": me.capabilities,
-                    })
-                );
+                let v = serde_json::json!({
+                    "user": c.user().to_string(),
+                    "role": me.name,
+                    "role_index": me.index,
+                    "capabilities": me.capabilities,
+                });
+                println!("{}", safe_json(&v.to_string()));
             } else {
-                println!("{} ({})\n{}", me.name, me.index, me.capabilities.join("\n"));
+                println!(
+                    "{} ({})\n{}",
+                    one_line(&me.name),
+                    me.index,
+                    one_line(&me.capabilities.join("\n"))
+                );
             }
         }
         Command::Room(RoomCmd::Can {
@@ -520,7 +531,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match c.can(&room, &action).await? {
                 Decision::Allowed => println!("allowed"),
                 Decision::Denied { rule, reason } => {
-                    println!("denied: {reason} ({rule})");
+                    println!("denied: {} ({rule})", one_line(&reason));
                     std::process::exit(2);
                 }
             }
@@ -561,7 +572,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connections { cmd: None, json } => {
             c.sync().await?;
             let list = c.connections().await?;
-            print(json, &list, |x| format!("{}\t{}", x.user, x.state))?;
+            print(json, &list, |x| {
+                format!("{}\t{}", one_line(&x.user), one_line(&x.state))
+            })?;
         }
         Command::Connections {
             cmd: Some(ConnectionsCmd::Accept { user }),
@@ -640,7 +653,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     (None, true) => "custom roles, pseudonymous".into(),
                     (None, false) => "custom roles".into(),
                 };
-                format!("{}\t{}\t{kind}\t{} unread", r.uri, r.name, r.unread)
+                format!(
+                    "{}\t{}\t{kind}\t{} unread",
+                    one_line(&r.uri),
+                    one_line(&r.name),
+                    r.unread
+                )
             })?;
         }
         Command::Room(RoomCmd::Invite { room, users, role }) => {
@@ -652,12 +670,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let room = c.resolve_room(&room)?;
             let m = c.members(&room).await?;
             print(json, &m, |m| {
-                let who = match (m.verified, &m.real_user, &m.reason) {
-                    (Some(true), Some(real), _) => format!("\tverified: {real}"),
-                    (Some(false), _, Some(why)) => format!("\tunverified: {why}"),
+                let mut who = match (m.verified, &m.real_user, &m.reason) {
+                    (Some(true), Some(real), _) => format!("\tverified: {}", one_line(real)),
+                    (Some(false), _, Some(why)) => format!("\tunverified: {}", one_line(why)),
                     _ => String::new(),
                 };
-                format!("{}\t{}\t{}{who}", m.user, m.role, m.clients.join(","))
+                if let Some(other) = &m.confusable_with {
+                    who.push_str(&format!("\tconfusable with: {}", one_line(other)));
+                }
+                format!(
+                    "{}\t{}\t{}{who}",
+                    one_line(&m.user),
+                    one_line(&m.role),
+                    one_line(&m.clients.join(","))
+                )
             })?;
         }
         Command::Room(RoomCmd::Leave { room }) => {
@@ -703,24 +729,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let room = c.resolve_room(&room)?;
             let m = c.messages(&room, limit).await?;
             if json.json {
-                println!("{}", serde_json::to_string(&m)?);
+                println!("{}", safe_json(&serde_json::to_string(&m)?));
             } else {
                 for m in m {
-                    let mut line = format!("{}\t{}\t", m.timestamp, m.sender);
+                    // One line per message: a text's line breaks show as ⏎, so it cannot
+                    // forge the next line.
+                    let mut line = format!("{}\t{}\t", m.timestamp, one_line(&m.sender));
                     if let Some(q) = &m.reply_to {
                         let who = q.sender.as_deref().unwrap_or("an earlier message");
-                        line.push_str(&format!("[reply to {who}] "));
+                        line.push_str(&format!("[reply to {}] ", one_line(who)));
                     }
                     if m.deleted {
                         line.push_str("[deleted]");
                     } else {
-                        line.push_str(m.text.as_deref().unwrap_or_default());
+                        line.push_str(&one_line(m.text.as_deref().unwrap_or_default()));
                     }
                     if m.edited_at.is_some() && !m.deleted {
                         line.push_str(" (edited)");
                     }
                     for r in &m.reactions {
-                        line.push_str(&format!(" {}×{}", r.emoji, r.users.len()));
+                        line.push_str(&format!(" {}×{}", one_line(&r.emoji), r.users.len()));
                     }
                     println!("{line}");
                 }
@@ -733,7 +761,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     if !matches!(e, ClientEvent::Dropped { ref reason, .. } if reason.is_empty())
                         && let Ok(s) = serde_json::to_string(&e)
                     {
-                        println!("{s}");
+                        println!("{}", safe_json(&s));
                     }
                 }
             });

@@ -606,6 +606,38 @@ pub struct MemberInfo {
     /// Why it is unverified, as a stable code (`mimi::identity::Unresolved::code`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<String>,
+    /// Another member whose name looks like this one's (`mimi::display::confusable_with`): its
+    /// verified real user, else its user URI. Both are marked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confusable_with: Option<String>,
+}
+
+impl MemberInfo {
+    /// The URI whose name the member is shown by: the verified real user, else the user.
+    fn shown_as(&self) -> &str {
+        match (&self.real_user, self.verified) {
+            (Some(real), Some(true)) => real,
+            _ => &self.user,
+        }
+    }
+}
+
+/// Marks the members whose shown names can be taken for one another.
+fn mark_confusables(members: &mut [MemberInfo]) {
+    let names: Vec<String> = members
+        .iter()
+        .map(|m| {
+            UserUri::parse(m.shown_as())
+                .map_or_else(|_| m.shown_as().to_owned(), |u| u.local().to_owned())
+        })
+        .collect();
+    let others: Vec<Option<String>> = mimi::display::confusable_with(&names)
+        .into_iter()
+        .map(|j| j.map(|j| members[j].shown_as().to_owned()))
+        .collect();
+    for (m, other) in members.iter_mut().zip(others) {
+        m.confusable_with = other;
+    }
 }
 
 /// Whether a room is pseudonymous (its base policy's `pseudonyms_allowed`).
@@ -652,7 +684,7 @@ pub fn members(conn: &Connection, id: &Identity, room: &str) -> Result<Vec<Membe
     } else {
         None
     };
-    Ok(state
+    let mut list: Vec<MemberInfo> = state
         .participants
         .participants
         .iter()
@@ -672,6 +704,7 @@ pub fn members(conn: &Connection, id: &Identity, room: &str) -> Result<Vec<Membe
                 verified: None,
                 reason: None,
                 reason_code: None,
+                confusable_with: None,
             };
             if let Some(rs) = &resolutions {
                 let mine: Vec<_> = rs
@@ -694,7 +727,9 @@ pub fn members(conn: &Connection, id: &Identity, room: &str) -> Result<Vec<Membe
             }
             m
         })
-        .collect())
+        .collect();
+    mark_confusables(&mut list);
+    Ok(list)
 }
 
 /// What processing one queue entry did.

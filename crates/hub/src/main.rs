@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use conclave_hub::{AppState, Config};
+use mimi::display::{json as safe_json, one_line};
 
 #[derive(Parser)]
 #[command(
@@ -84,7 +85,8 @@ enum ReportsCmd {
         #[arg(long, conflicts_with = "uphold", required_unless_present = "uphold")]
         dismiss: bool,
         /// Uphold it: the hub, as the room's policy enforcer, proposes removing the alleged
-        /// abuser's clients from the room; the next committer includes it.
+        /// abuser's clients from the room; the next committer includes it. Refused for a report
+        /// whose franking proof did not verify (UNVERIFIED in `list`): dismiss those.
         #[arg(long)]
         uphold: bool,
     },
@@ -122,7 +124,8 @@ fn main() -> std::process::ExitCode {
     match rt.block_on(run()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            // Errors can quote what a report says.
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
             std::process::ExitCode::FAILURE
         }
     }
@@ -140,18 +143,20 @@ async fn run() -> anyhow::Result<()> {
         Command::Reports(ReportsCmd::List { data, json }) => {
             let conn = open_existing(&data)?;
             let reports = conclave_hub::reports::list(&conn)?;
+            // What a report names comes from its reporter: printed as text, never as escapes
+            // a terminal acts on (mimi::display).
             if json {
-                println!("{}", serde_json::to_string(&reports)?);
+                println!("{}", safe_json(&serde_json::to_string(&reports)?));
             } else {
                 for r in reports {
                     println!(
                         "{}\t{}\t{}\t{} -> {}\t{}",
                         r.id,
-                        r.status,
+                        one_line(&r.status),
                         if r.verified { "verified" } else { "UNVERIFIED" },
-                        r.reporter,
-                        r.alleged_abuser,
-                        r.room
+                        one_line(&r.reporter),
+                        one_line(&r.alleged_abuser),
+                        one_line(&r.room)
                     );
                 }
             }
@@ -161,7 +166,7 @@ async fn run() -> anyhow::Result<()> {
             let conn = open_existing(&data)?;
             let r = conclave_hub::reports::get(&conn, id)?
                 .ok_or_else(|| anyhow::anyhow!("no report {id}"))?;
-            println!("{}", serde_json::to_string_pretty(&r)?);
+            println!("{}", safe_json(&serde_json::to_string_pretty(&r)?));
             Ok(())
         }
         Command::Reports(ReportsCmd::Resolve {
@@ -181,7 +186,8 @@ async fn run() -> anyhow::Result<()> {
                 )?;
                 println!(
                     "report {id} upheld: proposed removing {n} client(s) of {} from {}",
-                    r.alleged_abuser, r.room
+                    one_line(&r.alleged_abuser),
+                    one_line(&r.room)
                 );
             } else {
                 println!("report {id} dismissed");

@@ -130,24 +130,45 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Report>> {
     .transpose()
 }
 
-/// Marks an open report dismissed or upheld.
+/// Marks an open report dismissed or upheld. A report whose franking proof did not verify can
+/// only be dismissed: upholding acts against the accused (the operator then removes them from
+/// the room), and nothing shows that they sent what it says.
 pub fn resolve(conn: &Connection, id: i64, upheld: bool) -> Result<Report> {
-    let n = conn.execute(
-        "UPDATE reports SET status = ?2, resolved_at = ?3 WHERE id = ?1 AND status = 'open'",
-        params![
-            id,
-            if upheld { "upheld" } else { "dismissed" },
-            now_ms() as i64
-        ],
-    )?;
     let rep = get(conn, id)?.ok_or_else(|| Error::NotFound(format!("no report {id}")))?;
-    if n == 0 {
+    if rep.status != "open" {
         return Err(Error::Conflict(
             "already_resolved",
             format!("report {id} is already {}", rep.status),
         ));
     }
-    Ok(rep)
+    if upheld && !rep.verified {
+        let why = rep
+            .messages
+            .iter()
+            .enumerate()
+            .find_map(|(i, m)| Some(format!(" (message {}: {})", i + 1, m.problem.as_ref()?)))
+            .unwrap_or_default();
+        return Err(Error::UnverifiedReport(format!(
+            "report {id} cannot be upheld: its franking proof did not verify{why}; it can only be dismissed"
+        )));
+    }
+    let status = if upheld { "upheld" } else { "dismissed" };
+    let n = conn.execute(
+        "UPDATE reports SET status = ?2, resolved_at = ?3 WHERE id = ?1 AND status = 'open'",
+        params![id, status, now_ms() as i64],
+    )?;
+    if n == 0 {
+        // Resolved by another command since it was read.
+        let now = get(conn, id)?.map(|r| r.status).unwrap_or_default();
+        return Err(Error::Conflict(
+            "already_resolved",
+            format!("report {id} is already {now}"),
+        ));
+    }
+    Ok(Report {
+        status: status.to_owned(),
+        ..rep
+    })
 }
 
 /// What filing a report answers.

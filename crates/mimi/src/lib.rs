@@ -12,6 +12,7 @@
 //! signature keys by [`credential::ProviderCredential`]s. Every code point lives in [`ids`].
 
 pub mod credential;
+pub mod display;
 pub mod error;
 pub mod ids;
 pub mod uri;

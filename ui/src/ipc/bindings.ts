@@ -189,7 +189,12 @@ reason: string | null,
 /**
  * Why it is unverified, as a stable code (`mimi::identity::Unresolved::code`).
  */
-reason_code: string | null, };
+reason_code: string | null, 
+/**
+ * Another member whose name looks like this one's (`mimi::display::confusable_with`): its
+ * verified real user, else its user URI. Both are marked.
+ */
+confusable_with: string | null, };
 
 /**
  * A timeline message (or history event) as it stands now: edits applied, deletes shown as
