@@ -130,6 +130,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
     let room = alice.create_room("matrix").await.unwrap();
     let alice2 = hub.link_device(&alice).await;
     let bob = hub.user("bob").await;
+    let _carol = hub.user("carol").await;
     let url = hub.url();
     let bob_token = token_of(bob.data_dir());
     let pseudo_client = ClientUri::new("localhost", &mimi::uri::pseudonym_local([1; 16])).unwrap();
@@ -282,7 +283,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             method: Method::POST,
             route: "/v1/blocks",
             path: "/v1/blocks".into(),
-            body: json_body(json!({ "user": "mimi://localhost/u/nobody" })),
+            body: json_body(json!({ "user": "mimi://localhost/u/carol" })),
             expect: ACCOUNT_OWN,
         },
         Row {
@@ -479,6 +480,14 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
         wrong.len(),
         wrong.join("\n")
     );
+    // A pseudonym does read its own queue (the rows above refuse it alice's).
+    let own = reqwest::Client::new()
+        .get(format!("{url}/v1/clients/{}/queue", pseudo_client.local()))
+        .bearer_auth(&tokens.pseudonym)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
     // Alice's queue was never touched by anyone else: she still syncs as before.
     alice.sync().await.unwrap();
 }

@@ -68,7 +68,7 @@ async fn a_pseudonym_that_names_another_users_client_is_refused_at_every_step() 
         assert_eq!(status, StatusCode::FORBIDDEN, "{client} {user}: {answer}");
         assert_eq!(answer["code"], "not_your_identity", "{answer}");
     }
-    // A pseudonym that is not a random UUID (PROTO §6.1) is refused too.
+    // A pseudonym that is not a random UUID (PROTO §6.1) is refused too, the same way.
     let plain = ClientUri::new("localhost", "0123456789abcdef").unwrap();
     let body = json!({ "credential": credential(&plain, &fresh_user), "token": stolen });
     let (status, answer) = call(
@@ -79,7 +79,8 @@ async fn a_pseudonym_that_names_another_users_client_is_refused_at_every_step() 
         true,
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(answer["code"], "not_your_identity", "{answer}");
     // Nothing was stored: the token authenticates as no one.
     let queue = format!("{url}/v1/clients/{}/queue", a_client.local());
     let (status, answer) = call(Method::GET, queue.clone(), Some(&stolen), None, false).await;

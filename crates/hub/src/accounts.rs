@@ -282,7 +282,8 @@ pub fn upload_key_packages(
         let id = trust
             .identify(leaf.credential(), leaf.signature_key().as_slice())
             .map_err(|e| Error::MalformedBody(format!("KeyPackage credential: {e}")))?;
-        auth.require_client(&id.client, "a KeyPackage's credential")
+        auth.require_client(&id.client, "a KeyPackage's credential")?;
+        auth.require_user(&id.user, "a KeyPackage's credential")
     };
     for p in packages {
         check(p)?;

@@ -59,7 +59,7 @@ pub fn connection_key(conn: &Connection, domain: &str, name: &str) -> Result<(Us
 /// Relays a sealed connection request or response to every client of `to` (MIMIMI §5).
 /// Returns the clients to wake (none when `to` blocked the sender).
 pub fn relay_connection(
-    conn: &Connection,
+    conn: &mut Connection,
     limits: &Limits,
     auth: &Principal,
     to: &str,
@@ -87,22 +87,28 @@ pub fn relay_connection(
         return Err(Error::UnknownUser(format!("no user {to} on this hub")));
     }
     let (me, them) = (auth.user.to_string(), to.to_string());
+    if is_blocked(conn, &to, &auth.user)? {
+        // Dropped as if delivered: the block is not announced to the one blocked, and nothing
+        // of theirs is kept against the blocker's quota.
+        return Ok(Vec::new());
+    }
     let now = now_ms() as i64;
     let ttl_ms =
         (limits.connection_request_ttl_secs.saturating_mul(1000)).min(i64::MAX as u64) as i64;
-    conn.execute(
+    let tx = conn.savepoint()?;
+    tx.execute(
         "DELETE FROM connection_requests WHERE created_at <= ?1",
         [now.saturating_sub(ttl_ms)],
     )?;
     if request {
-        pending_quota(conn, limits, &me, &them, now, ttl_ms)?;
-        conn.execute(
+        pending_quota(&tx, limits, &me, &them, now, ttl_ms)?;
+        tx.execute(
             "INSERT INTO connection_requests (from_user, to_user, created_at) VALUES (?1, ?2, ?3)",
             params![me, them, now],
         )?;
     } else {
         // A response answers a pending request from `to`, and ends it.
-        let n = conn.execute(
+        let n = tx.execute(
             "DELETE FROM connection_requests WHERE from_user = ?1 AND to_user = ?2",
             params![them, me],
         )?;
@@ -113,10 +119,6 @@ pub fn relay_connection(
             ));
         }
     }
-    if is_blocked(conn, &to, &auth.user)? {
-        // Dropped as if delivered: the block is not announced to the one blocked.
-        return Ok(Vec::new());
-    }
     let entry = serde_json::to_vec(&serde_json::json!({
         "kind": kind,
         "from": me,
@@ -124,8 +126,9 @@ pub fn relay_connection(
     }))
     .map_err(Error::internal)?;
     for c in &clients {
-        store::queue::enqueue(conn, c, "connection", None, &entry)?;
+        store::queue::enqueue(&tx, c, "connection", None, &entry)?;
     }
+    tx.commit()?;
     Ok(clients)
 }
 
@@ -191,6 +194,9 @@ fn pending_quota(
     Ok(())
 }
 
+/// The most users one user may block.
+pub const MAX_BLOCKS: i64 = 10_000;
+
 /// Whether `user` blocked `other`.
 pub fn is_blocked(conn: &Connection, user: &UserUri, other: &UserUri) -> Result<bool> {
     Ok(conn
@@ -206,6 +212,29 @@ pub fn block(conn: &Connection, auth: &Principal, other: &str) -> Result<()> {
     let other = UserUri::parse(other).map_err(|e| Error::MalformedBody(format!("user: {e}")))?;
     if other == auth.user {
         return Err(Error::MalformedBody("you cannot block yourself".into()));
+    }
+    let known = conn
+        .query_row(
+            "SELECT 1 FROM users WHERE uri = ?1",
+            [other.to_string()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if !known {
+        return Err(Error::UnknownUser(format!("no user {other} on this hub")));
+    }
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM blocks WHERE user_uri = ?1",
+        [auth.user.to_string()],
+        |r| r.get(0),
+    )?;
+    if n >= MAX_BLOCKS {
+        return Err(Error::Quota {
+            code: "block_quota",
+            retry_after: 3600,
+            message: format!("at most {MAX_BLOCKS} users blocked; unblock someone first"),
+        });
     }
     conn.execute(
         "INSERT INTO blocks (user_uri, blocked_uri, created_at) VALUES (?1, ?2, ?3)

@@ -207,7 +207,7 @@ impl Limiters {
 
     /// Counts one request, of any kind, from `addr`.
     pub fn address(&self, addr: IpAddr) -> Result<()> {
-        self.addresses.check_key(&addr).map_err(|n| {
+        self.addresses.check_key(&address_key(addr)).map_err(|n| {
             limited(
                 n.wait_time_from(DefaultClock::default().now()),
                 "requests from your address",
@@ -217,34 +217,44 @@ impl Limiters {
 
     /// Counts one registration from `addr`.
     pub fn registration(&self, addr: IpAddr) -> Result<()> {
-        self.registrations.check_key(&addr).map_err(|n| {
-            limited(
-                n.wait_time_from(DefaultClock::default().now()),
-                "registrations from your address",
-            )
-        })
+        self.registrations
+            .check_key(&address_key(addr))
+            .map_err(|n| {
+                limited(
+                    n.wait_time_from(DefaultClock::default().now()),
+                    "registrations from your address",
+                )
+            })
     }
 
     /// The client's address: the peer's, or for a trusted proxy the last address in its
-    /// `X-Forwarded-For` that is not itself a trusted proxy.
-    pub fn client_address(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+    /// `X-Forwarded-For` (every such header, in order, as one list) that is not itself a trusted
+    /// proxy. IPv4-mapped IPv6 addresses count as IPv4; a port or brackets are ignored.
+    pub fn client_address<'a>(
+        &self,
+        peer: IpAddr,
+        forwarded_for: impl IntoIterator<Item = &'a str>,
+    ) -> IpAddr {
+        let peer = peer.to_canonical();
         if !self.trusted_proxies.contains(&peer) {
             return peer;
         }
-        let Some(header) = forwarded_for else {
-            return peer;
-        };
+        let hops: Vec<&str> = forwarded_for
+            .into_iter()
+            .flat_map(|h| h.split(','))
+            .map(str::trim)
+            .collect();
         let mut addr = peer;
-        for hop in header.rsplit(',') {
-            match hop.trim().parse::<IpAddr>() {
-                Ok(ip) => {
+        for hop in hops.iter().rev() {
+            match parse_hop(hop) {
+                Some(ip) => {
                     addr = ip;
                     if !self.trusted_proxies.contains(&ip) {
                         break;
                     }
                 }
                 // A hop we cannot read: the last trusted one's word ends there.
-                Err(_) => break,
+                None => break,
             }
         }
         addr
@@ -266,6 +276,33 @@ pub fn quota(code: &'static str, frees_at: i64, now: i64, message: String) -> Er
         code,
         retry_after: (wait_ms as u64).div_ceil(1000),
         message,
+    }
+}
+
+/// One `X-Forwarded-For` hop: an address, perhaps with a port (`1.2.3.4:5`, `[::1]:5`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    hop.parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|s| s.ip().to_canonical())
+        .or_else(|| {
+            hop.strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .and_then(|h| h.parse::<IpAddr>().ok())
+        })
+}
+
+/// What an address is counted as: an IPv4 address itself, an IPv6 address by its /64 (one
+/// host usually holds a whole /64, and could otherwise pick a fresh address per request).
+fn address_key(addr: IpAddr) -> IpAddr {
+    match addr.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & (u128::MAX << 64);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
     }
 }
 
@@ -317,6 +354,14 @@ mod tests {
             e => panic!("{e}"),
         }
         lim.registration(b).unwrap();
+        // One IPv6 /64 is one address.
+        let v6a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let v6b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        lim.registration(v6a).unwrap();
+        lim.registration(v6b).unwrap();
+        assert!(lim.registration(v6a).is_err());
+        lim.registration("2001:db8:1:3::1".parse().unwrap())
+            .unwrap();
     }
 
     #[test]
@@ -330,14 +375,25 @@ mod tests {
         let client: IpAddr = "203.0.113.7".parse().unwrap();
         let other: IpAddr = "198.51.100.9".parse().unwrap();
         // Untrusted peers cannot pick their address.
-        assert_eq!(lim.client_address(other, Some("203.0.113.7")), other);
+        assert_eq!(lim.client_address(other, ["203.0.113.7"]), other);
         // A trusted proxy's word, skipping further trusted hops, not what the client prepended.
         assert_eq!(
-            lim.client_address(proxy, Some("1.2.3.4, 203.0.113.7, 10.0.0.2")),
+            lim.client_address(proxy, ["1.2.3.4, 203.0.113.7, 10.0.0.2"]),
             client
         );
-        assert_eq!(lim.client_address(proxy, None), proxy);
-        assert_eq!(lim.client_address(proxy, Some("garbage")), proxy);
+        // The client's own header comes first, the proxy's own line last: the proxy's counts.
+        assert_eq!(
+            lim.client_address(proxy, ["1.2.3.4", "203.0.113.7:4711"]),
+            client
+        );
+        // IPv4-mapped peers are the IPv4 proxy.
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(
+            lim.client_address(mapped, ["[2001:db8::7]:443"]),
+            "2001:db8::7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(lim.client_address(proxy, []), proxy);
+        assert_eq!(lim.client_address(proxy, ["garbage"]), proxy);
     }
 
     #[test]

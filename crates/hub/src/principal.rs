@@ -78,7 +78,14 @@ pub fn authenticate(conn: &Connection, token_hash: &[u8]) -> Result<Principal> {
     let (row, kind) = match (client, pseudonym) {
         (Some(row), None) => (row, PrincipalKind::Client),
         (None, Some(row)) => {
-            if names_account(conn, &row.uri, &row.user_uri)? {
+            let form = |uri: &str| {
+                uri.rsplit_once('/')
+                    .is_some_and(|(_, local)| mimi::uri::is_pseudonym_local(local))
+            };
+            if !form(&row.uri)
+                || !form(&row.user_uri)
+                || names_account(conn, &row.uri, &row.user_uri)?
+            {
                 return Err(collision(&row.uri));
             }
             (row, PrincipalKind::Pseudonym)

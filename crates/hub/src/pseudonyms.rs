@@ -66,12 +66,6 @@ fn insert(
         pc.client_pseudonym.to_string(),
         pc.user_pseudonym.to_string(),
     );
-    // One identity per token: a pseudonym never names an account's client or user.
-    if crate::principal::names_account(conn, &client, &user)? {
-        return Err(Error::NotYourIdentity(format!(
-            "{client} or {user} names a registered client or user, not a pseudonym"
-        )));
-    }
     // PROTO §6.1: "random UUIDs qualified with the domain of the user's provider".
     for (uri, domain, local) in [
         (
@@ -87,11 +81,19 @@ fn insert(
                 trust.domain
             )));
         }
+        // Refused as not the caller's identity, whether or not the name is an account's: the
+        // answer says nothing about which names exist.
         if !mimi::uri::is_pseudonym_local(local) {
-            return Err(Error::MalformedBody(format!(
+            return Err(Error::NotYourIdentity(format!(
                 "{uri} is not a pseudonym: its id must be a random UUID (PROTO §6.1)"
             )));
         }
+    }
+    // One identity per token: a pseudonym never names an account's client or user.
+    if crate::principal::names_account(conn, &client, &user)? {
+        return Err(Error::NotYourIdentity(format!(
+            "{client} or {user} names a registered client or user, not a pseudonym"
+        )));
     }
     let hash = secret_hash(token);
     if crate::store::client_by_token(conn, &hash)?.is_some() {

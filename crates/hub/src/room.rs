@@ -28,7 +28,7 @@ use openmls::prelude::{
     RatchetTreeIn, Sender, SignatureScheme, Verifiable as _,
 };
 use openmls_traits::OpenMlsProvider as _;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use tls_codec::{Deserialize as _, DeserializeBytes as _, Serialize as _};
 
 use crate::error::{Error, Result};
@@ -136,6 +136,40 @@ fn require_member(conn: &Connection, room: &RoomUri, auth: &Principal) -> Result
     }
 }
 
+/// The leaf of a client joining a room (its creator, or an Add) names who it may.
+///
+/// In a pseudonymous room it must be a pseudonym this hub registered, with the same user
+/// pseudonym: registration checked its form and that it names no account (PROTO §6.1), so no
+/// leaf can carry an account's client into the room's fan-out. In any room, a user who blocked
+/// the adder is not added by them.
+fn check_joiner(
+    conn: &Connection,
+    joiner: &ClientIdentity,
+    adder: &ClientIdentity,
+    pseudonymous: bool,
+) -> Result<()> {
+    if pseudonymous {
+        let user: Option<String> = conn
+            .prepare_cached("SELECT user_uri FROM pseudonyms WHERE client_uri = ?1")?
+            .query_row([joiner.client.to_string()], |r| r.get(0))
+            .optional()?;
+        if user.as_deref() != Some(joiner.user.to_string().as_str()) {
+            return Err(Error::NotYourIdentity(format!(
+                "{} ({}) is not a pseudonym registered at this hub: a pseudonymous room takes no other leaf",
+                joiner.client, joiner.user
+            )));
+        }
+    } else if adder.user != joiner.user
+        && crate::connections::is_blocked(conn, &joiner.user, &adder.user)?
+    {
+        return Err(Error::NotAllowed(format!(
+            "{} cannot be added by {}",
+            joiner.user, adder.user
+        )));
+    }
+    Ok(())
+}
+
 fn deny(d: Denied) -> Error {
     Error::NotAllowed(format!("{} ({})", d.reason, d.rule))
 }
@@ -195,6 +229,7 @@ pub fn create(
         ));
     }
     auth.require_client(&members[0].0.client, "the new room's only member")?;
+    auth.require_user(&members[0].0.user, "the new room's only member")?;
     // The room's initial components must be a valid policy state that lists the creator.
     let state = state_of(&group, trust)?;
     state.validate().map_err(deny)?;
@@ -205,6 +240,7 @@ pub fn create(
         check_leaf_kind(&m.credential, pseudonymous)
             .map_err(|e| Error::NotAllowed(e.to_string()))?;
     }
+    check_joiner(&tx, &members[0].0, &members[0].0, pseudonymous)?;
     if pseudonymous != identity_link.is_some() {
         return Err(Error::MalformedBody(if pseudonymous {
             "a pseudonymous room is created with its creator's wrapped identity_link_key (identity_link)".into()
@@ -356,6 +392,7 @@ fn check_handshake(
         .member(*leaf)
         .ok_or_else(|| Error::InvalidHandshake(format!("no member at leaf {}", leaf.u32())))?;
     auth.require_client(&who.client, "the handshake's signer")?;
+    auth.require_user(&who.user, "the handshake's signer")?;
     Ok((who, *leaf))
 }
 
@@ -417,6 +454,11 @@ pub fn update(
             let pseudonymous = state.base.pseudonyms_allowed;
             let items = commit_items(&staged, &committer, &roster, trust, pseudonymous)
                 .map_err(|e| Error::InvalidHandshake(e.to_string()))?;
+            for p in &items {
+                if let Item::AddClient(id) = &p.item {
+                    check_joiner(&tx, id, &committer, pseudonymous)?;
+                }
+            }
             // DESIGN: never merge before mimi::policy has said yes (POLICY; `specs/mimi.md` §2.8).
             if enforce {
                 policy::check_commit(&state, &committer, &items).map_err(deny)?;

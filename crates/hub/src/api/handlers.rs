@@ -230,6 +230,7 @@ pub async fn submit_message(
     let (resp, wake) = s
         .db(move |c, i| {
             let auth = principal::authenticate(c, &bearer.0)?;
+            i.limiters.principal(&bearer.0)?;
             room::submit(c, i, &auth, &room?, &body)
         })
         .await?;
@@ -287,8 +288,11 @@ async fn wake_on(s: &AppState, headers: &header::HeaderMap) -> Result<Vec<String
     s.db(move |c, _| {
         let mut watched = Vec::new();
         for h in &hashes {
-            if let Some(row) = crate::pseudonyms::by_token(c, h)? {
-                watched.push(row.uri);
+            // Only a pseudonym's queue can be watched; an ambiguous token watches nothing.
+            if let Ok(p) = principal::authenticate(c, h)
+                && p.is_pseudonym()
+            {
+                watched.push(p.client.to_string());
             }
         }
         Ok(watched)

@@ -178,11 +178,10 @@ impl FromRequestParts<AppState> for Account {
 #[derive(Debug, Clone)]
 pub struct Bearer(pub Vec<u8>);
 
-/// Every token is counted against the per-principal rate before it is looked up.
-impl FromRequestParts<AppState> for Bearer {
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -194,9 +193,7 @@ impl FromRequestParts<AppState> for Bearer {
             .ok_or_else(|| {
                 Error::Unauthenticated("the Authorization header is not a bearer token".into())
             })?;
-        let hash = principal::secret_hash(token.trim());
-        state.inner().limiters.principal(&hash)?;
-        Ok(Bearer(hash))
+        Ok(Bearer(principal::secret_hash(token.trim())))
     }
 }
 
@@ -218,23 +215,28 @@ impl FromRequestParts<AppState> for ClientAddr {
             .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
         let forwarded = parts
             .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
         Ok(ClientAddr(
             state.inner().limiters.client_address(peer, forwarded),
         ))
     }
 }
 
-/// Every authenticated endpoint takes the caller as a [`Principal`], resolved from the token.
+/// Every authenticated endpoint takes the caller as a [`Principal`], resolved from the token
+/// and counted against its rate (a made-up token is counted by its address only).
 impl FromRequestParts<AppState> for Principal {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let bearer = Bearer::from_request_parts(parts, state).await?;
-        state
+        let hash = bearer.0.clone();
+        let principal = state
             .db(move |c, _| principal::authenticate(c, &bearer.0))
-            .await
+            .await?;
+        state.inner().limiters.principal(&hash)?;
+        Ok(principal)
     }
 }
 
