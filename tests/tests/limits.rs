@@ -361,3 +361,22 @@ async fn a_blocked_users_requests_and_invitations_no_longer_reach_the_blocker() 
     bob.invite(&room, &["alice".into()]).await.unwrap();
     alice.wait_for_room(&room).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_principal_creates_rooms_pseudonyms_and_blocks_at_a_bounded_rate() {
+    let hub = TestHub::spawn_with_limits(Limits {
+        creations_per_hour: 1,
+        creation_burst: 3,
+        ..Limits::loose()
+    })
+    .await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    alice.create_room("one").await.unwrap();
+    alice.create_room("two").await.unwrap();
+    alice.block("bob").await.unwrap();
+    let e = alice.create_room("three").await.unwrap_err();
+    assert_eq!(e.hub_code(), Some("rate_limited"), "{e}");
+    // Another principal has its own budget.
+    bob.create_room("bob's").await.unwrap();
+}

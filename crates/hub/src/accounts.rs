@@ -273,6 +273,7 @@ pub fn upload_key_packages(
     }
     let crypto = RustCrypto::default();
     let check = |bytes: &[u8]| -> Result<()> {
+        Limits::check_size(bytes.len(), limits.max_key_package_bytes, "a KeyPackage")?;
         let kp = Inline::<KeyPackageIn>::from_bytes(bytes.to_vec(), "KeyPackage")
             .and_then(|i| i.parse("KeyPackage"))
             .map_err(|e| Error::MalformedBody(e.to_string()))?

@@ -32,6 +32,13 @@ pub struct Limits {
     pub address_requests_per_second: u32,
     /// How many requests one address may make at once before its rate applies.
     pub address_request_burst: u32,
+    /// Things one principal may create per hour: rooms, pseudonyms, pseudonymous KeyPackages,
+    /// blocks (counted in memory by token, so nothing links an account to its pseudonyms).
+    pub creations_per_hour: u32,
+    /// How many creations one principal may make at once before the rate applies.
+    pub creation_burst: u32,
+    /// The largest KeyPackage the hub stores, in bytes.
+    pub max_key_package_bytes: usize,
     /// Registrations (new users and new devices) one client address may make per hour.
     pub registrations_per_hour: u32,
     /// How many registrations one address may make at once before the rate applies.
@@ -70,6 +77,9 @@ impl Default for Limits {
             request_burst: 200,
             address_requests_per_second: 200,
             address_request_burst: 2000,
+            creations_per_hour: 600,
+            creation_burst: 100,
+            max_key_package_bytes: 16 << 10,
             registrations_per_hour: 20,
             registration_burst: 5,
             trusted_proxies: Vec::new(),
@@ -120,6 +130,8 @@ impl Limits {
             request_burst: 1_000_000,
             address_requests_per_second: 1_000_000,
             address_request_burst: 1_000_000,
+            creations_per_hour: 1_000_000,
+            creation_burst: 1_000_000,
             registrations_per_hour: 1_000_000,
             registration_burst: 1_000_000,
             ..Limits::default()
@@ -136,6 +148,8 @@ impl Limits {
                 self.address_requests_per_second,
             ),
             ("address_request_burst", self.address_request_burst),
+            ("creations_per_hour", self.creations_per_hour),
+            ("creation_burst", self.creation_burst),
             ("registrations_per_hour", self.registrations_per_hour),
             ("registration_burst", self.registration_burst),
             ("link_codes_per_user", self.link_codes_per_user),
@@ -171,6 +185,7 @@ impl Limits {
 pub struct Limiters {
     principals: DefaultKeyedRateLimiter<Vec<u8>>,
     addresses: DefaultKeyedRateLimiter<IpAddr>,
+    creations: DefaultKeyedRateLimiter<Vec<u8>>,
     registrations: DefaultKeyedRateLimiter<IpAddr>,
     trusted_proxies: Vec<IpAddr>,
 }
@@ -185,7 +200,11 @@ impl Limiters {
         let per_hour =
             Quota::with_period(Duration::from_secs(3600) / l.registrations_per_hour.max(1))
                 .unwrap_or_else(|| Quota::per_hour(nz(l.registrations_per_hour)));
+        let creations = Quota::with_period(Duration::from_secs(3600) / l.creations_per_hour.max(1))
+            .unwrap_or_else(|| Quota::per_hour(nz(l.creations_per_hour)))
+            .allow_burst(nz(l.creation_burst));
         Limiters {
+            creations: RateLimiter::keyed(creations),
             principals: RateLimiter::keyed(
                 Quota::per_second(nz(l.requests_per_second)).allow_burst(nz(l.request_burst)),
             ),
@@ -203,6 +222,17 @@ impl Limiters {
         self.principals
             .check_key(&token_hash.to_vec())
             .map_err(|n| limited(n.wait_time_from(DefaultClock::default().now()), "requests"))
+    }
+
+    /// Counts one creation (a room, a pseudonym, a pseudonymous KeyPackage, a block) by the
+    /// principal whose token hashes to `token_hash`.
+    pub fn creation(&self, token_hash: &[u8]) -> Result<()> {
+        self.creations.check_key(&token_hash.to_vec()).map_err(|n| {
+            limited(
+                n.wait_time_from(DefaultClock::default().now()),
+                "new rooms, pseudonyms or blocks",
+            )
+        })
     }
 
     /// Counts one request, of any kind, from `addr`.
@@ -264,6 +294,7 @@ impl Limiters {
     pub fn forget_idle(&self) {
         self.principals.retain_recent();
         self.addresses.retain_recent();
+        self.creations.retain_recent();
         self.registrations.retain_recent();
     }
 }

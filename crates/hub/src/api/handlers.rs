@@ -171,8 +171,10 @@ pub struct CreateRoomBody {
 pub async fn create_room(
     State(s): State<AppState>,
     auth: Principal,
+    bearer: super::Bearer,
     ApiJson(body): ApiJson<CreateRoomBody>,
 ) -> Result<Json<Value>> {
+    s.inner().limiters.creation(&bearer.0)?;
     let gi = b64("group_info", &body.group_info)?;
     let tree = b64("ratchet_tree", &body.ratchet_tree)?;
     let link = body
@@ -452,8 +454,10 @@ pub struct PseudonymBody {
 pub async fn register_pseudonym(
     State(s): State<AppState>,
     Account(_): Account,
+    bearer: super::Bearer,
     ApiJson(body): ApiJson<PseudonymBody>,
 ) -> Result<Json<Value>> {
+    s.inner().limiters.creation(&bearer.0)?;
     let credential = b64("credential", &body.credential)?;
     s.db(move |c, i| {
         let trust = accounts::trust(&i.domain, &i.provider_key);
@@ -486,15 +490,22 @@ pub struct PseudonymousKeyPackageBody {
 pub async fn upload_pseudonymous_key_package(
     State(s): State<AppState>,
     Account(_): Account,
+    bearer: super::Bearer,
     Path(token): Path<String>,
     ApiJson(body): ApiJson<PseudonymousKeyPackageBody>,
 ) -> Result<Json<Value>> {
+    s.inner().limiters.creation(&bearer.0)?;
     let upload = crate::pseudonyms::Upload {
         connection_token: connection_token(&token)?,
         set_size: body.set_size,
         key_package: b64("key_package", &body.key_package)?,
         token: body.token,
     };
+    Limits::check_size(
+        upload.key_package.len(),
+        s.inner().limits.max_key_package_bytes,
+        "a KeyPackage",
+    )?;
     s.db(move |c, i| {
         let trust = accounts::trust(&i.domain, &i.provider_key);
         crate::pseudonyms::upload(c, &trust, &upload)
@@ -575,8 +586,10 @@ pub struct BlockBody {
 pub async fn block(
     State(s): State<AppState>,
     Account(auth): Account,
+    bearer: super::Bearer,
     ApiJson(body): ApiJson<BlockBody>,
 ) -> Result<Json<Value>> {
+    s.inner().limiters.creation(&bearer.0)?;
     s.db(move |c, _| connections::block(c, &auth, &body.user))
         .await?;
     Ok(Json(json!({})))
