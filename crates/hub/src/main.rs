@@ -128,7 +128,7 @@ async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "conclave_hub=info".into()),
+                .unwrap_or_else(|_| "conclave_hub=info,conclave_sqlite=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
