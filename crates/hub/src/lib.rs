@@ -7,7 +7,8 @@
 //!
 //! A request flows: axum handler ([`api`]) → authentication ([`api::Auth`]) → domain code
 //! ([`room`], [`accounts`]) inside one SQLite transaction ([`store`]) → queue entries for the
-//! recipients → the recipients' long-polls are woken. `main` only parses flags and calls [`serve`].
+//! recipients → the recipients' long-polls are woken. `main` only parses flags and calls [`serve`]
+//! (plain HTTP) or [`tls::serve_tls`] (HTTPS).
 
 pub mod accounts;
 pub mod api;
@@ -19,6 +20,7 @@ pub mod pseudonyms;
 pub mod reports;
 pub mod room;
 pub mod store;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -239,7 +241,8 @@ fn run_batch(conn: &mut Connection, inner: &Inner, batch: Vec<Job>) -> Vec<Reply
     batch.into_iter().map(|job| job(conn, inner)).collect()
 }
 
-/// Serves the hub on `listener` until `shutdown` resolves.
+/// Serves the hub over plain HTTP on `listener` until `shutdown` resolves ([`tls::serve_tls`]
+/// serves HTTPS).
 pub async fn serve(
     state: AppState,
     listener: TcpListener,

@@ -20,7 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the provider and hub API over HTTP.
+    /// Serve the provider and hub API: HTTPS with --tls-cert and --tls-key, else plain HTTP
+    /// (which clients accept only on this machine unless told otherwise).
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8480 (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:8480")]
@@ -31,6 +32,12 @@ enum Command {
         /// The provider domain users and rooms are named under (mimi://DOMAIN/...).
         #[arg(long, default_value = "localhost")]
         domain: String,
+        /// PEM certificate chain (leaf first) to serve HTTPS with.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Abuse reports filed with this hub.
     #[command(subcommand)]
@@ -211,19 +218,33 @@ async fn run() -> anyhow::Result<()> {
             listen,
             data,
             domain,
+            tls_cert,
+            tls_key,
         } => {
+            // A bad certificate stops the hub before it opens anything.
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(cert), Some(key)) => Some(
+                    conclave_hub::tls::TlsConfig::from_pem_files(cert, key)
+                        .context("--tls-cert/--tls-key")?,
+                ),
+                _ => None,
+            };
             let state = AppState::open(&Config::new(&data, &domain))
                 .with_context(|| format!("opening {}", data.display()))?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
             let addr = listener.local_addr()?;
+            let scheme = if tls.is_some() { "https" } else { "http" };
             // The first line on stdout says where we listen, for scripts and tests.
-            println!("conclave-hub listening on http://{addr} for mimi://{domain}");
-            conclave_hub::serve(state, listener, async {
+            println!("conclave-hub listening on {scheme}://{addr} for mimi://{domain}");
+            let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+            };
+            match tls {
+                Some(tls) => conclave_hub::tls::serve_tls(state, listener, tls, shutdown).await?,
+                None => conclave_hub::serve(state, listener, shutdown).await?,
+            }
             Ok(())
         }
     }
