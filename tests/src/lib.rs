@@ -217,7 +217,7 @@ impl Drop for TestHub {
 pub fn options() -> Options {
     Options {
         keystore: KeystoreKind::File,
-        hub_override: None,
+        ..Default::default()
     }
 }
 

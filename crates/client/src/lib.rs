@@ -28,6 +28,9 @@ pub mod room;
 pub mod store;
 pub mod transport;
 
+/// Keeping the data directory private (0700 directories, 0600 files), shared with the hub.
+pub use conclave_sqlite::private;
+
 pub use client::{Client, Options, SyncReport};
 pub use error::{Error, Result};
 pub use event::ClientEvent;
