@@ -78,9 +78,11 @@ commands! {
     }
 
     /// Registers a new user on a hub and opens its client. `keystore` is the user's explicit
-    /// choice after a `no_keyring` answer; `null` uses the default (the OS keyring).
-    fn register(app, hub_url: String, name: String, keystore: Option<Keystore>) -> Session {
-        app.register(&hub_url, &name, keystore).await
+    /// choice after a `no_keyring` answer; `null` uses the default (the OS keyring). A plain
+    /// `http://` hub on another machine fails with `insecure_hub` unless `insecure` is true: the
+    /// user's confirmation, remembered for that URL.
+    fn register(app, hub_url: String, name: String, keystore: Option<Keystore>, insecure: bool) -> Session {
+        app.register(&hub_url, &name, keystore, insecure).await
     }
 
     /// This user's devices at the hub (client URIs, oldest first); the session's `client` is this

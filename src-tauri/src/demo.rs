@@ -115,7 +115,8 @@ async fn set_up(app: &AppHandle) -> Result<(), String> {
         .await
         .map_err(|e| e.message)?;
     let dir = bots_dir(state.data_dir());
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    conclave_client::private::create_dir(&dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
 
     // The bots, each on its own thread (the client's futures are not Send).
     let bots: Arc<RwLock<HashSet<String>>> = Arc::default();
@@ -154,7 +155,7 @@ async fn set_up(app: &AppHandle) -> Result<(), String> {
         })
         .await
         .map_err(|e| e.message)?;
-    std::fs::write(&remembered, &room)
+    conclave_client::private::write(&remembered, room.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", remembered.display()))?;
     tracing::info!(%user, %room, "demo room ready");
     Ok(())
@@ -231,7 +232,10 @@ async fn greet(client: &Client, persona: Persona, room: &str) -> conclave_client
 async fn open_or_register(persona: Persona, dir: &Path, hub_url: &str) -> Result<Client, String> {
     let options = Options {
         keystore: KeystoreKind::File,
-        hub_override: None,
+        // The user's own client talks to this hub: if it is plain HTTP, the user allowed that.
+        insecure: true,
+        ca_cert: conclave_client::transport::ca_cert_from_env(),
+        ..Options::default()
     };
     if dir.exists() {
         match Client::open(dir, &options) {
@@ -247,7 +251,7 @@ async fn open_or_register(persona: Persona, dir: &Path, hub_url: &str) -> Result
             1 => persona.name().to_owned(),
             n => format!("{}-{n}", persona.name()),
         };
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        conclave_client::private::create_dir(dir).map_err(|e| e.to_string())?;
         match Client::register(dir, hub_url, &name, None, &options).await {
             Ok(c) => return Ok(c),
             Err(Error::Hub { code, .. }) if code == "user_exists" => {

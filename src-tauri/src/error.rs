@@ -24,6 +24,9 @@ pub enum ErrorCode {
     Hub,
     /// The hub could not be reached.
     Transport,
+    /// The hub URL is plain HTTP to another machine: the UI asks the user to confirm, then
+    /// registers again with `insecure`.
+    InsecureHub,
     /// No such room on this client.
     UnknownRoom,
     /// A user or room name that is not valid, or a request that makes no sense.
@@ -68,6 +71,7 @@ impl From<Error> for IpcError {
             Error::AlreadyRegistered { .. } => (ErrorCode::AlreadyRegistered, None),
             Error::Hub { code, .. } => (ErrorCode::Hub, Some(code)),
             Error::Transport { .. } => (ErrorCode::Transport, None),
+            Error::InsecureHub { .. } => (ErrorCode::InsecureHub, None),
             Error::UnknownRoom { .. } => (ErrorCode::UnknownRoom, None),
             Error::Uri { .. } => (ErrorCode::InvalidInput, None),
             Error::NotAllowed { .. } => (ErrorCode::NotAllowed, None),
@@ -99,6 +103,15 @@ mod tests {
         assert_eq!(e.hub_code.as_deref(), Some("not_allowed"));
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["code"], "hub");
+    }
+
+    #[test]
+    fn a_plain_http_hub_elsewhere_is_its_own_code_so_the_ui_can_ask_to_confirm() {
+        let e = IpcError::from(Error::InsecureHub {
+            url: "http://hub.example".into(),
+        });
+        assert_eq!(serde_json::to_value(&e).unwrap()["code"], "insecure_hub");
+        assert!(e.message.contains("https://"), "{}", e.message);
     }
 
     #[test]

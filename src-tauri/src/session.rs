@@ -173,11 +173,13 @@ impl App {
 
     /// Registers a new user on a hub and opens its client. `keystore` is the user's explicit
     /// choice from the no-keyring screen; `None` means the default (see the module doc).
+    /// `insecure` is the user's confirmation that a plain-HTTP hub on another machine is meant.
     pub async fn register(
         &self,
         hub_url: &str,
         name: &str,
         keystore: Option<Keystore>,
+        insecure: bool,
     ) -> Result<Session, IpcError> {
         let _one_at_a_time = self.opening.lock().await;
         let keystore = match keystore {
@@ -191,7 +193,11 @@ impl App {
         );
         let client = self
             .on_client_thread(move || async move {
-                Client::register(&dir, &hub_url, &name, None, &options(keystore)).await
+                let options = Options {
+                    insecure,
+                    ..options(keystore)
+                };
+                Client::register(&dir, &hub_url, &name, None, &options).await
             })
             .await?;
         if keystore == Keystore::File {
@@ -269,7 +275,7 @@ impl App {
         let path = self.data_dir.join(SETTINGS_FILE);
         let json = serde_json::to_vec_pretty(&s)
             .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
-        std::fs::write(&path, json).map_err(|e| {
+        conclave_client::private::write(&path, &json).map_err(|e| {
             IpcError::new(
                 ErrorCode::Internal,
                 format!("cannot write {}: {e}", path.display()),
@@ -281,7 +287,8 @@ impl App {
 fn options(keystore: Keystore) -> Options {
     Options {
         keystore: keystore.into(),
-        hub_override: None,
+        ca_cert: conclave_client::transport::ca_cert_from_env(),
+        ..Options::default()
     }
 }
 

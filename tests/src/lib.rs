@@ -30,6 +30,10 @@ pub struct TestHub {
     data: TempDir,
     enforce_policy: bool,
     limits: Limits,
+    /// Serve HTTPS with this certificate, else plain HTTP.
+    tls: Option<conclave_hub::tls::TlsConfig>,
+    /// What its users' clients are opened with (the CA they trust, for HTTPS).
+    client_options: Options,
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -50,7 +54,7 @@ impl TestHub {
     /// Starts a hub with these limits (the stories' hubs are otherwise only loosely limited, so
     /// that a story's quick bursts of syncs are never throttled).
     pub async fn spawn_with_limits(limits: Limits) -> TestHub {
-        Self::start_new(true, limits).await
+        Self::spawn_full(true, limits, None, options()).await
     }
 
     /// Limits loose enough for any story: the rates are far above what a story does.
@@ -58,16 +62,38 @@ impl TestHub {
         Limits::loose()
     }
 
-    async fn spawn_with(enforce_policy: bool) -> TestHub {
-        Self::start_new(enforce_policy, Self::story_limits()).await
+    /// Starts a hub serving HTTPS with `tls`; its users' clients trust the CA certificates in
+    /// the PEM file `ca_cert` (and the system's).
+    pub async fn spawn_tls(tls: conclave_hub::tls::TlsConfig, ca_cert: &Path) -> TestHub {
+        Self::spawn_full(
+            true,
+            Self::story_limits(),
+            Some(tls),
+            Options {
+                ca_cert: Some(ca_cert.to_owned()),
+                ..options()
+            },
+        )
+        .await
     }
 
-    async fn start_new(enforce_policy: bool, limits: Limits) -> TestHub {
+    async fn spawn_with(enforce_policy: bool) -> TestHub {
+        Self::spawn_full(enforce_policy, Self::story_limits(), None, options()).await
+    }
+
+    async fn spawn_full(
+        enforce_policy: bool,
+        limits: Limits,
+        tls: Option<conclave_hub::tls::TlsConfig>,
+        client_options: Options,
+    ) -> TestHub {
         let data = tempfile::tempdir().expect("tempdir");
         let mut hub = TestHub {
             data,
             enforce_policy,
             limits,
+            tls,
+            client_options,
             addr: "127.0.0.1:0".parse().expect("addr"),
             stop: None,
             task: None,
@@ -96,14 +122,19 @@ impl TestHub {
         self.addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel();
         self.stop = Some(tx);
-        self.task = Some(tokio::spawn(conclave_hub::serve(state, listener, async {
+        let stopped = async {
             let _ = rx.await;
-        })));
+        };
+        self.task = Some(match self.tls.clone() {
+            Some(tls) => tokio::spawn(conclave_hub::tls::serve_tls(state, listener, tls, stopped)),
+            None => tokio::spawn(conclave_hub::serve(state, listener, stopped)),
+        });
     }
 
     /// The hub's base URL.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// The data directory.
@@ -135,12 +166,13 @@ impl TestHub {
     /// Registers a new user with one client in a fresh directory.
     pub async fn user(&self, name: &str) -> TestClient {
         let dir = tempfile::tempdir().expect("tempdir");
-        let client = Client::register(dir.path(), &self.url(), name, None, &options())
+        let client = Client::register(dir.path(), &self.url(), name, None, &self.client_options)
             .await
             .expect("register");
         TestClient {
             dir,
             client: Some(client),
+            options: self.client_options.clone(),
         }
     }
 
@@ -149,12 +181,19 @@ impl TestHub {
         let (code, _) = existing.link_code().await.expect("link code");
         let dir = tempfile::tempdir().expect("tempdir");
         let name = existing.user().local().to_owned();
-        let client = Client::register(dir.path(), &self.url(), &name, Some(&code), &options())
-            .await
-            .expect("register device");
+        let client = Client::register(
+            dir.path(),
+            &self.url(),
+            &name,
+            Some(&code),
+            &self.client_options,
+        )
+        .await
+        .expect("register device");
         TestClient {
             dir,
             client: Some(client),
+            options: self.client_options.clone(),
         }
     }
 
@@ -259,7 +298,7 @@ impl Drop for TestHub {
 pub fn options() -> Options {
     Options {
         keystore: KeystoreKind::File,
-        hub_override: None,
+        ..Default::default()
     }
 }
 
@@ -267,6 +306,7 @@ pub fn options() -> Options {
 pub struct TestClient {
     dir: TempDir,
     client: Option<Client>,
+    options: Options,
 }
 
 impl std::ops::Deref for TestClient {
@@ -285,7 +325,7 @@ impl TestClient {
     /// Opens it again from its directory.
     pub fn reopen(&mut self) {
         self.client = None;
-        self.client = Some(Client::open(self.dir.path(), &options()).expect("reopen"));
+        self.client = Some(Client::open(self.dir.path(), &self.options).expect("reopen"));
     }
 
     /// The room's messages (not its history events), in hub order.

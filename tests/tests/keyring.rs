@@ -6,7 +6,7 @@ use conclave_e2e::TestHub;
 fn os() -> Options {
     Options {
         keystore: KeystoreKind::Os,
-        hub_override: None,
+        ..Default::default()
     }
 }
 

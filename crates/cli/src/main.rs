@@ -23,6 +23,11 @@ struct Cli {
     /// The hub URL; remembered in the home at `register`.
     #[arg(long, env = "CONCLAVE_HUB", global = true)]
     hub: Option<String>,
+    /// Allow a plain http:// hub on another machine (tokens and messages' metadata cross the
+    /// network unencrypted). Loopback hubs need no flag; `register` remembers the permission
+    /// for its hub URL.
+    #[arg(long, global = true)]
+    insecure: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -377,7 +382,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "error".into()),
+                // The data directory's modes narrowed at start are worth a line on stderr.
+                .unwrap_or_else(|_| "error,conclave_sqlite::private=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -443,6 +449,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         bail!("--home DIR (or CONCLAVE_HOME) is required for this command");
     };
     let mut options = Options::from_env()?;
+    options.insecure = cli.insecure;
     if let Command::Register { name, link } = &cli.command {
         let hub = cli
             .hub

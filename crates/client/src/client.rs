@@ -30,7 +30,7 @@ use crate::keystore::{self, KeystoreKind, SecretStore};
 use crate::pseudonymous;
 use crate::room::{self, MemberInfo, Plan};
 use crate::store::{self, Message, MessageKind, Provider, RoomInfo};
-use crate::transport::{Device, Hub, is_wrong_epoch, unb64};
+use crate::transport::{Device, Hub, Reach, is_wrong_epoch, unb64};
 
 /// KeyPackages kept at the hub besides the last-resort one.
 const KEY_PACKAGE_STOCK: usize = 10;
@@ -38,23 +38,40 @@ const KEY_PACKAGE_STOCK: usize = 10;
 const EPOCH_RETRIES: usize = 5;
 
 /// Options for opening a client.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Which keystore holds the secrets.
     pub keystore: KeystoreKind,
     /// Talk to this hub URL instead of the one remembered at registration.
     pub hub_override: Option<String>,
+    /// Allow plain `http://` to a hub on another machine (`conclave --insecure`, the app's
+    /// confirmation). Registering with it remembers the permission for that URL.
+    pub insecure: bool,
+    /// A PEM file of CA certificates to trust besides the system's (`CONCLAVE_CA_CERT`).
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Options {
-    /// The keystore the user chose through `CONCLAVE_KEYSTORE`.
+    /// The keystore the user chose through `CONCLAVE_KEYSTORE`, and the CA file
+    /// `CONCLAVE_CA_CERT` names.
     pub fn from_env() -> Result<Self> {
         Ok(Options {
             keystore: KeystoreKind::from_env()?,
-            hub_override: None,
+            ca_cert: crate::transport::ca_cert_from_env(),
+            ..Options::default()
         })
     }
+
+    fn reach(&self, insecure: bool) -> Reach {
+        Reach {
+            insecure,
+            ca_cert: self.ca_cert.clone(),
+        }
+    }
 }
+
+/// The setting that remembers the plain-HTTP hub URL the user allowed at registration.
+const INSECURE_HUB: &str = "insecure_hub_url";
 
 /// What one sync did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -83,7 +100,8 @@ fn db_path(dir: &Path) -> PathBuf {
 }
 
 fn open_dir(dir: &Path) -> Result<Connection> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
+    // Secrets at rest: the home 0700 and every file in it 0600, narrowed if wider.
+    crate::private::create_dir(dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
     store::open(&db_path(dir))
 }
 
@@ -101,12 +119,13 @@ impl Client {
         link_code: Option<&str>,
         options: &Options,
     ) -> Result<Client> {
+        // Refuse an insecure URL before anything is written.
+        let hub = Hub::connect(hub_url, None, &options.reach(options.insecure))?;
         let mut conn = open_dir(dir)?;
         if let Some(c) = store::meta(&conn, "client")? {
             return Err(Error::AlreadyRegistered(c));
         }
         let secrets = keystore::open(options.keystore, dir)?;
-        let hub = Hub::new(hub_url, None)?;
         let provider = hub.provider().await?;
         let provider_key = unb64(&provider.signature_key)?;
         let signer = SignatureKeyPair::new(SignatureScheme::ED25519).map_err(Error::mls)?;
@@ -143,12 +162,15 @@ impl Client {
         store::set_meta(&tx, "provider_key", &provider.signature_key)?;
         store::set_meta(&tx, "credential", &reg.credential)?;
         store::set_meta(&tx, "queue_cursor", "0")?;
+        if crate::transport::needs_insecure(hub.url())? {
+            store::set_meta(&tx, INSECURE_HUB, hub.url())?;
+        }
         if let (Some(secret), Some(sealed)) = (&secret, &reg.device_keys) {
             crate::connections::open_device_keys(&tx, secrets.as_ref(), secret, &unb64(sealed)?)?;
         }
         tx.commit()?;
         drop(conn);
-        let client = Client::open_with(dir, secrets, None)?;
+        let client = Client::open_with(dir, secrets, None, options)?;
         client.ensure_key_packages().await?;
         if link_code.is_none() {
             client.create_connection_keys().await?;
@@ -164,13 +186,14 @@ impl Client {
         }
         drop(conn);
         let secrets = keystore::open(options.keystore, dir)?;
-        Client::open_with(dir, secrets, options.hub_override.as_deref())
+        Client::open_with(dir, secrets, options.hub_override.as_deref(), options)
     }
 
     fn open_with(
         dir: &Path,
         secrets: Box<dyn SecretStore>,
         hub_override: Option<&str>,
+        options: &Options,
     ) -> Result<Client> {
         let conn = open_dir(dir)?;
         let missing = |what: &str| {
@@ -201,7 +224,10 @@ impl Client {
             Some(u) => u.to_owned(),
             None => meta_required(&conn, "hub_url")?,
         };
-        let hub = Hub::new(&url, Some(token))?;
+        // Plain HTTP to another machine only if allowed now or, for this very URL, at registration.
+        let allowed = options.insecure
+            || store::meta(&conn, INSECURE_HUB)?.is_some_and(|u| u == url.trim_end_matches('/'));
+        let hub = Hub::connect(&url, Some(token), &options.reach(allowed))?;
         let (events, _) = broadcast::channel(1024);
         Ok(Client {
             conn: Mutex::new(conn),

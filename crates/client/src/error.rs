@@ -46,6 +46,16 @@ pub enum Error {
         /// What failed.
         detail: String,
     },
+    /// The hub URL is plain `http://` to another machine and the user did not allow that.
+    #[error(
+        "{url} is plain HTTP to another machine: the hub token and what you send would cross the \
+         network unencrypted. Use an https:// URL, or, only on a network you trust, allow it \
+         explicitly (`conclave --insecure`, or confirm in the app)"
+    )]
+    InsecureHub {
+        /// The hub URL.
+        url: String,
+    },
     /// No such room here.
     #[error("unknown room {0}")]
     UnknownRoom(String),

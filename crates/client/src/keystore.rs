@@ -4,8 +4,6 @@
 //! directory, with a warning at every start). It never falls back silently (STACK.md "Keyring").
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -29,9 +27,10 @@ pub trait SecretStore: Send + Sync {
 }
 
 /// Which keystore to use, as the user chose it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum KeystoreKind {
     /// The OS keyring (Secret Service on Linux).
+    #[default]
     Os,
     /// A 0600 file in the data directory.
     File,
@@ -121,17 +120,12 @@ pub struct FileKeystore {
 }
 
 impl FileKeystore {
-    /// Opens (or prepares) the file; refuses one that others can read.
+    /// Opens (or prepares) the file; narrows one that others could read to 0600, with a warning.
     pub fn open(path: PathBuf) -> Result<Self> {
-        if let Ok(meta) = std::fs::metadata(&path) {
-            let mode = meta.permissions().mode();
-            if mode & 0o077 != 0 {
-                return Err(Error::Keystore(format!(
-                    "{} is readable by others (mode {:o}); run chmod 600 on it",
-                    path.display(),
-                    mode & 0o777
-                )));
-            }
+        match crate::private::narrow(&path, crate::private::FILE_MODE) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::Io(format!("{}: {e}", path.display()))),
         }
         Ok(FileKeystore {
             path,
@@ -170,18 +164,8 @@ impl SecretStore for FileKeystore {
             base64::engine::general_purpose::STANDARD.encode(value),
         );
         let bytes = serde_json::to_vec_pretty(&map).map_err(|e| Error::Keystore(e.to_string()))?;
-        // Write a new file and rename it over the old one: a crash leaves one or the other whole.
-        let tmp = self.path.with_extension("json.tmp");
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
-        f.write_all(&bytes)
-            .and_then(|_| f.sync_all())
-            .and_then(|_| std::fs::rename(&tmp, &self.path))
+        // A new 0600 file renamed over the old one: a crash leaves one or the other whole.
+        crate::private::write(&self.path, &bytes)
             .map_err(|e| Error::Io(format!("{}: {e}", self.path.display())))
     }
 
@@ -199,6 +183,7 @@ mod tests {
 
     #[test]
     fn file_keystore_round_trips_and_is_private() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let ks = FileKeystore::open(dir.path().join("k.json")).unwrap();
         assert_eq!(ks.get("a").unwrap(), None);
@@ -214,7 +199,8 @@ mod tests {
     }
 
     #[test]
-    fn a_readable_or_damaged_keystore_file_is_refused() {
+    fn a_readable_keystore_file_is_narrowed_and_a_damaged_one_refused() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("k.json");
         std::fs::write(&p, b"{not json").unwrap();
@@ -222,6 +208,8 @@ mod tests {
         let ks = FileKeystore::open(p.clone()).unwrap();
         assert!(ks.get("a").unwrap_err().to_string().contains("damaged"));
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(FileKeystore::open(p).is_err());
+        FileKeystore::open(p.clone()).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

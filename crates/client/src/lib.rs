@@ -29,6 +29,9 @@ pub mod store;
 mod switches;
 pub mod transport;
 
+/// Keeping the data directory private (0700 directories, 0600 files), shared with the hub.
+pub use conclave_sqlite::private;
+
 pub use client::{Client, Options, SyncReport};
 pub use error::{Error, Result};
 pub use event::ClientEvent;

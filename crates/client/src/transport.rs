@@ -2,6 +2,7 @@
 //! Conclave's own (PROTO §3 leaves it out of scope): JSON envelopes for account operations, and
 //! the exact TLS-PL bytes of MIMI structs for handshakes, messages and key material.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -107,16 +108,90 @@ pub(crate) fn unb64(s: &str) -> Result<Vec<u8>> {
         })
 }
 
+/// How the client may reach its hub, beyond the defaults (HTTPS checked against the system's
+/// roots; plain HTTP only to this machine).
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    /// Allow plain `http://` to a hub on another machine: the user's explicit choice
+    /// (`conclave --insecure`, the app's confirmation).
+    pub insecure: bool,
+    /// A PEM file of CA certificates to trust besides the system's (`CONCLAVE_CA_CERT`).
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// The environment variable naming a PEM file of extra CA certificates.
+pub const CA_CERT_ENV: &str = "CONCLAVE_CA_CERT";
+
+/// The CA file `CONCLAVE_CA_CERT` names, if it is set.
+pub fn ca_cert_from_env() -> Option<PathBuf> {
+    std::env::var_os(CA_CERT_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Whether `url` may be used as given, and if it is plain HTTP to another machine, whether
+/// that needs the user's explicit permission (`Ok(true)`). Loopback is 127.0.0.0/8, `::1`
+/// and `localhost` (RFC 6761 §6.3: it always names this machine).
+pub fn needs_insecure(url: &str) -> Result<bool> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::Usage(format!("{url} is not a hub URL: {e}")))?;
+    match parsed.scheme() {
+        "https" => Ok(false),
+        "http" => Ok(!match parsed.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => {
+                ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+            None => false,
+        }),
+        other => Err(Error::Usage(format!(
+            "{url}: a hub URL starts with https:// (or http:// on this machine), not {other}://"
+        ))),
+    }
+}
+
 impl Hub {
-    /// A hub at `base` (e.g. `http://127.0.0.1:8480`).
+    /// A hub at `base` (e.g. `http://127.0.0.1:8480`), reached the default way.
     pub fn new(base: &str, token: Option<String>) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| Error::Transport {
+        Self::connect(base, token, &Reach::default())
+    }
+
+    /// A hub at `base`, reached as `reach` allows. Plain HTTP to another machine is refused
+    /// ([`Error::InsecureHub`]) unless `reach.insecure`.
+    pub fn connect(base: &str, token: Option<String>, reach: &Reach) -> Result<Self> {
+        if needs_insecure(base)? && !reach.insecure {
+            return Err(Error::InsecureHub {
                 url: base.to_owned(),
-                detail: e.to_string(),
+            });
+        }
+        let transport = |detail: String| Error::Transport {
+            url: base.to_owned(),
+            detail,
+        };
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            // The hub never redirects; following one could leave HTTPS for plain HTTP.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(path) = &reach.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::Io(format!(
+                    "{CA_CERT_ENV}: cannot read {}: {e}",
+                    path.display()
+                ))
             })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Error::Io(format!("{CA_CERT_ENV}: {} is not PEM: {e}", path.display()))
+            })?;
+            if certs.is_empty() {
+                return Err(Error::Io(format!(
+                    "{CA_CERT_ENV}: {} holds no certificate",
+                    path.display()
+                )));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder.build().map_err(|e| transport(e.to_string()))?;
         Ok(Hub {
             http,
             base: base.trim_end_matches('/').to_owned(),
@@ -588,4 +663,66 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_needs_permission_except_to_this_machine() {
+        for (url, insecure) in [
+            ("https://hub.example", false),
+            ("https://203.0.113.7:8480", false),
+            ("http://127.0.0.1:8480", false),
+            ("http://127.9.9.9", false),
+            ("http://localhost:8480/", false),
+            ("http://LOCALHOST", false),
+            ("http://[::1]:8480", false),
+            ("http://[::ffff:127.0.0.1]", false),
+            ("http://example.test", true),
+            ("http://localhost.example.test", true),
+            ("http://128.0.0.1", true),
+            ("http://10.0.0.1:8480", true),
+            ("http://[::2]", true),
+            ("http://[::ffff:10.0.0.1]", true),
+        ] {
+            assert_eq!(needs_insecure(url).unwrap(), insecure, "{url}");
+        }
+        assert!(matches!(needs_insecure("ftp://hub"), Err(Error::Usage(_))));
+        assert!(matches!(needs_insecure("hub:8480"), Err(Error::Usage(_))));
+        assert!(matches!(needs_insecure("not a url"), Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn a_remote_plain_http_hub_is_refused_unless_allowed() {
+        let e = Hub::new("http://example.test", None).err().unwrap();
+        assert!(matches!(e, Error::InsecureHub { .. }), "{e}");
+        let reach = Reach {
+            insecure: true,
+            ca_cert: None,
+        };
+        assert!(Hub::connect("http://example.test", None, &reach).is_ok());
+    }
+
+    #[test]
+    fn an_unreadable_or_empty_ca_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, b"").unwrap();
+        for (path, says) in [
+            (dir.path().join("missing.pem"), "cannot read"),
+            (empty, "holds no certificate"),
+        ] {
+            let reach = Reach {
+                insecure: false,
+                ca_cert: Some(path),
+            };
+            let e = Hub::connect("https://hub.example", None, &reach)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(e.contains(CA_CERT_ENV) && e.contains(says), "{e}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The hub's franking keys (PROTO §5.4.1): a symmetric `hub_key` for `server_frank` and an
 //! Ed25519 key for the franking integrity signature, in generations. They live in
-//! `franking.keys` in the data directory (mode 0600, refused if others can read it). Rotation
+//! `franking.keys` in the data directory (mode 0600, narrowed to it if others could read it). Rotation
 //! appends a generation: new rooms name the newest signature key in their `franking_agent`;
 //! `hub_key` is chosen by the message's `accepted_timestamp` (Frank carries no key id), so old
 //! franks stay verifiable. The file is re-read when it changes, so `conclave-hub keys rotate`
@@ -235,13 +235,14 @@ mod tests {
     }
 
     #[test]
-    fn a_readable_or_damaged_key_file_is_refused() {
+    fn a_readable_key_file_is_narrowed_and_a_damaged_one_refused() {
         let dir = tempfile::tempdir().unwrap();
         FrankingKeys::open(dir.path()).unwrap();
         let p = dir.path().join("franking.keys");
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(FrankingKeys::open(dir.path()).is_err());
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        FrankingKeys::open(dir.path()).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
         std::fs::write(&p, b"[{}]").unwrap();
         let e = FrankingKeys::open(dir.path()).err().unwrap();
         assert!(e.to_string().contains("damaged"), "{e}");

@@ -1,8 +1,8 @@
 //! The provider's Ed25519 signing key: created on first start, kept in the data directory with
-//! mode 0600, and refused if anyone else can read it.
+//! mode 0600, and narrowed back to 0600 (with a warning) if anyone else could read it.
 
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use ed25519_dalek::SigningKey;
@@ -10,20 +10,11 @@ use rand::RngCore;
 
 use crate::error::{Error, Result};
 
-/// Refuses a secret file that anyone but its owner can read.
+/// Narrows a secret file that others could read to 0600, with a warning.
 pub fn require_private(path: &Path) -> Result<()> {
-    let mode = std::fs::metadata(path)
-        .map_err(Error::internal)?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        return Err(Error::Internal(format!(
-            "{} is readable by others (mode {:o}); run chmod 600 on it",
-            path.display(),
-            mode & 0o777
-        )));
-    }
-    Ok(())
+    conclave_sqlite::private::narrow(path, conclave_sqlite::private::FILE_MODE)
+        .map(|_| ())
+        .map_err(|e| Error::Internal(format!("cannot make {} private: {e}", path.display())))
 }
 
 /// Loads the key at `path`, or creates it (0600) if there is none.
@@ -63,6 +54,8 @@ pub fn load_or_create(path: &Path) -> Result<SigningKey> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]
@@ -77,18 +70,14 @@ mod tests {
     }
 
     #[test]
-    fn a_world_readable_or_truncated_key_is_refused() {
+    fn a_world_readable_key_is_narrowed_and_a_truncated_one_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("provider.key");
-        load_or_create(&p).unwrap();
+        let a = load_or_create(&p).unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(
-            load_or_create(&p)
-                .unwrap_err()
-                .to_string()
-                .contains("chmod 600")
-        );
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(load_or_create(&p).unwrap().to_bytes(), a.to_bytes());
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
         std::fs::write(&p, b"short").unwrap();
         assert!(
             load_or_create(&p)

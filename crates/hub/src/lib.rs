@@ -7,7 +7,8 @@
 //!
 //! A request flows: axum handler ([`api`]) → authentication ([`principal`]) → domain code
 //! ([`room`], [`accounts`]) inside one SQLite transaction ([`store`]) → queue entries for the
-//! recipients → the recipients' long-polls are woken. `main` only parses flags and calls [`serve`].
+//! recipients → the recipients' long-polls are woken. `main` only parses flags and calls [`serve`]
+//! (plain HTTP) or [`tls::serve_tls`] (HTTPS).
 
 pub mod accounts;
 pub mod api;
@@ -31,7 +32,7 @@ use ed25519_dalek::SigningKey;
 use rusqlite::Connection;
 use tokio::sync::Notify;
 
-pub use api::{router, serve};
+pub use api::{router, serve, tls};
 pub use error::{Error, Result};
 
 /// How a hub is configured.
@@ -126,12 +127,17 @@ impl Inner {
 }
 
 impl AppState {
-    /// Opens the data directory: creates it, the database and the provider key on first start.
+    /// Opens the data directory: creates it, the database and the provider key on first start,
+    /// and makes it and everything in it readable by its owner only.
     pub fn open(config: &Config) -> Result<Self> {
         mimi::uri::validate_provider_domain(&config.domain)
             .map_err(|e| Error::Internal(format!("--domain: {e}")))?;
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            Error::Internal(format!("cannot create {}: {e}", config.data_dir.display()))
+        // Secrets at rest: the directory 0700, every file in it 0600, narrowed if wider.
+        conclave_sqlite::private::create_dir(&config.data_dir).map_err(|e| {
+            Error::Internal(format!(
+                "cannot create {} private: {e}",
+                config.data_dir.display()
+            ))
         })?;
         let provider_key = keys::load_or_create(&config.data_dir.join("provider.key"))?;
         let db = store::open(&config.data_dir.join("hub.sqlite3"))?;
@@ -315,5 +321,31 @@ mod tests {
             .unwrap();
         // 48 new names, and the 16 failed jobs' first writes rolled back with them.
         assert_eq!((users, heads, taken), (1 + 48, 1 + 48, 1));
+    }
+
+    #[test]
+    fn a_data_directory_left_readable_by_others_is_narrowed_when_the_hub_opens_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        let s = AppState::open(&Config::new(&data, "localhost")).unwrap();
+        drop(s);
+        let files = ["hub.sqlite3", "provider.key", "franking.keys"];
+        assert_eq!(mode(&data), 0o700);
+        for f in files {
+            assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+        }
+        // Copied with the wrong umask, say.
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for f in files {
+            std::fs::set_permissions(data.join(f), std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let _s = AppState::open(&Config::new(&data, "localhost")).unwrap();
+        assert_eq!(mode(&data), 0o700);
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let p = entry.unwrap().path();
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
     }
 }

@@ -21,7 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the provider and hub API over HTTP.
+    /// Serve the provider and hub API: HTTPS with --tls-cert and --tls-key, else plain HTTP
+    /// (which clients accept only on this machine unless told otherwise).
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8480 (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:8480")]
@@ -36,6 +37,12 @@ enum Command {
         /// lists each with its default). Without it, the defaults apply.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// PEM certificate chain (leaf first) to serve HTTPS with.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Abuse reports filed with this hub.
     #[command(subcommand)]
@@ -135,7 +142,7 @@ async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "conclave_hub=info".into()),
+                .unwrap_or_else(|_| "conclave_hub=info,conclave_sqlite=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -222,7 +229,17 @@ async fn run() -> anyhow::Result<()> {
             data,
             domain,
             config,
+            tls_cert,
+            tls_key,
         } => {
+            // A bad certificate stops the hub before it opens anything.
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(cert), Some(key)) => Some(
+                    conclave_hub::tls::TlsConfig::from_pem_files(cert, key)
+                        .context("--tls-cert/--tls-key")?,
+                ),
+                _ => None,
+            };
             let mut cfg = Config::new(&data, &domain);
             if let Some(path) = config {
                 cfg.limits = conclave_hub::limits::ConfigFile::read(&path)?.limits;
@@ -233,12 +250,16 @@ async fn run() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {listen}"))?;
             let addr = listener.local_addr()?;
+            let scheme = if tls.is_some() { "https" } else { "http" };
             // The first line on stdout says where we listen, for scripts and tests.
-            println!("conclave-hub listening on http://{addr} for mimi://{domain}");
-            conclave_hub::serve(state, listener, async {
+            println!("conclave-hub listening on {scheme}://{addr} for mimi://{domain}");
+            let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+            };
+            match tls {
+                Some(tls) => conclave_hub::tls::serve_tls(state, listener, tls, shutdown).await?,
+                None => conclave_hub::serve(state, listener, shutdown).await?,
+            }
             Ok(())
         }
     }

@@ -230,7 +230,7 @@ fn store(c: &mut Criterion) {
     drop(ours);
     let options = Options {
         keystore: KeystoreKind::File,
-        hub_override: None,
+        ..Default::default()
     };
     let client = Client::open(ours_dir.path(), &options).expect("Client::open");
     let runtime = tokio::runtime::Builder::new_current_thread()

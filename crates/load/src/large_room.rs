@@ -100,7 +100,7 @@ pub async fn run(opts: &Options) -> Result<Vec<Row>> {
     let home = temp_dir(StoreAt::Disk)?;
     let options = ClientOptions {
         keystore: KeystoreKind::File,
-        hub_override: None,
+        ..Default::default()
     };
     let client = Client::register(home.path(), &hub.url, "creator", None, &options).await?;
 

@@ -4,7 +4,10 @@
 //! SQL files, and OpenMLS's state (`openmls_sqlite_storage`) on the same connection, so that one
 //! transaction covers an MLS merge and the rows that go with it (DESIGN "Storage"). This crate
 //! opens such a file ([`open`]) and gives OpenMLS a provider over a connection or a transaction
-//! ([`Provider`]). It knows nothing of MIMI.
+//! ([`Provider`]). It knows nothing of MIMI. Both keep their data directories private the same
+//! way ([`private`]: directories 0700, files 0600, narrowed at every start).
+
+pub mod private;
 
 use std::path::Path;
 
@@ -23,6 +26,14 @@ pub enum Error {
     /// OpenMLS's own storage migrations failed.
     #[error("OpenMLS storage migrations: {0}")]
     Migrations(String),
+    /// The database file could not be created private, or its mode narrowed.
+    #[error("cannot make {path} private: {source}")]
+    Permissions {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
 }
 
 /// Milliseconds since the UNIX epoch.
@@ -35,8 +46,13 @@ pub fn now_ms() -> u64 {
 
 /// Opens (creating) the database at `path` in WAL mode, applies the pending `migrations`
 /// (version, SQL) in one transaction each run, recording them in `schema_migrations`, and then
-/// OpenMLS's storage migrations.
+/// OpenMLS's storage migrations. The file and its `-wal`/`-shm` companions are (made) mode 0600
+/// ([`private::prepare_database`]).
 pub fn open(path: &Path, migrations: &[(i64, &str)]) -> Result<Connection, Error> {
+    private::prepare_database(path).map_err(|source| Error::Permissions {
+        path: path.to_owned(),
+        source,
+    })?;
     let mut conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -159,5 +175,29 @@ mod tests {
             })
             .unwrap();
         assert_eq!(v, 1);
+    }
+    #[cfg(unix)]
+    #[test]
+    fn a_database_and_its_wal_and_shm_are_created_0600_and_a_wider_one_is_narrowed_at_open() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("db.sqlite3");
+        let wal = dir.path().join("db.sqlite3-wal");
+        let shm = dir.path().join("db.sqlite3-shm");
+        // Created by SQLite itself, these would be 0644 under the usual umask.
+        let c = open(&p, &[(1, V1)]).unwrap();
+        c.execute("INSERT INTO a (x) VALUES (1)", []).unwrap();
+        assert_eq!((mode(&p), mode(&wal), mode(&shm)), (0o600, 0o600, 0o600));
+        drop(c);
+        // A copy made world-readable (say, restored from a backup) is narrowed when opened.
+        for f in [&p, &wal, &shm] {
+            if f.exists() {
+                std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o666)).unwrap();
+            }
+        }
+        let c = open(&p, &[(1, V1)]).unwrap();
+        c.execute("INSERT INTO a (x) VALUES (2)", []).unwrap();
+        assert_eq!((mode(&p), mode(&wal), mode(&shm)), (0o600, 0o600, 0o600));
     }
 }

@@ -278,7 +278,7 @@ pub async fn sync_until<T>(
 pub fn file_keystore() -> Options {
     Options {
         keystore: KeystoreKind::File,
-        hub_override: None,
+        ..Default::default()
     }
 }
 

@@ -95,7 +95,7 @@ state: string, };
 /**
  * What went wrong, as the UI branches on it.
  */
-export type ErrorCode = "no_keyring" | "keystore" | "not_registered" | "already_registered" | "not_open" | "hub" | "transport" | "unknown_room" | "invalid_input" | "not_allowed" | "nothing_to_add" | "internal";
+export type ErrorCode = "no_keyring" | "keystore" | "not_registered" | "already_registered" | "not_open" | "hub" | "transport" | "insecure_hub" | "unknown_room" | "invalid_input" | "not_allowed" | "nothing_to_add" | "internal";
 
 /**
  * An abuse report this client filed.
@@ -458,9 +458,11 @@ export type Commands = {
   session: { args: Record<string, never>; result: Session };
   /**
    * Registers a new user on a hub and opens its client. `keystore` is the user's explicit
-   * choice after a `no_keyring` answer; `null` uses the default (the OS keyring).
+   * choice after a `no_keyring` answer; `null` uses the default (the OS keyring). A plain
+   * `http://` hub on another machine fails with `insecure_hub` unless `insecure` is true: the
+   * user's confirmation, remembered for that URL.
    */
-  register: { args: { hub_url: string; name: string; keystore: Keystore | null }; result: Session };
+  register: { args: { hub_url: string; name: string; keystore: Keystore | null; insecure: boolean }; result: Session };
   /**
    * This user's devices at the hub (client URIs, oldest first); the session's `client` is this
    * device.

@@ -4,6 +4,9 @@ import { asIpcError, call, type IpcError, type Keystore, type Session } from "..
 /** The hub a new account goes to unless the user types another (the local `make run` hub). */
 export const DEFAULT_HUB = "http://127.0.0.1:8480";
 
+/** A registration the user asked for: `insecure` is their confirmation of a plain-HTTP hub. */
+export type Pending = { hub_url: string; name: string; insecure: boolean };
+
 export type Screen =
   | { kind: "loading" }
   | { kind: "onboarding"; error: IpcError | null; hub_url: string; name: string }
@@ -12,7 +15,7 @@ export type Screen =
       /** What the keyring said. */
       detail: string;
       /** The registration waiting for a keystore choice; null if the account already exists. */
-      pending: { hub_url: string; name: string } | null;
+      pending: Pending | null;
       error: IpcError | null;
     }
   | { kind: "failed"; error: IpcError }
@@ -45,12 +48,13 @@ class SessionState {
 
   /**
    * Registers a new account. `keystore` is null for the default (the OS keyring) and "file" only
-   * when the user chose the file fallback on the no-keyring screen.
+   * when the user chose the file fallback on the no-keyring screen; `insecure` only when the user
+   * confirmed a plain-HTTP hub on another machine after an `insecure_hub` answer.
    */
-  async register(hub_url: string, name: string, keystore: Keystore | null): Promise<void> {
+  async register(hub_url: string, name: string, keystore: Keystore | null, insecure = false): Promise<void> {
     this.busy = true;
     try {
-      const session = await call("register", { hub_url, name, keystore });
+      const session = await call("register", { hub_url, name, keystore, insecure });
       this.screen = { kind: "main", session };
     } catch (e) {
       const err = asIpcError(e);
@@ -59,7 +63,7 @@ class SessionState {
         this.busy = false;
         await this.boot();
       } else if (err.code === "no_keyring") {
-        this.screen = { kind: "no_keyring", detail: err.message, pending: { hub_url, name }, error: null };
+        this.screen = { kind: "no_keyring", detail: err.message, pending: { hub_url, name, insecure }, error: null };
       } else if (this.screen.kind === "no_keyring") {
         this.screen = { ...this.screen, error: err };
       } else {

@@ -4,6 +4,7 @@
 mod handlers;
 mod response;
 mod serve;
+pub mod tls;
 
 pub use serve::{forget_idle_limits, serve};
 
