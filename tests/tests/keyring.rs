@@ -49,6 +49,10 @@ async fn keys_live_in_the_os_keyring_and_survive_a_restart_of_the_client() {
 fn without_a_keyring_the_cli_refuses_and_says_what_to_do() {
     let bin = conclave_e2e::bin("conclave");
     let dir = tempfile::tempdir().unwrap();
+    // A private home, so that the only line is the keyring's (a wider one is narrowed, with a
+    // warning line of its own).
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let out = std::process::Command::new(bin)
         .args(["--home"])
         .arg(dir.path())
