@@ -472,3 +472,25 @@ pub fn bin(name: &str) -> PathBuf {
     );
     path
 }
+
+/// The first line a `conclave-hub serve` process prints (`conclave-hub listening on URL for
+/// mimi://DOMAIN`), read from its piped stdout: waiting on it, not on time passing. Empty if the
+/// process ended without saying it.
+pub fn listening_line(child: &mut std::process::Child) -> String {
+    use std::io::{BufRead as _, BufReader};
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        BufReader::new(out)
+            .read_line(&mut line)
+            .expect("read the hub's stdout");
+    }
+    line
+}
+
+/// The URL in a [`listening_line`].
+pub fn listening_url(line: &str) -> String {
+    line.split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned()
+}

@@ -1,6 +1,5 @@
 //! The real binaries: `conclave-hub serve` in its own process and `conclave` commands against it.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -32,15 +31,7 @@ fn start_hub(data: &Path) -> HubProcess {
         .spawn()
         .unwrap();
     // The first line says where it listens: wait for it rather than for time to pass.
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
+    let url = conclave_e2e::listening_url(&conclave_e2e::listening_line(&mut child));
     HubProcess(child, url, data.to_path_buf())
 }
 

@@ -2,7 +2,6 @@
 //! CA (and only through `CONCLAVE_CA_CERT`/`Options::ca_cert`), and plain HTTP refused unless it
 //! goes to this machine or the user allowed it.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -125,10 +124,7 @@ fn serve(data: &Path, extra: &[&Path]) -> Result<(Child, String), String> {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = conclave_e2e::listening_line(&mut child);
     if line.is_empty() {
         let out = child.wait_with_output().unwrap();
         assert!(!out.status.success());
