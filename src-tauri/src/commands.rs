@@ -8,9 +8,8 @@ use conclave_client::{FiledReport, MemberInfo, Message, RoomInfo};
 use mimi::policy::Action;
 
 use crate::error::IpcError;
-use crate::events::SyncState;
 use crate::policy::{self, CapabilityInfo, Verdict};
-use crate::session::{App, Keystore, Session};
+use crate::session::{App, Keystore, Session, SyncState};
 
 /// A command's TypeScript signature.
 pub struct Signature {

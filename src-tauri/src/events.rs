@@ -4,19 +4,17 @@
 //! Each event name has one payload type; `bindings` writes the pairs into the TypeScript
 //! bindings ([`EVENTS`]), and the UI's `ipc` module is the only code that listens.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use conclave_client::{Client, ClientEvent, Message};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
-use tokio_util::task::LocalPoolHandle;
 use ts_rs::TS;
 
-use crate::error::IpcError;
 use crate::notify::Notifier;
-use crate::session::{App, Gate};
+use crate::session::{App, Gate, LastSyncState, SyncState};
 
 /// Declares the event names with their payload types, once for both the emitting code and the
 /// TypeScript bindings.
@@ -47,21 +45,6 @@ events! {
     OPEN_ROOM = "open-room": OpenRoom;
 }
 
-/// Whether the app is in touch with its hub.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum SyncState {
-    /// The last sync reached the hub.
-    Online,
-    /// The last sync failed; the app retries with a growing pause.
-    Offline {
-        /// Why.
-        error: IpcError,
-        /// Seconds until the next attempt.
-        retry_in: u32,
-    },
-}
-
 /// The UI fell behind the event stream and must reload its rooms and the open timeline.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct Resync {
@@ -81,21 +64,22 @@ const LONG_POLL: Duration = Duration::from_secs(25);
 /// The longest pause between attempts while the hub is unreachable.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// The last [`SyncState`], for a UI that starts listening after it was emitted.
-pub type LastSyncState = Arc<Mutex<Option<SyncState>>>;
-
-/// Starts forwarding the client's events and long-polling the hub (on the client thread).
-pub fn start(
-    worker: &LocalPoolHandle,
-    app: AppHandle,
-    client: Arc<Client>,
-    gate: Arc<Gate>,
-    last: LastSyncState,
-) {
+/// Starts forwarding the client's events and long-polling the hub (on the client thread): what
+/// the app does with each client it opens ([`App::new`]'s `on_open`).
+pub fn start(state: &App, client: Arc<Client>) {
+    let (app, gate, last) = (
+        state.handle().clone(),
+        state.gate(),
+        state.last_sync_state(),
+    );
     // Subscribe before the first sync, so that nothing it emits is missed.
     let events = client.subscribe();
     tauri::async_runtime::spawn(forward(app.clone(), events));
-    drop(worker.spawn_pinned(move || sync_loop(app, client, gate, last)));
+    drop(
+        state
+            .worker()
+            .spawn_pinned(move || sync_loop(app, client, gate, last)),
+    );
 }
 
 async fn forward(app: AppHandle, mut events: tokio::sync::broadcast::Receiver<ClientEvent>) {

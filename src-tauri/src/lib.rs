@@ -71,7 +71,15 @@ pub fn run(mode: Mode) {
     let result = tauri::Builder::default()
         .setup(move |app| {
             let dir = data_dir(app.handle())?;
-            let state = session::App::new(dir, app.handle().clone(), mode);
+            // What happens to each client the app opens: its events reach the UI, it long-polls,
+            // and in demo mode the bots join it (session knows none of these modules).
+            let on_open: session::OnOpen = Box::new(move |state, client| {
+                events::start(state, client);
+                if mode.demo {
+                    demo::start(state.handle().clone());
+                }
+            });
+            let state = session::App::new(dir, app.handle().clone(), on_open);
             let notifier = notify::Notifier::new(state.notifications_setting());
             if let Some(w) = app.get_webview_window("main") {
                 notifier.set_focused(w.is_focused().unwrap_or(true));

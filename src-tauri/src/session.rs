@@ -22,7 +22,28 @@ use tokio_util::task::LocalPoolHandle;
 use ts_rs::TS;
 
 use crate::error::{ErrorCode, IpcError};
-use crate::events::{self, LastSyncState, SyncState};
+
+/// Whether the app is in touch with its hub.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SyncState {
+    /// The last sync reached the hub.
+    Online,
+    /// The last sync failed; the app retries with a growing pause.
+    Offline {
+        /// Why.
+        error: IpcError,
+        /// Seconds until the next attempt.
+        retry_in: u32,
+    },
+}
+
+/// The last [`SyncState`], for a UI that starts listening after it was emitted.
+pub type LastSyncState = Arc<std::sync::Mutex<Option<SyncState>>>;
+
+/// What the app does with each client it opens (forward its events, long-poll, demo bots): set by
+/// the app's wiring (`lib.rs`), so that this module knows nothing of those.
+pub type OnOpen = Box<dyn Fn(&App, Arc<Client>) + Send + Sync>;
 
 /// Where the client keeps its secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -79,12 +100,12 @@ pub struct App {
     gate: Arc<Gate>,
     worker: LocalPoolHandle,
     sync_state: LastSyncState,
-    mode: crate::Mode,
+    on_open: OnOpen,
 }
 
 impl App {
     /// The state for a data directory.
-    pub fn new(data_dir: PathBuf, app: AppHandle, mode: crate::Mode) -> Self {
+    pub fn new(data_dir: PathBuf, app: AppHandle, on_open: OnOpen) -> Self {
         App {
             data_dir,
             app,
@@ -94,8 +115,28 @@ impl App {
             gate: Arc::default(),
             worker: LocalPoolHandle::new(1),
             sync_state: LastSyncState::default(),
-            mode,
+            on_open,
         }
+    }
+
+    /// The Tauri app.
+    pub fn handle(&self) -> &AppHandle {
+        &self.app
+    }
+
+    /// The gate the background long-poll steps aside at.
+    pub fn gate(&self) -> Arc<Gate> {
+        self.gate.clone()
+    }
+
+    /// The client thread.
+    pub fn worker(&self) -> &LocalPoolHandle {
+        &self.worker
+    }
+
+    /// Where the background long-poll keeps its last [`SyncState`].
+    pub fn last_sync_state(&self) -> LastSyncState {
+        self.sync_state.clone()
     }
 
     /// The data directory.
@@ -214,16 +255,7 @@ impl App {
         if let Ok(mut slot) = self.client.write() {
             *slot = Some(client.clone());
         }
-        events::start(
-            &self.worker,
-            self.app.clone(),
-            client.clone(),
-            self.gate.clone(),
-            self.sync_state.clone(),
-        );
-        if self.mode.demo {
-            crate::demo::start(self.app.clone());
-        }
+        (self.on_open)(self, client.clone());
         self.session(&client)
     }
 
