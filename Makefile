@@ -1,5 +1,5 @@
 # Conclave: the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test deps build ui hub check fmt clippy deb deb-test desktop-numbers
+.PHONY: run test deps build ui hub check fmt clippy deb deb-test desktop-numbers fuzz fuzz-smoke
 
 HUB_LISTEN ?= 127.0.0.1:8480
 HUB_DATA   ?= .conclave/hub
@@ -100,3 +100,13 @@ bench:
 	target/release/conclave-load throughput
 	target/release/conclave-load large-room --members $(BENCH_MEMBERS)
 	target/release/conclave-load report
+
+## Fuzzing (fuzz/): every decoder of outside bytes in crates/mimi has a libFuzzer target, run for
+## FUZZ_SECONDS each (cargo-fuzz, installed if missing; ~5 min to build on 2 cores). Fails if any
+## target crashes, leaving the input in fuzz/artifacts/. `make fuzz-smoke` (15 s a target) is CI's.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+fuzz-smoke:
+	FUZZ_SECONDS=15 scripts/fuzz.sh
