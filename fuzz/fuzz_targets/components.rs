@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use conclave_fuzz::components as sel;
-use conclave_fuzz::{assert_tls_canonical, select};
+use conclave_fuzz::{round_trip, select};
 use libfuzzer_sys::fuzz_target;
 use mimi::components::{
     BaseRoomPolicy, ParticipantListData, ParticipantListUpdate, PreAuthData, RoleData, RoomMetaData,
@@ -23,15 +23,6 @@ use tls_codec::Deserialize as _;
 
 /// The roles a preauth list is checked against: POLICY A.2's, whose preauth list is not empty.
 static STRICT_ROLES: LazyLock<RoleData> = LazyLock::new(|| Preset::Strict.roles());
-
-macro_rules! round_trip {
-    ($t:ty, $bytes:expr) => {{
-        let bytes: &[u8] = $bytes;
-        <$t>::from_bytes(bytes)
-            .ok()
-            .inspect(|v| assert_tls_canonical(stringify!($t), bytes, v))
-    }};
-}
 
 fuzz_target!(|data: &[u8]| {
     let Some((selector, bytes)) = select(data, sel::COUNT) else {

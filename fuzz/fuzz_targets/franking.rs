@@ -10,21 +10,12 @@
 #![no_main]
 
 use conclave_fuzz::franking as sel;
-use conclave_fuzz::{assert_tls_canonical, select};
+use conclave_fuzz::{round_trip, select};
 use libfuzzer_sys::fuzz_target;
 use mimi::franking::{
     AbuseReport, AbusiveMessage, FrankAad, FrankingAgentData, FrankingIntegrityTbs,
     ServerFrankingContext, verify_reported,
 };
-
-macro_rules! round_trip {
-    ($t:ty, $bytes:expr) => {{
-        let bytes: &[u8] = $bytes;
-        <$t>::from_bytes(bytes)
-            .ok()
-            .inspect(|v| assert_tls_canonical(stringify!($t), bytes, v))
-    }};
-}
 
 fn report(m: &AbusiveMessage) {
     let _ = verify_reported(m, &sel::HUB_KEY, &sel::FRANKING_PUBLIC_KEY, sel::ROOM);

@@ -205,3 +205,15 @@ pub mod franking {
     /// The room reports are posted to (`room_uri` of the KAT).
     pub const ROOM: &str = "mimi://hub.example/r/Rl33FWLCYWOwxHrYnpWDQg";
 }
+
+/// Decodes `$bytes` as `$t` with its `from_bytes`; if that succeeds, asserts that the value
+/// re-encodes to exactly those bytes ([`assert_tls_canonical`]). Answers the value, if any.
+#[macro_export]
+macro_rules! round_trip {
+    ($t:ty, $bytes:expr) => {{
+        let bytes: &[u8] = $bytes;
+        <$t>::from_bytes(bytes)
+            .ok()
+            .inspect(|v| $crate::assert_tls_canonical(stringify!($t), bytes, v))
+    }};
+}
