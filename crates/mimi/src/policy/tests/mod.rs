@@ -1,4 +1,4 @@
-//! Tests of the policy engine: the written-out tables over every preset (`table.rs`), stories
+//! Tests of the policy engine: the written-out tables over every preset (`table/`), stories
 //! (`stories.rs`), commits (`commit.rs`), presets (`presets.rs`) and random action sequences
 //! against an independent invariant checker (`props.rs`).
 
