@@ -1,4 +1,4 @@
-//! What the WebDriver stories (`webdriver.rs`) and the desktop measurements
+//! What the WebDriver stories (`webdriver/`) and the desktop measurements
 //! (`examples/desktop_numbers.rs`) share: a hub in this process, tauri-driver and a WebDriver
 //! session on the app, CLI users, and the verbs of the UI (sign up, create a room, invite).
 //! STACK.md "WebDriver tests".
