@@ -54,6 +54,8 @@ test: deps
 	cargo fmt --all -- --check
 	scripts/check-pure.sh
 	scripts/check-release-features.sh
+	scripts/check-module-cycles.py --self-test
+	scripts/check-module-cycles.py
 	cd ui && npm ci --no-audit --no-fund
 	cd ui && npm run check
 	# The app binary embeds the built UI.

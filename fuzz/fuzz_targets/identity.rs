@@ -23,7 +23,7 @@ use mimi::identity::{
     IdentityLinkTbe, PseudonymousCredential, PseudonymousCredentialTbs, Sealed,
     connection_hpke_keypair, identify_pseudonymous,
 };
-use mimi::room::Trust;
+use mimi::identity::Trust;
 use mimi::uri::UserUri;
 use openmls::prelude::{Credential, HpkeKeyPair};
 use openmls_rust_crypto::RustCrypto;

@@ -136,7 +136,7 @@ pub mod identity {
     pub const SEALED_CONNECTION_REQUEST: u8 = 9;
     /// A sealed connection response, opened with a fixed response key.
     pub const SEALED_CONNECTION_RESPONSE: u8 = 10;
-    /// An MLS `Credential`, identified by `room::Trust::identify`.
+    /// An MLS `Credential`, identified by `identity::Trust::identify`.
     pub const MLS_CREDENTIAL: u8 = 11;
     /// How many.
     pub const COUNT: u8 = 12;

@@ -59,16 +59,16 @@ async fn main() -> Result<()> {
     let lobby = alice.create_room("Lobby").await?;
     let archive = alice.create_room("Archive").await?;
     for room in [&lobby, &archive] {
-        alice.invite(room, &["bob".to_owned()]).await?;
+        alice.room(room).invite(&["bob".to_owned()]).await?;
     }
     sync_until(&bob, "both rooms", async |c| {
         (c.rooms().await.ok()?.len() == 2).then_some(())
     })
     .await?;
-    bob.send_text(&lobby, "Welcome").await?;
+    bob.room(&lobby).send_text("Welcome").await?;
     let started = Instant::now();
     for i in 1..=messages {
-        bob.send_text(&archive, &text(i)).await?;
+        bob.room(&archive).send_text(&text(i)).await?;
         if i % 1000 == 0 {
             eprintln!("bob sent {i} messages ({:.0?})", started.elapsed());
         }
@@ -78,7 +78,8 @@ async fn main() -> Result<()> {
     loop {
         alice.sync_waiting(Duration::from_secs(1)).await?;
         let have = alice
-            .messages(&archive, u32::MAX)
+            .room(&archive)
+            .messages(u32::MAX)
             .await?
             .iter()
             .filter(|m| m.text.as_deref().is_some_and(|t| t.starts_with("Message ")))

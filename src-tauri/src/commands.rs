@@ -97,7 +97,7 @@ commands! {
 
     /// Marks everything in a room read: its unread count (in `rooms`) is 0 until the next message.
     fn mark_read(app, room: String) -> () {
-        app.with_client(|c| async move { c.mark_read(&c.resolve_room(&room)?).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.mark_read().await }).await
     }
 
     /// The presets a new room can start from (`private` first, the default).
@@ -114,7 +114,7 @@ commands! {
 
     /// Invites users (names on this hub, or `mimi://` user URIs) to a room.
     fn invite(app, room: String, users: Vec<String>) -> () {
-        app.with_client(|c| async move { c.invite(&c.resolve_room(&room)?, &users).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.invite(&users).await }).await
     }
 
     /// This user's connections (needed to add each other to pseudonymous rooms), with their
@@ -151,42 +151,42 @@ commands! {
 
     /// The members of a room, by user.
     fn members(app, room: String) -> Vec<MemberInfo> {
-        app.with_client(|c| async move { c.members(&c.resolve_room(&room)?).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.members().await }).await
     }
 
     /// The last `limit` messages of a room, oldest first.
     fn messages(app, room: String, limit: u32) -> Vec<Message> {
-        app.with_client(move |c| async move { c.messages(&c.resolve_room(&room)?, limit).await }).await
+        app.with_client(move |c| async move { c.resolve_room(&room)?.messages(limit).await }).await
     }
 
     /// Sends a text message; answers its message ID.
     fn send_text(app, room: String, text: String) -> String {
-        app.with_client(|c| async move { c.send_text(&c.resolve_room(&room)?, &text).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.send_text(&text).await }).await
     }
 
     /// Replies to a message (its ID) with text; answers the reply's ID.
     fn reply(app, room: String, to: String, text: String) -> String {
-        app.with_client(|c| async move { c.reply(&c.resolve_room(&room)?, &to, &text).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.reply(&to, &text).await }).await
     }
 
     /// Reacts to a message with an emoji; answers the reaction's ID.
     fn react(app, room: String, to: String, emoji: String) -> String {
-        app.with_client(|c| async move { c.react(&c.resolve_room(&room)?, &to, &emoji).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.react(&to, &emoji).await }).await
     }
 
     /// Withdraws the local user's reaction with that emoji to a message.
     fn unreact(app, room: String, to: String, emoji: String) -> String {
-        app.with_client(|c| async move { c.unreact(&c.resolve_room(&room)?, &to, &emoji).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.unreact(&to, &emoji).await }).await
     }
 
     /// Replaces the text of the local user's message; answers the edit's ID.
     fn edit_message(app, room: String, id: String, text: String) -> String {
-        app.with_client(|c| async move { c.edit(&c.resolve_room(&room)?, &id, &text).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.edit(&id, &text).await }).await
     }
 
     /// Deletes a message (the user's own, or anyone's with canDeleteOtherMessage).
     fn delete_message(app, room: String, id: String) -> String {
-        app.with_client(|c| async move { c.delete_message(&c.resolve_room(&room)?, &id).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.delete_message(&id).await }).await
     }
 
     /// Whether OS notifications for new messages in the background are on.
@@ -203,35 +203,35 @@ commands! {
 
     /// Leaves a room.
     fn leave(app, room: String) -> () {
-        app.with_client(|c| async move { c.leave(&c.resolve_room(&room)?).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.leave().await }).await
     }
 
     /// The room's role definitions.
     fn roles(app, room: String) -> Vec<RoleInfo> {
-        app.with_client(|c| async move { c.roles(&c.resolve_room(&room)?).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.roles().await }).await
     }
 
     /// The local user's role in a room, with its capabilities.
     fn me_in(app, room: String) -> RoleInfo {
-        app.with_client(|c| async move { c.me_in(&c.resolve_room(&room)?).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.me_in().await }).await
     }
 
     /// The policy engine's answer if the local user did `verb` now (`add`, `remove`, `kick`,
     /// `ban`, `unban`, `role`, `leave`, `send`, `receive`, `report`, `reply`, `react`, `unreact`,
     /// `edit`, `delete-own`, `delete-other`; `user` and `role` as the verb needs them): what the UI shows before the user confirms, and which actions it offers.
     fn can(app, room: String, verb: String, user: Option<String>, role: Option<String>) -> Verdict {
-        app.with_client(|c| async move { let r = c.resolve_room(&room)?; Ok(c.can(&r, &c.action(&r, &verb, user.as_deref(), role.as_deref()).await?).await?.into()) }).await
+        app.with_client(|c| async move { let r = c.resolve_room(&room)?; Ok(r.can(&r.action(&verb, user.as_deref(), role.as_deref()).await?).await?.into()) }).await
     }
 
     /// The policy engine's answer if the local user replaced the room's role definitions with
     /// `roles` now (canChangeRoleDefinitions, and whether the roles are valid).
     fn can_define_roles(app, room: String, roles: Vec<RoleInfo>) -> Verdict {
-        app.with_client(|c| async move { Ok(c.can(&c.resolve_room(&room)?, &Action::UpdateRoles(policy::role_data(&roles)?)).await?.into()) }).await
+        app.with_client(|c| async move { Ok(c.resolve_room(&room)?.can(&Action::UpdateRoles(policy::role_data(&roles)?)).await?.into()) }).await
     }
 
     /// Replaces the room's role definitions (canChangeRoleDefinitions).
     fn define_roles(app, room: String, roles: Vec<RoleInfo>) -> () {
-        app.with_client(|c| async move { c.define_roles(&c.resolve_room(&room)?, &policy::role_data(&roles)?).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.define_roles(&policy::role_data(&roles)?).await }).await
     }
 
     /// Every registered capability with its POLICY §8 group, for the role editor.
@@ -241,53 +241,53 @@ commands! {
 
     /// Moves another user to a role (a name or index).
     fn set_role(app, room: String, user: String, role: String) -> () {
-        app.with_client(|c| async move { c.set_role(&c.resolve_room(&room)?, &user, &role).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.set_role(&user, &role).await }).await
     }
 
     /// Takes all of a user's devices out of the room; the user stays listed with their role.
     fn kick(app, room: String, user: String) -> () {
-        app.with_client(|c| async move { c.kick(&c.resolve_room(&room)?, &user).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.kick(&user).await }).await
     }
 
     /// Bans a user: role `banned`, all their devices out.
     fn ban(app, room: String, user: String) -> () {
-        app.with_client(|c| async move { c.ban(&c.resolve_room(&room)?, &user).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.ban(&user).await }).await
     }
 
     /// Unbans a user to `role` (by default the role the local user may unban to).
     fn unban(app, room: String, user: String, role: Option<String>) -> () {
-        app.with_client(|c| async move { c.unban(&c.resolve_room(&room)?, &user, role.as_deref()).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.unban(&user, role.as_deref()).await }).await
     }
 
     /// Removes a user from the room: off the participant list, all devices out.
     fn remove_user(app, room: String, user: String) -> () {
-        app.with_client(|c| async move { c.remove_user(&c.resolve_room(&room)?, &user).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.remove_user(&user).await }).await
     }
 
     /// Mutes a user: a role without canSendMessage that still receives.
     fn mute(app, room: String, user: String) -> () {
-        app.with_client(|c| async move { c.mute(&c.resolve_room(&room)?, &user).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.mute(&user).await }).await
     }
 
     /// Gives a muted user their voice back: `role`, or the role this device remembers.
     fn unmute(app, room: String, user: String, role: Option<String>) -> () {
-        app.with_client(|c| async move { c.unmute(&c.resolve_room(&room)?, &user, role.as_deref()).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.unmute(&user, role.as_deref()).await }).await
     }
 
     /// Takes canReceiveMessage away from a user (a role without it, e.g. `suspended`).
     fn suspend(app, room: String, user: String) -> () {
-        app.with_client(|c| async move { c.suspend(&c.resolve_room(&room)?, &user).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.suspend(&user).await }).await
     }
 
     /// Gives a suspended user their messages back: `role`, or the role this device remembers.
     fn unsuspend(app, room: String, user: String, role: Option<String>) -> () {
-        app.with_client(|c| async move { c.unsuspend(&c.resolve_room(&room)?, &user, role.as_deref()).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.unsuspend(&user, role.as_deref()).await }).await
     }
 
     /// Reports messages of one sender to the hub with their franks (PROTO §5.9); answers the
     /// report's id at the hub.
     fn report(app, room: String, message_ids: Vec<String>, reason: Option<String>, note: Option<String>) -> i64 {
-        app.with_client(|c| async move { c.report(&c.resolve_room(&room)?, &message_ids, reason.as_deref(), note.as_deref()).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.report(&message_ids, reason.as_deref(), note.as_deref()).await }).await
     }
 
     /// The reports this device filed and the hub accepted ("My reports"), newest first.
@@ -298,6 +298,6 @@ commands! {
     /// How many of the room's messages this device did not show because the local user could not
     /// receive them or their sender could not send them.
     fn hidden_count(app, room: String) -> u64 {
-        app.with_client(|c| async move { c.hidden_count(&c.resolve_room(&room)?).await }).await
+        app.with_client(|c| async move { c.resolve_room(&room)?.hidden_count().await }).await
     }
 }

@@ -81,9 +81,9 @@ impl Persona {
                 );
                 // A reply where the room allows one (the moderated preset of POLICY App. A.3
                 // gives no role canReplyToMessage), a plain message otherwise.
-                match client.reply(&room, &m.id, &text).await {
+                match room.reply(&m.id, &text).await {
                     Err(Error::NotAllowed { rule, .. }) if rule == "canReplyToMessage" => {
-                        client.send_text(&room, &text).await?;
+                        room.send_text(&text).await?;
                     }
                     other => {
                         other?;
@@ -91,7 +91,7 @@ impl Persona {
                 }
             }
             Persona::Max => {
-                client.react(&room, &m.id, "👍").await?;
+                room.react(&m.id, "👍").await?;
             }
         }
         Ok(())
@@ -150,7 +150,7 @@ async fn set_up(app: &AppHandle) -> Result<(), String> {
     let room = state
         .with_client(move |c| async move {
             let room = c.create_room_with(ROOM_NAME, Preset::Moderated).await?;
-            c.invite_as(&room, &uris, Some(BOT_ROLE)).await?;
+            c.room(&room).invite_as(&uris, Some(BOT_ROLE)).await?;
             Ok(room.to_string())
         })
         .await
@@ -222,7 +222,7 @@ fn run_bot(
 async fn greet(client: &Client, persona: Persona, room: &str) -> conclave_client::Result<()> {
     let room = client.resolve_room(room)?;
     for line in persona.greeting() {
-        client.send_text(&room, line).await?;
+        room.send_text(line).await?;
     }
     Ok(())
 }

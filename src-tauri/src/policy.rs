@@ -4,8 +4,8 @@
 //! presets a room can start from. The UI decides nothing from these: it shows them.
 
 use conclave_client::roles::RoleInfo;
+use mimi::capability::REGISTRY;
 use mimi::components::RoleData;
-use mimi::policy::capability::REGISTRY;
 use mimi::policy::{Decision, Preset};
 use serde::Serialize;
 use ts_rs::TS;

@@ -258,7 +258,7 @@ impl TestHub {
             rusqlite::params![
                 client.to_string(),
                 user.to_string(),
-                conclave_hub::principal::secret_hash(token)
+                conclave_hub::accounts::secret_hash(token)
             ],
         )
         .expect("plant the pseudonym");
@@ -330,7 +330,8 @@ impl TestClient {
 
     /// The room's messages (not its history events), in hub order.
     pub async fn texts(&self, room: &RoomUri) -> Vec<Message> {
-        self.messages(room, 10_000)
+        self.room(room)
+            .messages(10_000)
             .await
             .expect("messages")
             .into_iter()
@@ -340,7 +341,8 @@ impl TestClient {
 
     /// The room's history events, in hub order.
     pub async fn history(&self, room: &RoomUri) -> Vec<String> {
-        self.messages(room, 10_000)
+        self.room(room)
+            .messages(10_000)
             .await
             .expect("messages")
             .into_iter()
@@ -404,7 +406,8 @@ impl TestClient {
 
     /// The role (by name) of `user` as this client sees the room.
     pub async fn role_of(&self, room: &RoomUri, user: &TestClient) -> String {
-        self.members(room)
+        self.room(room)
+            .members()
             .await
             .expect("members")
             .into_iter()
@@ -434,7 +437,7 @@ impl TestClient {
             .iter()
             .map(|m| m.user().local().to_owned())
             .collect();
-        self.invite(&room, &names).await.expect("invite");
+        self.room(&room).invite(&names).await.expect("invite");
         for m in members {
             m.wait_for_room(&room).await;
         }

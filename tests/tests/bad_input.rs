@@ -48,9 +48,13 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
     let bob = hub.user("bob").await;
     let carol = hub.user("carol").await;
     let room = alice.create_room("").await.unwrap();
-    alice.invite(&room, &["bob".into()]).await.unwrap();
+    alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
-    alice.send_text(&room, "pending for bob").await.unwrap();
+    alice
+        .room(&room)
+        .send_text("pending for bob")
+        .await
+        .unwrap();
     let before = hub.table_counts();
     let url = hub.url();
     let alice_token = token_of(alice.data_dir());
@@ -292,7 +296,11 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
     }
 
     // Inviting a user who does not exist is a 404 through the real client too
-    let e = alice.invite(&room, &["nobody".into()]).await.unwrap_err();
+    let e = alice
+        .room(&room)
+        .invite(&["nobody".into()])
+        .await
+        .unwrap_err();
     assert_eq!(e.hub_code(), Some("unknown_user"));
 
     // Then nothing the hub stores changed
@@ -300,7 +308,7 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
     // and the room still works
     let got = bob.wait_for_messages(&room, 1).await;
     assert_eq!(got[0].text.as_deref(), Some("pending for bob"));
-    bob.send_text(&room, "still here").await.unwrap();
+    bob.room(&room).send_text("still here").await.unwrap();
     settle(&[&alice, &bob]).await;
     assert_eq!(alice.texts(&room).await.len(), 2);
 }

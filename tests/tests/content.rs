@@ -56,23 +56,30 @@ async fn replies_reactions_edits_and_deletes_look_the_same_to_every_member() {
     let (alice, bob, carol, room) = cooperative_room(&hub).await;
     let all = [&alice, &bob, &carol];
 
-    let hello = bob.send_text(&room, "hello").await.unwrap();
+    let hello = bob.room(&room).send_text("hello").await.unwrap();
     settle(&all).await;
-    let reply = carol.reply(&room, &hello, "hi bob").await.unwrap();
-    alice.react(&room, &hello, "👍").await.unwrap();
+    let reply = carol.room(&room).reply(&hello, "hi bob").await.unwrap();
+    alice.room(&room).react(&hello, "👍").await.unwrap();
     settle(&all).await;
-    carol.react(&room, &hello, "👍").await.unwrap();
-    bob.react(&room, &hello, "🎉").await.unwrap();
+    carol.room(&room).react(&hello, "👍").await.unwrap();
+    bob.room(&room).react(&hello, "🎉").await.unwrap();
     settle(&all).await;
-    let edit = bob.edit(&room, &hello, "hello, everyone").await.unwrap();
+    let edit = bob
+        .room(&room)
+        .edit(&hello, "hello, everyone")
+        .await
+        .unwrap();
     assert_ne!(edit, hello, "an edit is a message of its own");
     settle(&all).await;
-    carol.unreact(&room, &hello, "👍").await.unwrap();
+    carol.room(&room).unreact(&hello, "👍").await.unwrap();
     // A second edit names the first version through the first edit's ID (CONTENT §3).
-    bob.edit(&room, &edit, "hello, all of you").await.unwrap();
+    bob.room(&room)
+        .edit(&edit, "hello, all of you")
+        .await
+        .unwrap();
     settle(&all).await;
     // alice is super_admin: canDeleteOtherMessage.
-    alice.delete_message(&room, &reply).await.unwrap();
+    alice.room(&room).delete_message(&reply).await.unwrap();
     settle(&all).await;
 
     for c in all {
@@ -123,18 +130,17 @@ async fn replies_reactions_edits_and_deletes_look_the_same_to_every_member() {
 async fn an_edited_message_is_reported_as_the_version_the_reporter_saw() {
     let hub = TestHub::spawn().await;
     let (alice, bob, carol, room) = cooperative_room(&hub).await;
-    let first = bob.send_text(&room, "nice weather").await.unwrap();
+    let first = bob.room(&room).send_text("nice weather").await.unwrap();
     settle(&[&alice, &bob, &carol]).await;
-    bob.edit(&room, &first, "something abusive").await.unwrap();
+    bob.room(&room)
+        .edit(&first, "something abusive")
+        .await
+        .unwrap();
     settle(&[&alice, &bob, &carol]).await;
 
     let id = alice
-        .report(
-            &room,
-            std::slice::from_ref(&first),
-            Some("harassment"),
-            None,
-        )
+        .room(&room)
+        .report(std::slice::from_ref(&first), Some("harassment"), None)
         .await
         .unwrap();
     let out = std::process::Command::new(conclave_e2e::bin("conclave-hub"))
@@ -159,16 +165,17 @@ async fn receivers_ignore_what_the_senders_role_does_not_allow() {
     let hub = TestHub::spawn().await;
     let (alice, bob, carol, room) = cooperative_room(&hub).await;
     let all = [&alice, &bob, &carol];
-    let theirs = carol.send_text(&room, "carol's words").await.unwrap();
+    let theirs = carol.room(&room).send_text("carol's words").await.unwrap();
     settle(&all).await;
 
     // bob is an ordinary user: no canDeleteOtherMessage; nobody but carol may edit hers.
     assert_refused(
-        bob.delete_message(&room, &theirs).await.unwrap_err(),
+        bob.room(&room).delete_message(&theirs).await.unwrap_err(),
         "canDeleteOtherMessage",
     );
     assert_refused(
-        bob.edit(&room, &theirs, "words put in carol's mouth")
+        bob.room(&room)
+            .edit(&theirs, "words put in carol's mouth")
             .await
             .unwrap_err(),
         "CONTENT §9.3",
@@ -178,8 +185,9 @@ async fn receivers_ignore_what_the_senders_role_does_not_allow() {
     // member ignores them and says why.
     let mut alice_events = alice.subscribe();
     bob.set_skip_local_policy_check(true);
-    bob.delete_message(&room, &theirs).await.unwrap();
-    bob.edit(&room, &theirs, "words put in carol's mouth")
+    bob.room(&room).delete_message(&theirs).await.unwrap();
+    bob.room(&room)
+        .edit(&theirs, "words put in carol's mouth")
         .await
         .unwrap();
     settle(&all).await;
@@ -205,13 +213,13 @@ async fn receivers_ignore_what_the_senders_role_does_not_allow() {
         .create_room_with("Hall", Preset::Announcement)
         .await
         .unwrap();
-    alice.invite(&hall, &["bob".into()]).await.unwrap();
+    alice.room(&hall).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&hall).await;
-    let news = alice.send_text(&hall, "news").await.unwrap();
+    let news = alice.room(&hall).send_text("news").await.unwrap();
     settle(&[&alice, &bob]).await;
     bob.set_skip_local_policy_check(false);
     assert_refused(
-        bob.reply(&hall, &news, "me too").await.unwrap_err(),
+        bob.room(&hall).reply(&news, "me too").await.unwrap_err(),
         "canSendMessage",
     );
 }
@@ -220,47 +228,57 @@ async fn receivers_ignore_what_the_senders_role_does_not_allow() {
 async fn bad_ids_and_reactions_are_refused_with_a_reason_and_change_nothing() {
     let hub = TestHub::spawn().await;
     let (alice, bob, carol, room) = cooperative_room(&hub).await;
-    let id = bob.send_text(&room, "hello").await.unwrap();
+    let id = bob.room(&room).send_text("hello").await.unwrap();
     settle(&[&alice, &bob, &carol]).await;
     let before = alice.texts(&room).await;
 
     for (what, e) in [
-        ("not hex", alice.reply(&room, "zz", "x").await.unwrap_err()),
+        (
+            "not hex",
+            alice.room(&room).reply("zz", "x").await.unwrap_err(),
+        ),
         (
             "unknown",
             alice
-                .react(&room, &"00".repeat(32), "👍")
+                .room(&room)
+                .react(&"00".repeat(32), "👍")
                 .await
                 .unwrap_err(),
         ),
-        ("empty", alice.react(&room, &id, "  ").await.unwrap_err()),
+        (
+            "empty",
+            alice.room(&room).react(&id, "  ").await.unwrap_err(),
+        ),
         (
             "line break",
-            alice.react(&room, &id, "a\nb").await.unwrap_err(),
+            alice.room(&room).react(&id, "a\nb").await.unwrap_err(),
         ),
         (
             "no such reaction",
-            alice.unreact(&room, &id, "👍").await.unwrap_err(),
+            alice.room(&room).unreact(&id, "👍").await.unwrap_err(),
         ),
     ] {
         assert!(matches!(e, Error::Usage(_)), "{what}: {e}");
         assert!(!e.to_string().is_empty());
     }
-    alice.react(&room, &id, "👍").await.unwrap();
+    alice.room(&room).react(&id, "👍").await.unwrap();
     for (what, e) in [
-        ("twice", alice.react(&room, &id, "👍").await.unwrap_err()),
+        (
+            "twice",
+            alice.room(&room).react(&id, "👍").await.unwrap_err(),
+        ),
         (
             "twice, spaced",
-            alice.react(&room, &id, " 👍 ").await.unwrap_err(),
+            alice.room(&room).react(&id, " 👍 ").await.unwrap_err(),
         ),
     ] {
         assert!(matches!(e, Error::Usage(_)), "{what}: {e}");
         assert!(!e.to_string().is_empty());
     }
     // Deleted messages take no replies or reactions.
-    bob.delete_message(&room, &id).await.unwrap();
+    bob.room(&room).delete_message(&id).await.unwrap();
     assert!(matches!(
-        bob.react(&room, &id, "👍").await.unwrap_err(),
+        bob.room(&room).react(&id, "👍").await.unwrap_err(),
         Error::Usage(_)
     ));
     settle(&[&alice, &bob, &carol]).await;

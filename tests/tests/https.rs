@@ -57,14 +57,14 @@ async fn alice_and_bob_talk_over_https_to_a_hub_whose_certificate_their_ca_signe
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     let room = alice.room_with("Tea", Preset::Private, &[&bob]).await;
-    alice.send_text(&room, "over TLS").await.unwrap();
+    alice.room(&room).send_text("over TLS").await.unwrap();
     let got = bob.wait_for_messages(&room, 1).await;
     assert_eq!(got[0].text.as_deref(), Some("over TLS"));
     assert_eq!(alice.hub_url(), hub.url());
 
     // The TLS server stops gracefully and comes back on the same port.
     hub.restart().await;
-    bob.send_text(&room, "still private").await.unwrap();
+    bob.room(&room).send_text("still private").await.unwrap();
     let got = alice.wait_for_messages(&room, 2).await;
     assert_eq!(got[1].text.as_deref(), Some("still private"));
 

@@ -41,7 +41,7 @@ async fn a_pseudonym_that_names_another_users_client_is_refused_at_every_step() 
         .room_with("club", Preset::Cooperative, &[&mallory])
         .await;
     settle(&[&alice, &mallory]).await;
-    mallory.send_text(&room, "one").await.unwrap();
+    mallory.room(&room).send_text("one").await.unwrap();
     let url = hub.url();
     let mallory_token = token_of(mallory.data_dir());
     let (a_client, a_user) = (alice.client_uri().clone(), alice.user().clone());
@@ -134,8 +134,8 @@ async fn a_pseudonym_that_names_another_users_client_is_refused_at_every_step() 
     }
 
     // And alice still receives her messages: the first one, and two sent after the attack.
-    mallory.send_text(&room, "two").await.unwrap();
-    mallory.send_text(&room, "three").await.unwrap();
+    mallory.room(&room).send_text("two").await.unwrap();
+    mallory.room(&room).send_text("three").await.unwrap();
     let got = alice.wait_for_messages(&room, 3).await;
     let texts: Vec<&str> = got.iter().filter_map(|m| m.text.as_deref()).collect();
     assert_eq!(texts, ["one", "two", "three"]);

@@ -32,11 +32,13 @@ async fn keys_live_in_the_os_keyring_and_survive_a_restart_of_the_client() {
     // and a new process (here: a new Client) finds the key and the token again
     let alice = Client::open(dir.path(), &os()).unwrap();
     alice
-        .send_text(&room, "signed with the key from the keyring")
+        .room(&room)
+        .send_text("signed with the key from the keyring")
         .await
         .unwrap();
     let texts: Vec<_> = alice
-        .messages(&room, 10)
+        .room(&room)
+        .messages(10)
         .await
         .unwrap()
         .into_iter()

@@ -81,7 +81,8 @@ async fn floods_of_connection_requests_and_registrations_are_cut_short_and_other
         async move {
             for i in 0..20 {
                 carol
-                    .send_text(&carol_room, &format!("still here {i}"))
+                    .room(&carol_room)
+                    .send_text(&format!("still here {i}"))
                     .await
                     .expect("carol sends during the flood");
             }
@@ -279,14 +280,15 @@ async fn quotas_on_link_codes_keypackages_and_reports_answer_429_with_their_code
 
     // Reports: two an hour.
     let room = alice.room_with("r", Preset::Cooperative, &[&bob]).await;
-    let id = alice.send_text(&room, "report me").await.unwrap();
+    let id = alice.room(&room).send_text("report me").await.unwrap();
     bob.wait_for_messages(&room, 1).await;
     for _ in 0..2 {
-        bob.report(&room, std::slice::from_ref(&id), None, None)
+        bob.room(&room)
+            .report(std::slice::from_ref(&id), None, None)
             .await
             .unwrap();
     }
-    let e = bob.report(&room, &[id], None, None).await.unwrap_err();
+    let e = bob.room(&room).report(&[id], None, None).await.unwrap_err();
     assert_eq!(e.hub_code(), Some("report_quota"), "{e}");
 }
 
@@ -304,7 +306,8 @@ async fn an_oversized_message_is_refused_and_a_big_queue_comes_in_pages() {
     settle(&[&alice, &bob]).await;
 
     let e = alice
-        .send_text(&room, &"x".repeat(16 << 10))
+        .room(&room)
+        .send_text(&"x".repeat(16 << 10))
         .await
         .unwrap_err();
     assert_eq!(e.hub_code(), Some("body_too_large"), "{e}");
@@ -312,7 +315,8 @@ async fn an_oversized_message_is_refused_and_a_big_queue_comes_in_pages() {
     // Ten messages of ~1.5 KB: more than one page of 4 KB.
     for i in 0..10 {
         alice
-            .send_text(&room, &format!("{i}{}", "y".repeat(1500)))
+            .room(&room)
+            .send_text(&format!("{i}{}", "y".repeat(1500)))
             .await
             .unwrap();
     }
@@ -351,14 +355,14 @@ async fn a_blocked_users_requests_and_invitations_no_longer_reach_the_blocker() 
     assert!(alice.connections().await.unwrap().is_empty());
     // Bob cannot add alice to a room.
     let room = bob.create_room("lure").await.unwrap();
-    let e = bob.invite(&room, &["alice".into()]).await.unwrap_err();
+    let e = bob.room(&room).invite(&["alice".into()]).await.unwrap_err();
     println!("bob's invitation: {e}");
     alice.sync().await.unwrap();
     assert!(alice.rooms().await.unwrap().is_empty());
 
     // Unblocked, bob's invitation reaches her.
     assert!(alice.unblock("bob").await.unwrap());
-    bob.invite(&room, &["alice".into()]).await.unwrap();
+    bob.room(&room).invite(&["alice".into()]).await.unwrap();
     alice.wait_for_room(&room).await;
 }
 

@@ -19,11 +19,13 @@ async fn moderated_room(
         .await
         .unwrap();
     alice
-        .invite_as(&room, &["mia".into()], Some("moderator"))
+        .room(&room)
+        .invite_as(&["mia".into()], Some("moderator"))
         .await
         .unwrap();
     alice
-        .invite(&room, &["bob".into(), "carol".into()])
+        .room(&room)
+        .invite(&["bob".into(), "carol".into()])
         .await
         .unwrap();
     for c in [&mia, &bob, &carol] {
@@ -53,7 +55,7 @@ async fn a_moderator_moves_an_attendee_to_guest_and_everyone_sees_it_in_the_hist
     let (alice, mia, bob, carol, room) = moderated_room(&hub).await;
     assert_eq!(carol.role_of(&room, &bob).await, "attendee");
 
-    mia.set_role(&room, "bob", "guest").await.unwrap();
+    mia.room(&room).set_role("bob", "guest").await.unwrap();
     settle(&[&alice, &mia, &bob, &carol]).await;
 
     for c in [&alice, &mia, &bob, &carol] {
@@ -71,7 +73,7 @@ async fn a_moderator_moves_an_attendee_to_guest_and_everyone_sees_it_in_the_hist
             "{history:?}"
         );
     }
-    let me = bob.me_in(&room).await.unwrap();
+    let me = bob.room(&room).me_in().await.unwrap();
     assert_eq!(me.name, "guest");
     assert!(!me.capabilities.contains(&"canSendMessage".to_owned()));
 }
@@ -80,26 +82,27 @@ async fn a_moderator_moves_an_attendee_to_guest_and_everyone_sees_it_in_the_hist
 async fn an_attendee_cannot_ban_the_creator_neither_locally_nor_at_the_hub() {
     let hub = TestHub::spawn().await;
     let (alice, mia, bob, carol, room) = moderated_room(&hub).await;
-    let epoch = alice.epoch(&room).await.unwrap();
+    let epoch = alice.room(&room).epoch().await.unwrap();
 
     // The engine says no before anything is sent
     let ban = carol
-        .action(&room, "ban", Some("alice"), None)
+        .room(&room)
+        .action("ban", Some("alice"), None)
         .await
         .unwrap();
     assert!(matches!(
-        carol.can(&room, &ban).await.unwrap(),
+        carol.room(&room).can(&ban).await.unwrap(),
         mimi::policy::Decision::Denied { rule: "canBan", .. }
     ));
-    assert_refused(carol.ban(&room, "alice").await.unwrap_err(), "canBan");
+    assert_refused(carol.room(&room).ban("alice").await.unwrap_err(), "canBan");
 
     // and a client that skips its own check is refused by the hub with the same rule
     carol.set_skip_local_policy_check(true);
-    assert_refused(carol.ban(&room, "alice").await.unwrap_err(), "canBan");
+    assert_refused(carol.room(&room).ban("alice").await.unwrap_err(), "canBan");
     settle(&[&alice, &mia, &bob, &carol]).await;
     for c in [&alice, &mia, &bob, &carol] {
         assert_eq!(c.role_of(&room, &alice).await, "super_admin");
-        assert_eq!(c.epoch(&room).await.unwrap(), epoch);
+        assert_eq!(c.room(&room).epoch().await.unwrap(), epoch);
     }
 }
 
@@ -110,34 +113,49 @@ async fn the_last_moderator_cannot_leave_or_demote_themselves() {
 
     // The moderator role needs at least one participant (POLICY App. A.3): mia may not leave,
     assert_refused(
-        mia.leave(&room).await.unwrap_err(),
+        mia.room(&room).leave().await.unwrap_err(),
         "minimum_participants_constraint",
     );
     // nor be moved out of it, even by the super_admin, locally or at the hub,
     assert_refused(
-        alice.set_role(&room, "mia", "attendee").await.unwrap_err(),
+        alice
+            .room(&room)
+            .set_role("mia", "attendee")
+            .await
+            .unwrap_err(),
         "minimum_participants_constraint",
     );
     alice.set_skip_local_policy_check(true);
     assert_refused(
-        alice.set_role(&room, "mia", "attendee").await.unwrap_err(),
+        alice
+            .room(&room)
+            .set_role("mia", "attendee")
+            .await
+            .unwrap_err(),
         "minimum_participants_constraint",
     );
     alice.set_skip_local_policy_check(false);
     // and her own role is not hers to change (canChangeOwnRole goes through the preauth list).
     assert_refused(
-        mia.set_role(&room, "mia", "attendee").await.unwrap_err(),
+        mia.room(&room)
+            .set_role("mia", "attendee")
+            .await
+            .unwrap_err(),
         "canChangeOwnRole",
     );
     settle(&[&alice, &mia, &bob, &carol]).await;
     assert_eq!(bob.role_of(&room, &mia).await, "moderator");
 
     // With a second moderator, the first may be moved and may leave
-    alice.set_role(&room, "bob", "moderator").await.unwrap();
-    alice.set_role(&room, "mia", "attendee").await.unwrap();
+    alice
+        .room(&room)
+        .set_role("bob", "moderator")
+        .await
+        .unwrap();
+    alice.room(&room).set_role("mia", "attendee").await.unwrap();
     settle(&[&alice, &mia, &bob, &carol]).await;
     assert_eq!(carol.role_of(&room, &mia).await, "attendee");
-    mia.leave(&room).await.unwrap();
+    mia.room(&room).leave().await.unwrap();
     settle(&[&alice, &bob, &carol]).await;
     assert_eq!(carol.role_of(&room, &mia).await, "not listed");
     assert!(
@@ -154,10 +172,10 @@ async fn a_banned_user_is_removed_and_cannot_be_invited_back() {
     let hub = TestHub::spawn().await;
     let (alice, mia, bob, carol, room) = moderated_room(&hub).await;
 
-    mia.ban(&room, "carol").await.unwrap();
+    mia.room(&room).ban("carol").await.unwrap();
     carol.wait_until_out_of(&room).await;
     settle(&[&alice, &mia, &bob]).await;
-    let members = bob.members(&room).await.unwrap();
+    let members = bob.room(&room).members().await.unwrap();
     let c = members
         .iter()
         .find(|m| m.user == carol.user().to_string())
@@ -165,21 +183,30 @@ async fn a_banned_user_is_removed_and_cannot_be_invited_back() {
     assert_eq!((c.role.as_str(), c.clients.len()), ("banned", 0));
 
     // Not by invitation: the engine refuses, and so does the hub for a client that skips it
-    let e = alice.invite(&room, &["carol".into()]).await.unwrap_err();
+    let e = alice
+        .room(&room)
+        .invite(&["carol".into()])
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::NotAllowed { .. }), "{e}");
     alice.set_skip_local_policy_check(true);
-    let e = alice.invite(&room, &["carol".into()]).await.unwrap_err();
+    let e = alice
+        .room(&room)
+        .invite(&["carol".into()])
+        .await
+        .unwrap_err();
     assert!(
         matches!(e, Error::Hub { ref code, .. } if code == "not_allowed"),
         "{e}"
     );
     // and she gets nothing more from the room
     alice
-        .send_text(&room, "carol can't read this")
+        .room(&room)
+        .send_text("carol can't read this")
         .await
         .unwrap();
     assert_eq!(carol.sync().await.unwrap().processed, 0);
-    assert!(carol.messages(&room, 10).await.is_err());
+    assert!(carol.room(&room).messages(10).await.is_err());
 }
 
 #[tokio::test]
@@ -187,21 +214,21 @@ async fn a_kicked_user_stays_listed_and_can_be_let_back_in() {
     let hub = TestHub::spawn().await;
     let (alice, mia, bob, carol, room) = moderated_room(&hub).await;
 
-    mia.kick(&room, "bob").await.unwrap();
+    mia.room(&room).kick("bob").await.unwrap();
     bob.wait_until_out_of(&room).await;
     settle(&[&alice, &mia, &carol]).await;
-    let members = carol.members(&room).await.unwrap();
+    let members = carol.room(&room).members().await.unwrap();
     let b = members
         .iter()
         .find(|m| m.user == bob.user().to_string())
         .unwrap();
     assert_eq!((b.role.as_str(), b.clients.len()), ("attendee", 0));
 
-    mia.invite(&room, &["bob".into()]).await.unwrap();
+    mia.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
     settle(&[&alice, &mia, &bob, &carol]).await;
     assert_eq!(alice.role_of(&room, &bob).await, "attendee");
-    alice.send_text(&room, "welcome back").await.unwrap();
+    alice.room(&room).send_text("welcome back").await.unwrap();
     assert_eq!(
         bob.wait_for_messages(&room, 1).await[0].text.as_deref(),
         Some("welcome back")
@@ -212,20 +239,21 @@ async fn a_kicked_user_stays_listed_and_can_be_let_back_in() {
 async fn a_role_defined_in_the_room_works_for_the_next_action() {
     let hub = TestHub::spawn().await;
     let (alice, mia, bob, carol, room) = moderated_room(&hub).await;
-    assert_refused(carol.kick(&room, "bob").await.unwrap_err(), "canKick");
+    assert_refused(carol.room(&room).kick("bob").await.unwrap_err(), "canKick");
 
     // alice gives attendees canKick
-    let mut roles = alice.roles(&room).await.unwrap();
+    let mut roles = alice.room(&room).roles().await.unwrap();
     let attendee = roles.iter_mut().find(|r| r.name == "attendee").unwrap();
     attendee.capabilities.push("canKick".into());
     let json = serde_json::json!({ "roles": roles }).to_string();
     alice
-        .define_roles(&room, &conclave_client::roles::parse_file(&json).unwrap())
+        .room(&room)
+        .define_roles(&conclave_client::roles::parse_file(&json).unwrap())
         .await
         .unwrap();
     settle(&[&alice, &mia, &bob, &carol]).await;
 
-    carol.kick(&room, "bob").await.unwrap();
+    carol.room(&room).kick("bob").await.unwrap();
     bob.wait_until_out_of(&room).await;
     settle(&[&alice, &mia, &carol]).await;
     assert!(
@@ -243,13 +271,13 @@ async fn a_role_defined_in_the_room_works_for_the_next_action() {
 async fn with_the_hubs_checks_off_honest_clients_still_refuse_a_forbidden_commit() {
     let hub = TestHub::spawn_without_policy_checks().await;
     let (alice, mia, bob, carol, room) = moderated_room(&hub).await;
-    let epoch = alice.epoch(&room).await.unwrap();
+    let epoch = alice.room(&room).epoch().await.unwrap();
     let mut alice_events = alice.subscribe();
     let mut bob_events = bob.subscribe();
 
     // carol misbehaves and the hub lets it through
     carol.set_skip_local_policy_check(true);
-    carol.ban(&room, "alice").await.unwrap();
+    carol.room(&room).ban("alice").await.unwrap();
 
     // the honest clients refuse it, naming the capability, and stay where they were, together
     settle(&[&alice, &mia, &bob]).await;
@@ -263,11 +291,11 @@ async fn with_the_hubs_checks_off_honest_clients_still_refuse_a_forbidden_commit
         assert_eq!(refused.as_deref(), Some("canBan"));
     }
     for c in [&alice, &mia, &bob] {
-        assert_eq!(c.epoch(&room).await.unwrap(), epoch);
+        assert_eq!(c.room(&room).epoch().await.unwrap(), epoch);
         assert_eq!(c.role_of(&room, &alice).await, "super_admin");
         assert_eq!(
-            c.members(&room).await.unwrap(),
-            alice.members(&room).await.unwrap()
+            c.room(&room).members().await.unwrap(),
+            alice.room(&room).members().await.unwrap()
         );
     }
 }

@@ -40,7 +40,8 @@ async fn pseudonymous_room(
     // In a moderated room, speakers may talk (attendees only listen).
     let role = (preset == Preset::Moderated).then_some("speaker");
     alice
-        .invite_as(&room, &["bob".into(), "carol".into()], role)
+        .room(&room)
+        .invite_as(&["bob".into(), "carol".into()], role)
         .await
         .expect("invite connected users");
     bob.wait_for_room(&room).await;
@@ -52,7 +53,8 @@ async fn pseudonymous_room(
 /// The listed pseudonym of `real` as `viewer` resolves it.
 async fn pseudonym_of(viewer: &TestClient, room: &RoomUri, real: &TestClient) -> String {
     viewer
-        .members(room)
+        .room(room)
+        .members()
         .await
         .expect("members")
         .into_iter()
@@ -68,7 +70,7 @@ async fn every_member_resolves_every_pseudonym_to_its_real_user() {
     let reals = [&alice, &bob, &carol].map(|c| c.user().to_string());
     let mut seen = Vec::new();
     for viewer in [&alice, &bob, &carol] {
-        let members = viewer.members(&room).await.expect("members");
+        let members = viewer.room(&room).members().await.expect("members");
         assert_eq!(members.len(), 3, "{members:?}");
         for m in &members {
             assert!(
@@ -109,7 +111,8 @@ async fn every_member_resolves_every_pseudonym_to_its_real_user() {
         );
     }
     // Messages carry the pseudonym as sender, and their franks verify.
-    bob.send_text(&room, "hello from behind a mask")
+    bob.room(&room)
+        .send_text("hello from behind a mask")
         .await
         .expect("send");
     let got = carol.wait_for_messages(&room, 1).await;
@@ -133,7 +136,8 @@ async fn only_connected_users_can_be_added_and_rooms_keep_their_kind() {
         .await
         .expect("create");
     let err = alice
-        .invite(&room, &["dave".into()])
+        .room(&room)
+        .invite(&["dave".into()])
         .await
         .expect_err("dave is not connected");
     assert!(
@@ -143,18 +147,20 @@ async fn only_connected_users_can_be_added_and_rooms_keep_their_kind() {
     // A plain room still takes dave by his real name, and lists him so.
     let plain = alice.create_room("Plain").await.expect("create");
     alice
-        .invite(&plain, &["dave".into()])
+        .room(&plain)
+        .invite(&["dave".into()])
         .await
         .expect("invite");
     dave.wait_for_room(&plain).await;
-    let members = dave.members(&plain).await.expect("members");
+    let members = dave.room(&plain).members().await.expect("members");
     assert!(members.iter().all(|m| m.verified.is_none()));
     assert!(members.iter().any(|m| m.user == "mimi://localhost/u/dave"));
     // The switch is fixed for the room's lifetime.
-    let mut base = alice.policy_state(&room).await.unwrap().base;
+    let mut base = alice.room(&room).policy_state().await.unwrap().base;
     base.pseudonyms_allowed = false;
     let err = alice
-        .can(&room, &mimi::policy::Action::UpdateBasePolicy(base))
+        .room(&room)
+        .can(&mimi::policy::Action::UpdateBasePolicy(base))
         .await
         .unwrap();
     assert!(
@@ -176,29 +182,36 @@ async fn moderation_mute_and_reports_work_on_pseudonyms() {
     let bob_p = pseudonym_of(&alice, &room, &bob).await;
 
     // alice mutes bob by his real name: the client finds his pseudonym.
-    alice.mute(&room, "bob").await.expect("mute");
+    alice.room(&room).mute("bob").await.expect("mute");
     settle(&[&alice, &bob, &carol]).await;
-    let me = bob.me_in(&room).await.expect("me");
+    let me = bob.room(&room).me_in().await.expect("me");
     assert!(
         !me.capabilities.contains(&"canSendMessage".to_owned()),
         "{me:?}"
     );
     let err = bob
-        .send_text(&room, "let me speak")
+        .room(&room)
+        .send_text("let me speak")
         .await
         .expect_err("muted");
     assert!(matches!(err, Error::NotAllowed { .. }), "{err}");
     alice
-        .unmute(&room, &bob_p, None)
+        .room(&room)
+        .unmute(&bob_p, None)
         .await
         .expect("unmute by pseudonym");
     settle(&[&alice, &bob, &carol]).await;
-    let id = bob.send_text(&room, "buy cheap pills").await.expect("send");
+    let id = bob
+        .room(&room)
+        .send_text("buy cheap pills")
+        .await
+        .expect("send");
     carol.wait_for_messages(&room, 1).await;
 
     // carol reports it; the hub verifies the frank and files it against bob's pseudonym.
     carol
-        .report(&room, &[id], Some("spam"), None)
+        .room(&room)
+        .report(&[id], Some("spam"), None)
         .await
         .expect("report");
     let conn = conclave_hub::store::open(&hub.db_path()).unwrap();
@@ -223,17 +236,22 @@ async fn moderation_mute_and_reports_work_on_pseudonyms() {
 
     // Receive revocation on a pseudonym: carol is suspended, the hub withholds from her
     // pseudonymous client by its own count.
-    alice.suspend(&room, "carol").await.expect("suspend");
+    alice.room(&room).suspend("carol").await.expect("suspend");
     settle(&[&alice, &carol]).await;
     let carol_client = alice
-        .members(&room)
+        .room(&room)
+        .members()
         .await
         .unwrap()
         .into_iter()
         .find(|m| m.real_user.as_deref() == Some("mimi://localhost/u/carol"))
         .map(|m| mimi::uri::ClientUri::parse(&m.clients[0]).unwrap())
         .unwrap();
-    alice.send_text(&room, "not for carol").await.expect("send");
+    alice
+        .room(&room)
+        .send_text("not for carol")
+        .await
+        .expect("send");
     settle(&[&alice, &carol]).await;
     assert_eq!(hub.withheld(&room, &carol_client), 1);
     assert!(
@@ -245,9 +263,9 @@ async fn moderation_mute_and_reports_work_on_pseudonyms() {
     );
 
     // And alice bans the pseudonym; carol sees the ban in the room's history.
-    alice.ban(&room, &bob_p).await.expect("ban");
+    alice.room(&room).ban(&bob_p).await.expect("ban");
     settle(&[&alice, &carol]).await;
-    let listed = carol.members(&room).await.unwrap();
+    let listed = carol.room(&room).members().await.unwrap();
     let bob_row = listed
         .iter()
         .find(|m| m.user == bob_p)
@@ -305,17 +323,19 @@ async fn the_hub_keeps_and_logs_nothing_that_names_the_real_users_of_a_pseudonym
     let bob_p = pseudonym_of(&alice, &room, &bob).await;
 
     // The story: messages, a role change, a report.
-    let id = bob.send_text(&room, "first").await.expect("send");
-    carol.send_text(&room, "second").await.expect("send");
-    alice.send_text(&room, "third").await.expect("send");
+    let id = bob.room(&room).send_text("first").await.expect("send");
+    carol.room(&room).send_text("second").await.expect("send");
+    alice.room(&room).send_text("third").await.expect("send");
     carol.wait_for_messages(&room, 3).await;
     alice
-        .set_role(&room, &bob_p, "moderator")
+        .room(&room)
+        .set_role(&bob_p, "moderator")
         .await
         .expect("role");
     settle(&[&alice, &bob, &carol]).await;
     carol
-        .report(&room, &[id], Some("spam"), Some("a note"))
+        .room(&room)
+        .report(&[id], Some("spam"), Some("a note"))
         .await
         .expect("report");
     settle(&[&alice, &bob, &carol]).await;
@@ -333,9 +353,13 @@ async fn the_hub_keeps_and_logs_nothing_that_names_the_real_users_of_a_pseudonym
 
     // The same scan of an ordinary room finds the real users at once: it can see a leak.
     let plain = alice.create_room("Plain").await.expect("create");
-    alice.invite(&plain, &["bob".into()]).await.expect("invite");
+    alice
+        .room(&plain)
+        .invite(&["bob".into()])
+        .await
+        .expect("invite");
     bob.wait_for_room(&plain).await;
-    bob.send_text(&plain, "hi").await.expect("send");
+    bob.room(&plain).send_text("hi").await.expect("send");
     let control = scan(&hub, &logs, &alice, &plain, &[&alice, &bob]).await;
     assert!(
         control
@@ -364,7 +388,7 @@ async fn scan(
     people: &[&TestClient],
 ) -> Scan {
     let mut room_marks = vec![room.to_string(), room.local().to_owned()];
-    for m in viewer.members(room).await.unwrap() {
+    for m in viewer.room(room).members().await.unwrap() {
         if !people.iter().any(|p| p.user().to_string() == m.user) {
             room_marks.push(m.user.clone());
             room_marks.extend(m.clients.iter().cloned());
@@ -444,12 +468,16 @@ async fn a_users_devices_share_one_pseudonym_and_a_linked_device_gets_the_users_
         .create_room_opts("Hideout", Preset::Cooperative, true)
         .await
         .unwrap();
-    alice.invite(&room, &["bob".into()]).await.expect("invite");
+    alice
+        .room(&room)
+        .invite(&["bob".into()])
+        .await
+        .expect("invite");
     bob.wait_for_room(&room).await;
     bob2.wait_for_room(&room).await;
     settle(&[&alice, &bob, &bob2]).await;
     for viewer in [&alice, &bob, &bob2] {
-        let members = viewer.members(&room).await.unwrap();
+        let members = viewer.room(&room).members().await.unwrap();
         let b = members
             .iter()
             .find(|m| m.real_user.as_deref() == Some("mimi://localhost/u/bob"))
@@ -461,7 +489,10 @@ async fn a_users_devices_share_one_pseudonym_and_a_linked_device_gets_the_users_
         );
         assert_eq!(b.verified, Some(true));
     }
-    bob2.send_text(&room, "from the phone").await.expect("send");
+    bob2.room(&room)
+        .send_text("from the phone")
+        .await
+        .expect("send");
     let got = alice.wait_for_messages(&room, 1).await;
     assert_eq!(got[0].sender, pseudonym_of(&alice, &room, &bob).await);
 }
@@ -535,7 +566,7 @@ async fn a_tampered_identity_link_shows_unverified_with_the_reason() {
     let dave = hub.user("dave").await;
     connect(&alice, &[&dave]).await;
     // The hub (or whoever tampers with its store) serves carol's wrapped key for bob's leaf.
-    let members = alice.members(&room).await.unwrap();
+    let members = alice.room(&room).members().await.unwrap();
     let client_of = |real: &TestClient| {
         members
             .iter()
@@ -561,9 +592,13 @@ async fn a_tampered_identity_link_shows_unverified_with_the_reason() {
     assert_eq!(n, 1);
     drop(conn);
     // dave joins and fetches the wrapped keys from the hub: bob's does not open for bob's leaf.
-    alice.invite(&room, &["dave".into()]).await.expect("invite");
+    alice
+        .room(&room)
+        .invite(&["dave".into()])
+        .await
+        .expect("invite");
     dave.wait_for_room(&room).await;
-    let seen = dave.members(&room).await.unwrap();
+    let seen = dave.room(&room).members().await.unwrap();
     let bob_row = seen
         .iter()
         .find(|m| m.clients.contains(&bob_c))
@@ -580,7 +615,8 @@ async fn a_tampered_identity_link_shows_unverified_with_the_reason() {
     assert_eq!(seen.iter().filter(|m| m.verified == Some(true)).count(), 3);
     assert!(
         alice
-            .members(&room)
+            .room(&room)
+            .members()
             .await
             .unwrap()
             .iter()
@@ -648,5 +684,5 @@ async fn a_pseudonym_the_hub_does_not_know_neither_breaks_sync_nor_lingers() {
         .expect("unknown wake-on tokens do not fail the long-poll");
     // Rooms still work.
     let room = alice.create_room("Still fine").await.expect("create");
-    alice.send_text(&room, "hi").await.expect("send");
+    alice.room(&room).send_text("hi").await.expect("send");
 }

@@ -19,20 +19,28 @@ async fn room_with_bob_on_two_devices(
         .await
         .unwrap();
     alice
-        .invite_as(&room, &["carol".into(), "bob".into()], Some("speaker"))
+        .room(&room)
+        .invite_as(&["carol".into(), "bob".into()], Some("speaker"))
         .await
         .unwrap();
     for c in [&carol, &bob, &bob2] {
         c.wait_for_room(&room).await;
     }
     settle(&[&alice, &carol, &bob, &bob2]).await;
-    assert_eq!(alice.members(&room).await.unwrap()[2].clients.len(), 2);
+    assert_eq!(
+        alice.room(&room).members().await.unwrap()[2].clients.len(),
+        2
+    );
     (alice, carol, bob, bob2, room)
 }
 
 async fn carol_sends(carol: &TestClient, room: &RoomUri, n: usize, tag: &str) {
     for i in 0..n {
-        carol.send_text(room, &format!("{tag} {i}")).await.unwrap();
+        carol
+            .room(room)
+            .send_text(&format!("{tag} {i}"))
+            .await
+            .unwrap();
     }
 }
 
@@ -42,9 +50,9 @@ async fn a_suspended_user_gets_nothing_from_the_hub_and_sees_new_messages_once_r
     let (alice, carol, bob, bob2, room) = room_with_bob_on_two_devices(&hub).await;
 
     // When alice revokes bob's receive and carol sends 100 messages
-    alice.suspend(&room, "bob").await.unwrap();
+    alice.room(&room).suspend("bob").await.unwrap();
     settle(&[&alice, &carol, &bob, &bob2]).await;
-    assert_eq!(bob.me_in(&room).await.unwrap().name, "suspended");
+    assert_eq!(bob.room(&room).me_in().await.unwrap().name, "suspended");
     carol_sends(&carol, &room, 100, "while suspended").await;
     settle(&[&alice, &carol, &bob, &bob2]).await;
 
@@ -53,7 +61,7 @@ async fn a_suspended_user_gets_nothing_from_the_hub_and_sees_new_messages_once_r
         assert_eq!(hub.withheld(&room, b.client_uri()), 100);
         assert!(b.texts(&room).await.is_empty());
         assert_eq!(
-            b.hidden_count(&room).await.unwrap(),
+            b.room(&room).hidden_count().await.unwrap(),
             0,
             "nothing even arrived"
         );
@@ -61,10 +69,10 @@ async fn a_suspended_user_gets_nothing_from_the_hub_and_sees_new_messages_once_r
     assert_eq!(alice.texts(&room).await.len(), 100);
 
     // When receive is given back (to the role he had), the next message appears; the 100 do not
-    alice.unsuspend(&room, "bob", None).await.unwrap();
+    alice.room(&room).unsuspend("bob", None).await.unwrap();
     settle(&[&alice, &carol, &bob, &bob2]).await;
-    assert_eq!(bob2.me_in(&room).await.unwrap().name, "speaker");
-    carol.send_text(&room, "welcome back").await.unwrap();
+    assert_eq!(bob2.room(&room).me_in().await.unwrap().name, "speaker");
+    carol.room(&room).send_text("welcome back").await.unwrap();
     for b in [&bob, &bob2] {
         let got = b.wait_for_messages(&room, 1).await;
         assert_eq!(got.len(), 1);
@@ -78,7 +86,7 @@ async fn with_the_hubs_withholding_off_the_clients_hide_what_arrives() {
     let hub = TestHub::spawn_without_policy_checks().await;
     let (alice, carol, bob, bob2, room) = room_with_bob_on_two_devices(&hub).await;
 
-    alice.suspend(&room, "bob").await.unwrap();
+    alice.room(&room).suspend("bob").await.unwrap();
     settle(&[&alice, &carol, &bob, &bob2]).await;
     carol_sends(&carol, &room, 100, "while suspended").await;
     settle(&[&alice, &carol, &bob, &bob2]).await;
@@ -93,16 +101,16 @@ async fn with_the_hubs_withholding_off_the_clients_hide_what_arrives() {
             b.texts(&room).await.is_empty(),
             "but bob's clients show nothing"
         );
-        assert_eq!(b.hidden_count(&room).await.unwrap(), 100);
+        assert_eq!(b.room(&room).hidden_count().await.unwrap(), 100);
     }
 
-    alice.unsuspend(&room, "bob", None).await.unwrap();
+    alice.room(&room).unsuspend("bob", None).await.unwrap();
     settle(&[&alice, &carol, &bob, &bob2]).await;
-    carol.send_text(&room, "welcome back").await.unwrap();
+    carol.room(&room).send_text("welcome back").await.unwrap();
     for b in [&bob, &bob2] {
         let got = b.wait_for_messages(&room, 1).await;
         assert_eq!(got.len(), 1, "the revoked period stays hidden");
-        assert_eq!(b.hidden_count(&room).await.unwrap(), 100);
+        assert_eq!(b.room(&room).hidden_count().await.unwrap(), 100);
     }
 }
 
@@ -111,19 +119,27 @@ async fn a_muted_user_cannot_post_and_what_slips_through_is_dropped_by_the_other
     let hub = TestHub::spawn().await;
     let (alice, carol, bob, bob2, room) = room_with_bob_on_two_devices(&hub).await;
 
-    alice.mute(&room, "bob").await.unwrap();
+    alice.room(&room).mute("bob").await.unwrap();
     settle(&[&alice, &carol, &bob, &bob2]).await;
     for b in [&bob, &bob2] {
-        assert_eq!(b.me_in(&room).await.unwrap().name, "guest");
+        assert_eq!(b.room(&room).me_in().await.unwrap().name, "guest");
         // the engine refuses before anything is sent,
-        let e = b.send_text(&room, "can you hear me?").await.unwrap_err();
+        let e = b
+            .room(&room)
+            .send_text("can you hear me?")
+            .await
+            .unwrap_err();
         assert!(
             matches!(e, Error::NotAllowed { ref rule, .. } if rule == "canSendMessage"),
             "{e}"
         );
         // and the hub refuses a client that sends anyway
         b.set_skip_local_policy_check(true);
-        let e = b.send_text(&room, "can you hear me?").await.unwrap_err();
+        let e = b
+            .room(&room)
+            .send_text("can you hear me?")
+            .await
+            .unwrap_err();
         assert_eq!(e.hub_code(), Some("not_allowed"), "{e}");
     }
     assert_eq!(
@@ -132,15 +148,15 @@ async fn a_muted_user_cannot_post_and_what_slips_through_is_dropped_by_the_other
         "nothing reached carol"
     );
     // A muted user still receives
-    carol.send_text(&room, "you are muted").await.unwrap();
+    carol.room(&room).send_text("you are muted").await.unwrap();
     assert_eq!(
         bob2.wait_for_messages(&room, 1).await[0].text.as_deref(),
         Some("you are muted")
     );
 
-    alice.unmute(&room, "bob", None).await.unwrap();
+    alice.room(&room).unmute("bob", None).await.unwrap();
     settle(&[&alice, &carol, &bob, &bob2]).await;
-    bob.send_text(&room, "thanks").await.unwrap();
+    bob.room(&room).send_text("thanks").await.unwrap();
     assert_eq!(
         carol.wait_for_messages(&room, 2).await[1].text.as_deref(),
         Some("thanks")
@@ -151,11 +167,11 @@ async fn a_muted_user_cannot_post_and_what_slips_through_is_dropped_by_the_other
 async fn a_muted_users_message_through_a_hub_with_checks_off_is_dropped_by_honest_clients() {
     let hub = TestHub::spawn_without_policy_checks().await;
     let (alice, carol, bob, bob2, room) = room_with_bob_on_two_devices(&hub).await;
-    alice.mute(&room, "bob").await.unwrap();
+    alice.room(&room).mute("bob").await.unwrap();
     settle(&[&alice, &carol, &bob, &bob2]).await;
 
     bob.set_skip_local_policy_check(true);
-    bob.send_text(&room, "sneaky").await.unwrap();
+    bob.room(&room).send_text("sneaky").await.unwrap();
     settle(&[&alice, &carol, &bob, &bob2]).await;
     for c in [&alice, &carol, &bob2] {
         assert!(
@@ -163,7 +179,7 @@ async fn a_muted_users_message_through_a_hub_with_checks_off_is_dropped_by_hones
             "{} shows nothing",
             c.user()
         );
-        assert_eq!(c.hidden_count(&room).await.unwrap(), 1);
+        assert_eq!(c.room(&room).hidden_count().await.unwrap(), 1);
     }
 }
 
@@ -173,7 +189,7 @@ async fn a_role_without_active_participants_takes_the_user_out_of_the_group_but_
     let (alice, carol, bob, bob2, room) = room_with_bob_on_two_devices(&hub).await;
 
     // alice defines "on_hold": listed, but no clients allowed (max active 0)
-    let mut roles = alice.roles(&room).await.unwrap();
+    let mut roles = alice.room(&room).roles().await.unwrap();
     let mut on_hold = roles
         .iter()
         .find(|r| r.name == "suspended")
@@ -198,17 +214,18 @@ async fn a_role_without_active_participants_takes_the_user_out_of_the_group_but_
     roles.push(on_hold);
     let json = serde_json::json!({ "roles": roles }).to_string();
     alice
-        .define_roles(&room, &conclave_client::roles::parse_file(&json).unwrap())
+        .room(&room)
+        .define_roles(&conclave_client::roles::parse_file(&json).unwrap())
         .await
         .unwrap();
     settle(&[&alice, &carol, &bob, &bob2]).await;
 
-    alice.set_role(&room, "bob", "on_hold").await.unwrap();
+    alice.room(&room).set_role("bob", "on_hold").await.unwrap();
     for b in [&bob, &bob2] {
         b.wait_until_out_of(&room).await;
     }
     settle(&[&alice, &carol]).await;
-    let members = carol.members(&room).await.unwrap();
+    let members = carol.room(&room).members().await.unwrap();
     let b = members
         .iter()
         .find(|m| m.user == bob.user().to_string())
@@ -217,11 +234,12 @@ async fn a_role_without_active_participants_takes_the_user_out_of_the_group_but_
 
     // Later epochs are closed to him: nothing reaches his clients, which hold no group any more
     carol
-        .send_text(&room, "bob cannot decrypt this")
+        .room(&room)
+        .send_text("bob cannot decrypt this")
         .await
         .unwrap();
     for b in [&bob, &bob2] {
         assert_eq!(b.sync().await.unwrap().processed, 0);
-        assert!(b.messages(&room, 10).await.is_err());
+        assert!(b.room(&room).messages(10).await.is_err());
     }
 }

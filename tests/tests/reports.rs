@@ -53,13 +53,13 @@ async fn a_genuine_report_is_filed_verified_with_the_exact_text_and_can_be_uphel
     let hub = TestHub::spawn().await;
     let (alice, bob, carol, room) = room(&hub, Preset::Cooperative).await;
     let text = "you will regret this 🙂";
-    let id = bob.send_text(&room, text).await.unwrap();
+    let id = bob.room(&room).send_text(text).await.unwrap();
     let got = alice.wait_for_messages(&room, 1).await;
     assert!(got[0].verified, "alice verified the hub's frank");
 
     let report = alice
+        .room(&room)
         .report(
-            &room,
             std::slice::from_ref(&id),
             Some("threat"),
             Some("third time this week"),
@@ -115,7 +115,7 @@ async fn a_genuine_report_is_filed_verified_with_the_exact_text_and_can_be_uphel
     drop(conn);
     settle(&[&alice, &carol, &bob]).await;
     bob.wait_until_out_of(&room).await;
-    let members = carol.members(&room).await.unwrap();
+    let members = carol.room(&room).members().await.unwrap();
     let b = members
         .iter()
         .find(|m| m.user == "mimi://localhost/u/bob")
@@ -129,10 +129,15 @@ async fn ten_thousand_mutated_reports_are_all_refused_with_a_reason() {
     let hub = TestHub::spawn().await;
     let (alice, bob, carol, room) = room(&hub, Preset::Cooperative).await;
     let b_id = bob
-        .send_text(&room, "the message bob really sent")
+        .room(&room)
+        .send_text("the message bob really sent")
         .await
         .unwrap();
-    let c_id = carol.send_text(&room, "carol's own words").await.unwrap();
+    let c_id = carol
+        .room(&room)
+        .send_text("carol's own words")
+        .await
+        .unwrap();
     alice.wait_for_messages(&room, 2).await;
     let genuine = stored(&alice, &room, &b_id);
     let other = stored(&alice, &room, &c_id);
@@ -202,7 +207,7 @@ async fn ten_thousand_mutated_reports_are_all_refused_with_a_reason() {
 async fn a_receiver_cannot_frame_a_sender_and_a_forged_tag_is_never_verified() {
     let hub = TestHub::spawn().await;
     let (alice, bob, _carol, room) = room(&hub, Preset::Cooperative).await;
-    let id = bob.send_text(&room, "see you at noon").await.unwrap();
+    let id = bob.room(&room).send_text("see you at noon").await.unwrap();
     alice.wait_for_messages(&room, 1).await;
 
     // alice edits her stored copy to make bob say something else, and reports it
@@ -224,7 +229,11 @@ async fn a_receiver_cannot_frame_a_sender_and_a_forged_tag_is_never_verified() {
     )
     .unwrap();
     drop(conn);
-    let e = alice.report(&room, &[id], None, None).await.unwrap_err();
+    let e = alice
+        .room(&room)
+        .report(&[id], None, None)
+        .await
+        .unwrap_err();
     assert_eq!(e.hub_code(), Some("report_not_verified"), "{e}");
     assert!(
         alice.my_reports().await.unwrap().is_empty(),
@@ -239,12 +248,13 @@ async fn a_receiver_cannot_frame_a_sender_and_a_forged_tag_is_never_verified() {
 
     // A sender whose tag does not match its content is shown unverified, and cannot be reported
     bob.set_forge_franking_tag(true);
-    let forged = bob.send_text(&room, "deniable?").await.unwrap();
+    let forged = bob.room(&room).send_text("deniable?").await.unwrap();
     let got = alice.wait_for_messages(&room, 2).await;
     let m = got.iter().find(|m| m.id == forged).unwrap();
     assert!(!m.verified);
     let e = alice
-        .report(&room, &[forged], None, None)
+        .room(&room)
+        .report(&[forged], None, None)
         .await
         .unwrap_err();
     assert!(
@@ -262,11 +272,15 @@ async fn the_hub_keeps_no_plaintext_of_unreported_messages() {
         "another confidential line",
         "reported words",
     ];
-    bob.send_text(&room, secrets[0]).await.unwrap();
-    carol.send_text(&room, secrets[1]).await.unwrap();
-    let reported = bob.send_text(&room, secrets[2]).await.unwrap();
+    bob.room(&room).send_text(secrets[0]).await.unwrap();
+    carol.room(&room).send_text(secrets[1]).await.unwrap();
+    let reported = bob.room(&room).send_text(secrets[2]).await.unwrap();
     settle(&[&alice, &bob, &carol]).await;
-    alice.report(&room, &[reported], None, None).await.unwrap();
+    alice
+        .room(&room)
+        .report(&[reported], None, None)
+        .await
+        .unwrap();
 
     // Scan every text and blob of every row of the hub's database.
     let mut found: Vec<(String, &str)> = Vec::new();
@@ -289,14 +303,19 @@ async fn the_hub_keeps_no_plaintext_of_unreported_messages() {
 async fn a_member_without_can_report_abuse_is_refused() {
     let hub = TestHub::spawn().await;
     let (alice, bob, carol, room) = room(&hub, Preset::Moderated).await;
-    alice.set_role(&room, "carol", "speaker").await.unwrap();
-    alice.set_role(&room, "bob", "guest").await.unwrap();
+    alice
+        .room(&room)
+        .set_role("carol", "speaker")
+        .await
+        .unwrap();
+    alice.room(&room).set_role("bob", "guest").await.unwrap();
     settle(&[&alice, &bob, &carol]).await;
-    let id = carol.send_text(&room, "hello guests").await.unwrap();
+    let id = carol.room(&room).send_text("hello guests").await.unwrap();
     bob.wait_for_messages(&room, 1).await;
 
     let e = bob
-        .report(&room, std::slice::from_ref(&id), None, None)
+        .room(&room)
+        .report(std::slice::from_ref(&id), None, None)
         .await
         .unwrap_err();
     assert!(
@@ -304,7 +323,7 @@ async fn a_member_without_can_report_abuse_is_refused() {
         "{e}"
     );
     bob.set_skip_local_policy_check(true);
-    let e = bob.report(&room, &[id], None, None).await.unwrap_err();
+    let e = bob.room(&room).report(&[id], None, None).await.unwrap_err();
     assert_eq!(e.hub_code(), Some("not_allowed"), "{e}");
     assert!(hub_reports(&hub).is_empty());
 }
@@ -328,7 +347,7 @@ fn operator(hub: &TestHub, args: &[&str]) -> (bool, String, String) {
 async fn a_report_whose_proof_did_not_verify_cannot_be_upheld_only_dismissed() {
     let hub = TestHub::spawn().await;
     let (alice, bob, _carol, room) = room(&hub, Preset::Cooperative).await;
-    let id = bob.send_text(&room, "see you at noon").await.unwrap();
+    let id = bob.room(&room).send_text("see you at noon").await.unwrap();
     alice.wait_for_messages(&room, 1).await;
     // alice frames bob: her stored copy now says something else, and she reports it.
     let conn = rusqlite::Connection::open(alice.data_dir().join("conclave.sqlite3")).unwrap();
@@ -344,7 +363,11 @@ async fn a_report_whose_proof_did_not_verify_cannot_be_upheld_only_dismissed() {
     )
     .unwrap();
     drop(conn);
-    let e = alice.report(&room, &[id], None, None).await.unwrap_err();
+    let e = alice
+        .room(&room)
+        .report(&[id], None, None)
+        .await
+        .unwrap_err();
     assert_eq!(e.hub_code(), Some("report_not_verified"), "{e}");
     let filed = &hub_reports(&hub)[0];
     assert!(!filed.verified);

@@ -16,9 +16,17 @@ async fn three_members_each_see_every_message_once_in_the_same_hub_order() {
         .await;
 
     // When all three send
-    alice.send_text(&room, "hello from alice").await.unwrap();
-    bob.send_text(&room, "hello from bob").await.unwrap();
-    carol.send_text(&room, "hello from carol").await.unwrap();
+    alice
+        .room(&room)
+        .send_text("hello from alice")
+        .await
+        .unwrap();
+    bob.room(&room).send_text("hello from bob").await.unwrap();
+    carol
+        .room(&room)
+        .send_text("hello from carol")
+        .await
+        .unwrap();
     settle(&[&alice, &bob, &carol]).await;
 
     // Then each sees the three messages once, in the same order, with the right senders
@@ -43,7 +51,7 @@ async fn three_members_each_see_every_message_once_in_the_same_hub_order() {
     );
     let names = bob.rooms().await.unwrap();
     assert_eq!(names[0].name, "Team");
-    let members = carol.members(&room).await.unwrap();
+    let members = carol.room(&room).members().await.unwrap();
     assert_eq!(members.len(), 3);
 }
 
@@ -53,9 +61,12 @@ async fn a_linked_device_joins_alices_rooms_and_its_messages_show_as_alices() {
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     let room = alice.create_room("").await.unwrap();
-    alice.invite(&room, &["bob".into()]).await.unwrap();
+    alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
-    bob.send_text(&room, "before the new device").await.unwrap();
+    bob.room(&room)
+        .send_text("before the new device")
+        .await
+        .unwrap();
 
     // When alice links a second device
     let alice2 = hub.link_device(&alice).await;
@@ -72,7 +83,7 @@ async fn a_linked_device_joins_alices_rooms_and_its_messages_show_as_alices() {
     assert!(added, "alice's first device never added the new one");
     alice2.wait_for_room(&room).await;
     assert_eq!(alice.devices().await.unwrap().len(), 2);
-    let members = bob.members(&room).await.unwrap();
+    let members = bob.room(&room).members().await.unwrap();
     let alices = members
         .iter()
         .find(|m| m.user == alice.user().to_string())
@@ -80,11 +91,18 @@ async fn a_linked_device_joins_alices_rooms_and_its_messages_show_as_alices() {
     assert_eq!(alices.clients.len(), 2);
 
     // It receives what is sent after it joined (not before), and speaks as alice
-    bob.send_text(&room, "after the new device").await.unwrap();
+    bob.room(&room)
+        .send_text("after the new device")
+        .await
+        .unwrap();
     let got = alice2.wait_for_messages(&room, 1).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].text.as_deref(), Some("after the new device"));
-    alice2.send_text(&room, "from my laptop").await.unwrap();
+    alice2
+        .room(&room)
+        .send_text("from my laptop")
+        .await
+        .unwrap();
     let at_bob = bob.wait_for_messages(&room, 3).await;
     assert_eq!(at_bob[2].sender, alice.user().to_string());
     assert_eq!(at_bob[2].sender_client, alice2.client_uri().to_string());
@@ -98,14 +116,15 @@ async fn a_closed_client_gets_everything_sent_meanwhile_when_reopened() {
     let alice = hub.user("alice").await;
     let mut bob = hub.user("bob").await;
     let room = alice.create_room("").await.unwrap();
-    alice.invite(&room, &["bob".into()]).await.unwrap();
+    alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
 
     // When bob's client is closed while alice sends
     bob.close();
     for i in 0..5 {
         alice
-            .send_text(&room, &format!("message {i}"))
+            .room(&room)
+            .send_text(&format!("message {i}"))
             .await
             .unwrap();
     }
@@ -128,21 +147,21 @@ async fn a_hub_restart_between_messages_loses_nothing_acknowledged() {
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     let room = alice.create_room("").await.unwrap();
-    alice.invite(&room, &["bob".into()]).await.unwrap();
+    alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
-    alice.send_text(&room, "one").await.unwrap();
+    alice.room(&room).send_text("one").await.unwrap();
     bob.wait_for_messages(&room, 1).await;
 
     // A message accepted but not yet fetched by bob, then the hub goes down and comes back
-    alice.send_text(&room, "two").await.unwrap();
+    alice.room(&room).send_text("two").await.unwrap();
     hub.restart().await;
-    alice.send_text(&room, "three").await.unwrap();
+    alice.room(&room).send_text("three").await.unwrap();
 
     let got = bob.wait_for_messages(&room, 3).await;
     let texts: Vec<_> = got.iter().map(|m| m.text.clone().unwrap()).collect();
     assert_eq!(texts, ["one", "two", "three"]);
     // and the room still works both ways
-    bob.send_text(&room, "four").await.unwrap();
+    bob.room(&room).send_text("four").await.unwrap();
     assert_eq!(
         alice.wait_for_messages(&room, 4).await[3].text.as_deref(),
         Some("four")
@@ -157,15 +176,15 @@ async fn two_commits_in_one_epoch_the_second_gets_wrong_epoch_catches_up_and_ret
     let carol = hub.user("carol").await;
     let dave = hub.user("dave").await;
     let room = alice.create_room("").await.unwrap();
-    alice.invite(&room, &["bob".into()]).await.unwrap();
+    alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
-    let epoch_before = bob.epoch(&room).await.unwrap();
-    assert_eq!(alice.epoch(&room).await.unwrap(), epoch_before);
+    let epoch_before = bob.room(&room).epoch().await.unwrap();
+    assert_eq!(alice.room(&room).epoch().await.unwrap(), epoch_before);
 
     // When alice commits first and bob, still at the old epoch, commits too
-    alice.invite(&room, &["carol".into()]).await.unwrap();
+    alice.room(&room).invite(&["carol".into()]).await.unwrap();
     let mut bob_events = bob.subscribe();
-    bob.invite(&room, &["dave".into()]).await.unwrap();
+    bob.room(&room).invite(&["dave".into()]).await.unwrap();
 
     // Then bob's first try got wrongEpoch with the hub's epoch, and his retry went through
     let mut retried = None;
@@ -180,12 +199,12 @@ async fn two_commits_in_one_epoch_the_second_gets_wrong_epoch_catches_up_and_ret
     settle(&[&alice, &bob, &carol, &dave]).await;
     let mut epochs = Vec::new();
     for c in [&alice, &bob, &carol, &dave] {
-        epochs.push(c.epoch(&room).await.unwrap());
+        epochs.push(c.room(&room).epoch().await.unwrap());
     }
     assert_eq!(epochs, vec![epoch_before + 2; 4]);
 
     // and all four can still talk
-    dave.send_text(&room, "hi, I'm dave").await.unwrap();
+    dave.room(&room).send_text("hi, I'm dave").await.unwrap();
     for c in [&alice, &bob, &carol] {
         assert_eq!(
             c.wait_for_messages(&room, 1).await[0].text.as_deref(),
@@ -200,18 +219,18 @@ async fn a_member_who_leaves_is_removed_by_the_next_committer_and_gets_nothing_m
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     let room = alice.create_room("").await.unwrap();
-    alice.invite(&room, &["bob".into()]).await.unwrap();
+    alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
 
-    bob.leave(&room).await.unwrap();
+    bob.room(&room).leave().await.unwrap();
     assert!(bob.rooms().await.unwrap().is_empty());
     settle(&[&alice, &bob]).await;
 
-    let members = alice.members(&room).await.unwrap();
+    let members = alice.room(&room).members().await.unwrap();
     assert_eq!(members.len(), 1, "alice committed bob's SelfRemove");
-    alice.send_text(&room, "bob is gone").await.unwrap();
+    alice.room(&room).send_text("bob is gone").await.unwrap();
     assert_eq!(bob.sync().await.unwrap().processed, 0);
-    assert!(bob.messages(&room, 10).await.is_err());
+    assert!(bob.room(&room).messages(10).await.is_err());
 }
 
 #[tokio::test]
@@ -220,7 +239,7 @@ async fn a_command_runs_while_a_sync_waits_for_the_hub() {
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     let room = alice.create_room("").await.unwrap();
-    alice.invite(&room, &["bob".into()]).await.unwrap();
+    alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
     settle(&[&alice, &bob]).await;
     // alice's long-poll waits up to 25 s; her own send must not wait for it (the wait does not
@@ -230,10 +249,10 @@ async fn a_command_runs_while_a_sync_waits_for_the_hub() {
         async {
             let sent = tokio::time::timeout(
                 std::time::Duration::from_secs(10),
-                alice.send_text(&room, "while waiting"),
+                alice.room(&room).send_text("while waiting"),
             )
             .await;
-            bob.send_text(&room, "wake up").await.unwrap();
+            bob.room(&room).send_text("wake up").await.unwrap();
             sent
         }
     );
@@ -264,14 +283,19 @@ async fn the_room_list_shows_each_rooms_preset_kind_and_unread_count_until_read(
         .await
         .unwrap();
     alice
-        .invite_as(&room, &["bob".into()], Some("speaker"))
+        .room(&room)
+        .invite_as(&["bob".into()], Some("speaker"))
         .await
         .unwrap();
     bob.wait_for_room(&room).await;
     for i in 0..3 {
-        alice.send_text(&room, &format!("news {i}")).await.unwrap();
+        alice
+            .room(&room)
+            .send_text(&format!("news {i}"))
+            .await
+            .unwrap();
     }
-    bob.send_text(&room, "mine").await.unwrap();
+    bob.room(&room).send_text("mine").await.unwrap();
     bob.wait_for_messages(&room, 4).await;
     let listed = |v: Vec<conclave_client::RoomInfo>| {
         v.into_iter()
@@ -282,15 +306,15 @@ async fn the_room_list_shows_each_rooms_preset_kind_and_unread_count_until_read(
     assert_eq!(r.preset.as_deref(), Some("moderated"));
     assert!(!r.pseudonymous);
     assert_eq!(r.unread, 3, "alice's three, not bob's own");
-    bob.mark_read(&room).await.unwrap();
+    bob.room(&room).mark_read().await.unwrap();
     assert_eq!(listed(bob.rooms().await.unwrap()).unread, 0);
-    alice.send_text(&room, "one more").await.unwrap();
+    alice.room(&room).send_text("one more").await.unwrap();
     bob.wait_for_messages(&room, 5).await;
     assert_eq!(listed(bob.rooms().await.unwrap()).unread, 1);
     // Editing the roles leaves the preset behind.
-    let mut roles = alice.policy_state(&room).await.unwrap().roles;
+    let mut roles = alice.room(&room).policy_state().await.unwrap().roles;
     roles.roles[2].role_description = b"renamed".to_vec().into();
-    alice.define_roles(&room, &roles).await.unwrap();
+    alice.room(&room).define_roles(&roles).await.unwrap();
     settle(&[&alice, &bob]).await;
     assert_eq!(listed(bob.rooms().await.unwrap()).preset, None);
     assert_eq!(listed(alice.rooms().await.unwrap()).preset, None);

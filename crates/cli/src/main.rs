@@ -495,7 +495,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Room(RoomCmd::Roles { room, json }) => {
             let room = c.resolve_room(&room)?;
-            let roles = c.roles(&room).await?;
+            let roles = room.roles().await?;
             print(json, &roles, |r| {
                 format!(
                     "{}\t{}\t{}",
@@ -507,7 +507,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Room(RoomCmd::Me { room, json }) => {
             let room = c.resolve_room(&room)?;
-            let me = c.me_in(&room).await?;
+            let me = room.me_in().await?;
             if json.json {
                 let v = serde_json::json!({
                     "user": c.user().to_string(),
@@ -532,10 +532,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
         }) => {
             let room = c.resolve_room(&room)?;
-            let action = c
-                .action(&room, &action, user.as_deref(), role.as_deref())
+            let action = room
+                .action(&action, user.as_deref(), role.as_deref())
                 .await?;
-            match c.can(&room, &action).await? {
+            match room.can(&action).await? {
                 Decision::Allowed => println!("allowed"),
                 Decision::Denied { rule, reason } => {
                     println!("denied: {} ({rule})", one_line(&reason));
@@ -546,7 +546,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Role(RoleCmd::Set { room, user, role }) => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.set_role(&room, &user, &role).await?;
+            room.set_role(&user, &role).await?;
         }
         Command::Role(RoleCmd::Define { room, from_file }) => {
             let room = c.resolve_room(&room)?;
@@ -554,7 +554,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", from_file.display()))?;
             let roles = conclave_client::roles::parse_file(&json)?;
             c.sync().await?;
-            c.define_roles(&room, &roles).await?;
+            room.define_roles(&roles).await?;
         }
         Command::Connect { user } => {
             c.connect(&user).await?;
@@ -598,58 +598,58 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             note,
         } => {
             let room = c.resolve_room(&room)?;
-            let id = c
-                .report(&room, &message_ids, reason.as_deref(), note.as_deref())
+            let id = room
+                .report(&message_ids, reason.as_deref(), note.as_deref())
                 .await?;
             println!("{id}");
         }
         Command::Mute { room, user } => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.mute(&room, &user).await?;
+            room.mute(&user).await?;
         }
         Command::Unmute { room, user, role } => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.unmute(&room, &user, role.as_deref()).await?;
+            room.unmute(&user, role.as_deref()).await?;
         }
         Command::Suspend { room, user } => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.suspend(&room, &user).await?;
+            room.suspend(&user).await?;
         }
         Command::Unsuspend { room, user, role } => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.unsuspend(&room, &user, role.as_deref()).await?;
+            room.unsuspend(&user, role.as_deref()).await?;
         }
         Command::Room(RoomCmd::Hidden { room }) => {
             let room = c.resolve_room(&room)?;
-            println!("{}", c.hidden_count(&room).await?);
+            println!("{}", room.hidden_count().await?);
         }
         Command::Kick { room, user } => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.kick(&room, &user).await?;
+            room.kick(&user).await?;
         }
         Command::Ban { room, user } => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.ban(&room, &user).await?;
+            room.ban(&user).await?;
         }
         Command::Unban { room, user, role } => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.unban(&room, &user, role.as_deref()).await?;
+            room.unban(&user, role.as_deref()).await?;
         }
         Command::Remove { room, user } => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.remove_user(&room, &user).await?;
+            room.remove_user(&user).await?;
         }
         Command::Room(RoomCmd::Read { room }) => {
             let room = c.resolve_room(&room)?;
-            c.mark_read(&room).await?;
+            room.mark_read().await?;
         }
         Command::Room(RoomCmd::List { json }) => {
             let rooms = c.rooms().await?;
@@ -671,11 +671,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Room(RoomCmd::Invite { room, users, role }) => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.invite_as(&room, &users, role.as_deref()).await?;
+            room.invite_as(&users, role.as_deref()).await?;
         }
         Command::Room(RoomCmd::Members { room, json }) => {
             let room = c.resolve_room(&room)?;
-            let m = c.members(&room).await?;
+            let m = room.members().await?;
             print(json, &m, |m| {
                 let mut who = match (m.verified, &m.real_user, &m.reason) {
                     (Some(true), Some(real), _) => format!("\tverified: {}", one_line(real)),
@@ -696,15 +696,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Room(RoomCmd::Leave { room }) => {
             let room = c.resolve_room(&room)?;
             c.sync().await?;
-            c.leave(&room).await?;
+            room.leave().await?;
         }
         Command::Send { room, text } => {
             let room = c.resolve_room(&room)?;
-            println!("{}", c.send_text(&room, &text).await?);
+            println!("{}", room.send_text(&text).await?);
         }
         Command::Reply { room, id, text } => {
             let room = c.resolve_room(&room)?;
-            println!("{}", c.reply(&room, &id, &text).await?);
+            println!("{}", room.reply(&id, &text).await?);
         }
         Command::React {
             room,
@@ -714,19 +714,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let room = c.resolve_room(&room)?;
             let out = if remove {
-                c.unreact(&room, &id, &emoji).await?
+                room.unreact(&id, &emoji).await?
             } else {
-                c.react(&room, &id, &emoji).await?
+                room.react(&id, &emoji).await?
             };
             println!("{out}");
         }
         Command::Edit { room, id, text } => {
             let room = c.resolve_room(&room)?;
-            println!("{}", c.edit(&room, &id, &text).await?);
+            println!("{}", room.edit(&id, &text).await?);
         }
         Command::Delete { room, id } => {
             let room = c.resolve_room(&room)?;
-            println!("{}", c.delete_message(&room, &id).await?);
+            println!("{}", room.delete_message(&id).await?);
         }
         Command::Sync => {
             let r = c.sync().await?;
@@ -734,7 +734,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Messages { room, limit, json } => {
             let room = c.resolve_room(&room)?;
-            let m = c.messages(&room, limit).await?;
+            let m = room.messages(limit).await?;
             if json.json {
                 println!("{}", safe_json(&serde_json::to_string(&m)?));
             } else {

@@ -291,13 +291,11 @@ pub fn list(conn: &Connection) -> Result<Vec<ConnectionInfo>> {
 
 /// The connection key of a connected user, if connected.
 pub(crate) fn their_key(conn: &Connection, user: &UserUri) -> Result<Option<ConnectionKey>> {
-    let key: Option<Option<Vec<u8>>> = conn
-        .query_row(
-            "SELECT their_key FROM connections WHERE user_uri = ?1 AND state = 'connected'",
-            [user.to_string()],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let key: Option<Option<Vec<u8>>> = conclave_sqlite::rows::optional_value(
+        conn,
+        "SELECT their_key FROM connections WHERE user_uri = ?1 AND state = 'connected'",
+        [user.to_string()],
+    )?;
     match key.flatten() {
         None => Ok(None),
         Some(k) => k

@@ -1,8 +1,8 @@
 //! Who this client is in MLS terms: its signature key, its provider-issued credential, the
 //! capabilities every Conclave leaf advertises, and the group configuration every room uses.
 
+use mimi::identity::Trust;
 use mimi::ids::{PROVIDER_CREDENTIAL_TYPE, PSEUDONYMOUS_CREDENTIAL_TYPE};
-use mimi::room::Trust;
 use mimi::uri::{ClientUri, UserUri};
 use openmls::prelude::{
     Capabilities, Ciphersuite, Credential, CredentialType, CredentialWithKey, ExtensionType,

@@ -341,14 +341,9 @@ pub fn wrap(
 
 /// Stores wrapped identity_link_keys of a room's leaves.
 pub fn store_links(conn: &Connection, room: &str, links: &[(String, Vec<u8>)]) -> Result<()> {
-    for (client, wrapped) in links {
-        conn.execute(
-            "INSERT INTO identity_links (room_uri, client_uri, wrapped) VALUES (?1, ?2, ?3)
-             ON CONFLICT(room_uri, client_uri) DO UPDATE SET wrapped = excluded.wrapped",
-            params![room, client, wrapped],
-        )?;
-    }
-    Ok(())
+    Ok(conclave_sqlite::rows::store_identity_links(
+        conn, room, links,
+    )?)
 }
 
 fn link_of(conn: &Connection, room: &str, client: &str) -> Result<Option<Vec<u8>>> {

@@ -3,7 +3,7 @@
 
 use ed25519_dalek::SigningKey;
 use mimi::credential::ProviderCredential;
-use mimi::room::Trust;
+use mimi::identity::Trust;
 use mimi::uri::{ClientUri, RoomUri, UserUri};
 use mimi::wire::{
     ClientKeyMaterial, ClientMaterial, IdentifierUri, Inline, KEY_MATERIAL_REQUEST_LABEL,
@@ -14,10 +14,11 @@ use openmls_rust_crypto::RustCrypto;
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::principal::{Principal, secret_hash};
+use crate::principal::{Principal, PrincipalKind};
 use crate::store::{self, now_ms};
 
 /// How long a device-link code stays valid.
@@ -143,7 +144,7 @@ pub fn register(
     }
     let client = ClientUri::new(domain, &random_hex(8)).map_err(Error::internal)?;
     // One identity per token, both ways: a new client or user never names a pseudonym.
-    if crate::principal::names_pseudonym(&tx, &client.to_string(), &user.to_string())? {
+    if store::names_pseudonym(&tx, &client.to_string(), &user.to_string())? {
         return Err(Error::Conflict(
             "identity_taken",
             format!("{client} or {user} already names a pseudonym; try again"),
@@ -464,4 +465,50 @@ pub fn claim_key_material(
         user_uri: IdentifierUri::new(&target),
         clients: out,
     })
+}
+
+/// SHA-256 of a secret, as stored (tokens and link codes are never stored in clear).
+pub fn secret_hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Resolves a hashed bearer token to its one principal. The two kinds never share a name:
+/// pseudonyms have the form of a random UUID ([`mimi::uri::is_pseudonym_local`]) and
+/// registration refuses any name of the other kind, both ways. This checks it again on every
+/// request, so that a row that slipped in some other way (an older hub, a restored backup, an
+/// operator's mistake) is refused instead of letting a pseudonym's token act as an account's
+/// client.
+pub fn authenticate(conn: &Connection, token_hash: &[u8]) -> Result<Principal> {
+    let client = store::client_by_token(conn, token_hash)?;
+    let pseudonym = store::pseudonym_by_token(conn, token_hash)?;
+    let (row, kind) = match (client, pseudonym) {
+        (Some(row), None) => (row, PrincipalKind::Client),
+        (None, Some(row)) => {
+            let form = |uri: &str| {
+                uri.rsplit_once('/')
+                    .is_some_and(|(_, local)| mimi::uri::is_pseudonym_local(local))
+            };
+            if !form(&row.uri)
+                || !form(&row.user_uri)
+                || store::names_account(conn, &row.uri, &row.user_uri)?
+            {
+                return Err(collision(&row.uri));
+            }
+            (row, PrincipalKind::Pseudonym)
+        }
+        (Some(row), Some(_)) => return Err(collision(&row.uri)),
+        (None, None) => return Err(Error::Unauthenticated("unknown token".into())),
+    };
+    Ok(Principal {
+        client: ClientUri::parse(&row.uri).map_err(Error::internal)?,
+        user: UserUri::parse(&row.user_uri).map_err(Error::internal)?,
+        kind,
+    })
+}
+
+fn collision(uri: &str) -> Error {
+    tracing::warn!(%uri, "a token names both an account's client and a pseudonym: refused");
+    Error::NotYourIdentity(
+        "this token's pseudonym names a registered client or user; it acts as neither".into(),
+    )
 }

@@ -40,13 +40,11 @@ pub fn set_connection_key(conn: &Connection, auth: &Principal, public_key: &[u8]
 pub fn connection_key(conn: &Connection, domain: &str, name: &str) -> Result<(UserUri, Vec<u8>)> {
     let user = UserUri::new(domain, name)
         .map_err(|e| Error::UnknownUser(format!("no user {name:?} on this hub: {e}")))?;
-    let key: Option<Option<Vec<u8>>> = conn
-        .query_row(
-            "SELECT connection_key FROM users WHERE uri = ?1",
-            [user.to_string()],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let key: Option<Option<Vec<u8>>> = conclave_sqlite::rows::optional_value(
+        conn,
+        "SELECT connection_key FROM users WHERE uri = ?1",
+        [user.to_string()],
+    )?;
     match key {
         None => Err(Error::UnknownUser(format!("no user {user} on this hub"))),
         Some(None) => Err(Error::NotFound(format!(

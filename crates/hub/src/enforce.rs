@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use mimi::room::Trust;
+use mimi::identity::Trust;
 use mimi::wire::{FanoutExtra, FanoutMessage, Inline, encode};
 use openmls::prelude::{
     ExternalProposal, GroupId, MlsMessageIn, ProcessedMessageContent, PublicGroup,

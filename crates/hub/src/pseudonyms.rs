@@ -15,35 +15,22 @@
 //! What the hub still sees while serving these requests (an account's token on the KeyPackage
 //! upload and claim calls, timing, sizes, network addresses) is written down in ARCHITECTURE.md.
 
+use mimi::identity::Trust;
 use mimi::identity::{PseudonymousCredential, Sealed};
-use mimi::room::Trust;
 use mimi::wire::Inline;
 use openmls::prelude::{KeyPackageIn, ProtocolVersion};
 use openmls_rust_crypto::RustCrypto;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
+use crate::accounts::secret_hash;
 use crate::error::{Error, Result};
-use crate::principal::secret_hash;
-use crate::store::{ClientRow, now_ms};
+use crate::store::now_ms;
 
 /// The most clients one user may have in a KeyPackage set.
 pub const MAX_SET_SIZE: u32 = 32;
 /// The most open sets one connection token may have (each holds KeyPackages that wait).
 pub const MAX_OPEN_SETS: i64 = 16;
-
-/// Looks a pseudonym up by the SHA-256 of its token.
-pub fn by_token(conn: &Connection, token_hash: &[u8]) -> Result<Option<ClientRow>> {
-    Ok(conn
-        .prepare_cached("SELECT client_uri, user_uri FROM pseudonyms WHERE token_hash = ?1")?
-        .query_row([token_hash], |r| {
-            Ok(ClientRow {
-                uri: r.get(0)?,
-                user_uri: r.get(1)?,
-            })
-        })
-        .optional()?)
-}
 
 fn check_token(token: &str) -> Result<()> {
     if token.len() < 32 || token.len() > 128 || !token.bytes().all(|b| b.is_ascii_graphic()) {
@@ -90,7 +77,7 @@ fn insert(
         }
     }
     // One identity per token: a pseudonym never names an account's client or user.
-    if crate::principal::names_account(conn, &client, &user)? {
+    if crate::store::names_account(conn, &client, &user)? {
         return Err(Error::NotYourIdentity(format!(
             "{client} or {user} names a registered client or user, not a pseudonym"
         )));
@@ -304,16 +291,13 @@ pub fn claim(conn: &mut Connection, connection_token: &[u8]) -> Result<(String, 
 /// Stores the wrapped identity_link_keys of leaves joining a room (MIMIMI §4.1 step 3). Each is
 /// checked to be a well-formed [`Sealed`]; the hub cannot open them.
 pub fn store_links(tx: &Connection, room: &str, links: &[(String, Vec<u8>)]) -> Result<()> {
-    for (client, wrapped) in links {
+    for (_, wrapped) in links {
         Sealed::from_bytes(wrapped)
             .map_err(|e| Error::InvalidHandshake(format!("a wrapped identity_link_key: {e}")))?;
-        tx.execute(
-            "INSERT INTO identity_links (room_uri, client_uri, wrapped) VALUES (?1, ?2, ?3)
-             ON CONFLICT(room_uri, client_uri) DO UPDATE SET wrapped = excluded.wrapped",
-            params![room, client, wrapped],
-        )?;
     }
-    Ok(())
+    Ok(conclave_sqlite::rows::store_identity_links(
+        tx, room, links,
+    )?)
 }
 
 /// Drops the wrapped keys of leaves that left a room.

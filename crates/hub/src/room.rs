@@ -9,9 +9,10 @@
 
 use mimi::credential::ClientIdentity;
 use mimi::franking::{FrankAad, ServerFrankingContext};
+use mimi::identity::Trust;
 use mimi::policy::{self, Action, Decision, Denied, Item, PolicyState};
 use mimi::room::{
-    Roster, Trust, check_leaf_kind, check_proposal, commit_items, policy_state, proposal_item,
+    Roster, check_leaf_kind, check_proposal, commit_items, policy_state, proposal_item,
     resolve_app_data,
 };
 use mimi::uri::RoomUri;

@@ -3,7 +3,7 @@
 //! The Conclave room is built once per size (one commit adding everybody, Conclave credentials,
 //! the private preset) on a real hub database; the raw baseline is an OpenMLS group of the same
 //! size with Basic credentials and in-memory storage. Each commit adds one new member, as
-//! `Client::invite` does (the Add and the participant-list update); the baseline commit is a
+//! `Room::invite` does (the Add and the participant-list update); the baseline commit is a
 //! plain OpenMLS Add. Making the commits, and the members' KeyPackages, is never timed.
 //!
 //! - `p3_validate_N`: ours is `conclave_hub::room::update` on such a commit, the hub's whole
@@ -17,7 +17,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use conclave_client::room as croom;
+use conclave_client::group as croom;
 use conclave_client::store::now_ms;
 use conclave_load::fixture::{self, Room, StoreAt};
 use conclave_load::raw;

@@ -6,7 +6,7 @@
 //!   before each round, untimed.
 //! - `p6_list`: `store::messages(room, 10_000)` vs the same `SELECT` through a prepared
 //!   statement into plain tuples.
-//! - `p6_open`: opening a room in the UI, the first page: `Client::messages(room, 50)` on a
+//! - `p6_open`: opening a room in the UI, the first page: `Room::messages(50)` on a
 //!   `Client` opened on that home vs the raw `SELECT … LIMIT 50`.
 
 use std::hint::black_box;
@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use conclave_client::room::{self as croom, HubParts};
+use conclave_client::group::{self as croom, HubParts};
 use conclave_client::store::{self as cstore, Message, MessageKind};
 use conclave_client::{Client, KeystoreKind, Options};
 use conclave_load::fixture::{DOMAIN, Issuer, StoreAt, temp_dir};
@@ -240,8 +240,8 @@ fn store(c: &mut Criterion) {
     g.bench_function("ours", |b| {
         b.iter(|| {
             let page = runtime
-                .block_on(client.messages(&room, 50))
-                .expect("Client::messages");
+                .block_on(client.room(&room).messages(50))
+                .expect("Room::messages");
             assert_eq!(page.len(), 50);
             black_box(page)
         })

@@ -9,8 +9,8 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow, bail};
+use conclave_client::group::{self as croom, HubParts, Outcome, Plan};
 use conclave_client::identity::{self, CIPHERSUITE, Identity};
-use conclave_client::room::{self as croom, HubParts, Outcome, Plan};
 use conclave_client::store::{self as cstore, Message, MessageKind};
 use conclave_hub::franking_keys::Generation;
 use conclave_hub::principal::{Principal, PrincipalKind};
@@ -20,8 +20,8 @@ use mimi::components::{ParticipantListUpdate, UserRolePair};
 use mimi::content::{MimiContent, message_id};
 use mimi::credential::{ClientIdentity, ProviderCredential};
 use mimi::franking::ServerFrankingContext;
-use mimi::policy::{self, Action, Decision, PolicyState, Preset};
-use mimi::room::Trust;
+use mimi::identity::Trust;
+use mimi::policy::Preset;
 use mimi::uri::{ClientUri, RoomUri, UserUri};
 use mimi::wire::{FanoutExtra, FanoutMessage, Frank, SubmitMessageRequest, decode, encode};
 use openmls::prelude::{KeyPackage, SignatureScheme};
@@ -179,31 +179,7 @@ impl Member {
     }
 }
 
-/// The first role `actor` may add `target` with (what `Client::invite` picks by default).
-pub fn invitee_role(state: &PolicyState, actor: &UserUri, target: &UserUri) -> u32 {
-    let targets = state
-        .role(state.role_of(actor))
-        .and_then(|r| {
-            r.authorized_role_changes
-                .iter()
-                .find(|c| c.from_role_index == 0)
-                .map(|c| c.target_role_indexes.clone())
-        })
-        .unwrap_or_default();
-    targets
-        .into_iter()
-        .filter(|t| *t > 1)
-        .find(|t| {
-            let add = Action::Add {
-                target: target.clone(),
-                role: *t,
-            };
-            policy::decide_action(state, actor, &add) == Decision::Allowed
-        })
-        .unwrap_or(2)
-}
-
-/// Stages, as `Client::invite` does, one commit adding `adds` and listing their users in the
+/// Stages, as `Room::invite` does, one commit adding `adds` and listing their users in the
 /// participant list; returns the HandshakeBundle bytes. The policy precheck runs.
 pub fn stage_adds(
     committer: &mut Member,
@@ -216,7 +192,7 @@ pub fn stage_adds(
         &committer.id.trust,
     )?;
     let first = adds.first().ok_or_else(|| anyhow!("nothing to add"))?;
-    let role = invitee_role(&state, &committer.id.user, &first.0.user);
+    let role = conclave_client::room::default_add_role(&state, &committer.id.user, &first.0.user)?;
     let mut listed = ParticipantListUpdate::default();
     for (who, _) in &adds {
         if state.participants.index_of(&who.user.to_bytes()).is_none() {
@@ -428,7 +404,7 @@ pub struct Outgoing {
     pub agent: Option<mimi::franking::FrankingAgentData>,
 }
 
-/// `Client::send_text` up to the network: content encode and message ID, the policy precheck
+/// `Room::send_text` up to the network: content encode and message ID, the policy precheck
 /// (canSendMessage), franking tag and MLS encryption (the ratchet state stored in the sender's
 /// store).
 pub fn send(m: &mut Member, room: &str, text: &str) -> Result<Outgoing> {
@@ -454,7 +430,7 @@ pub fn send(m: &mut Member, room: &str, text: &str) -> Result<Outgoing> {
     })
 }
 
-/// `Client::send_text` after the hub accepted: the frank checked and the message stored.
+/// `Room::send_text` after the hub accepted: the frank checked and the message stored.
 pub fn sent(
     m: &Member,
     room: &str,

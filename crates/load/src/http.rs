@@ -16,7 +16,7 @@ use base64::Engine as _;
 use conclave_client::identity::Identity;
 use conclave_client::transport::Hub;
 use conclave_hub::{AppState, Config};
-use mimi::room::Trust;
+use mimi::identity::Trust;
 use mimi::uri::{ClientUri, UserUri};
 use openmls::prelude::SignatureScheme;
 use openmls_basic_credential::SignatureKeyPair;

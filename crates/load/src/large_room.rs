@@ -1,5 +1,5 @@
 //! P4, large rooms: a real `conclave_client::Client` creates a room and bulk-adds N−1 users
-//! (`Client::invite` in batches, over HTTP) at a real hub running in a child process, then commits
+//! (`Room::invite` in batches, over HTTP) at a real hub running in a child process, then commits
 //! one more add. Memory: the hub's and this process's resident sizes from `/proc` (peak reset
 //! before the bulk add with `clear_refs`), and the Rust heap from the counting allocator. The raw
 //! baseline is OpenMLS in memory: one commit adding N−1 members, one add, and the heap a raw
@@ -26,7 +26,7 @@ use crate::table::{Row, fmt_ns};
 pub struct Options {
     /// Members, the creator included.
     pub members: usize,
-    /// Users per `Client::invite` (one commit each).
+    /// Users per `Room::invite` (one commit each).
     pub batch: usize,
     /// How many single adds to time after the bulk add (the median counts).
     pub adds: usize,
@@ -115,7 +115,7 @@ pub async fn run(opts: &Options) -> Result<Vec<Row>> {
     let room = client.create_room("large").await?;
     let mut done = 1;
     for chunk in names.chunks(opts.batch) {
-        client.invite(&room, chunk).await?;
+        client.room(&room).invite(chunk).await?;
         done += chunk.len();
         eprintln!(
             "P4: {done} members after {:.1} s",
@@ -127,13 +127,13 @@ pub async fn run(opts: &Options) -> Result<Vec<Row>> {
     let (hub_rss1, hub_hwm) = rss(hub.pid()).context("hub /proc status")?;
     let (me_rss1, me_hwm) = rss(me).context("/proc/self/status")?;
     let (heap1, heap_peak) = (memory::heap(), memory::heap_peak());
-    let members = client.members(&room).await?.len();
+    let members = client.room(&room).members().await?.len();
     anyhow::ensure!(members == n, "the room has {members} members, not {n}");
 
     let mut adds = Vec::new();
     for u in &extra {
         let t = Instant::now();
-        client.invite(&room, std::slice::from_ref(u)).await?;
+        client.room(&room).invite(std::slice::from_ref(u)).await?;
         adds.push(t.elapsed());
     }
     let add = median(adds);
@@ -185,7 +185,7 @@ pub async fn run(opts: &Options) -> Result<Vec<Row>> {
         Row {
             code: "P4.create".into(),
             what: format!(
-                "large room of {size}: create it, bulk add by Client::invite over HTTP ({} users per commit, claims included) vs raw OpenMLS: one commit adding {} in memory",
+                "large room of {size}: create it, bulk add by Room::invite over HTTP ({} users per commit, claims included) vs raw OpenMLS: one commit adding {} in memory",
                 opts.batch,
                 n - 1
             ),
@@ -196,7 +196,7 @@ pub async fn run(opts: &Options) -> Result<Vec<Row>> {
         Row {
             code: "P4.add".into(),
             what: format!(
-                "commit one add in that room: Client::invite of one user (claim, stage, hub validation + fan-out to {n}, merge), median of {} vs raw OpenMLS add + merge",
+                "commit one add in that room: Room::invite of one user (claim, stage, hub validation + fan-out to {n}, merge), median of {} vs raw OpenMLS add + merge",
                 opts.adds
             ),
             ours: fmt_ns(ns(add)),

@@ -115,7 +115,7 @@ const AFTER_P4: &[Spec] = &[
     },
     Spec {
         code: "P6.open",
-        what: "open a room of 10,000 messages, first page: Client::messages(room, 50) vs a raw SELECT … LIMIT 50",
+        what: "open a room of 10,000 messages, first page: Room::messages(50) vs a raw SELECT … LIMIT 50",
         group: "p6_open",
         kind: Kind::Time,
     },

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use base64::Engine as _;
-use conclave_client::room::{self as croom, HubParts};
+use conclave_client::group::{self as croom, HubParts};
 use mimi::policy::Preset;
 use mimi::uri::RoomUri;
 use tokio::sync::Mutex;

@@ -20,10 +20,13 @@ use std::io::{Read, Write};
 
 use tls_codec::{Deserialize, Serialize, Size, TlsDeserialize, TlsSerialize, TlsSize, VLBytes};
 
+use crate::capability::Capability;
 use crate::error::WireError;
-use crate::policy::PolicyError;
-use crate::policy::capability::Capability;
 use crate::wire::{decode, encode};
+
+mod error;
+
+pub use error::ComponentError;
 
 macro_rules! codec {
     ($($t:ident),* $(,)?) => {
@@ -248,8 +251,8 @@ impl ParticipantListData {
     pub fn apply(
         &self,
         update: &ParticipantListUpdate,
-    ) -> Result<ParticipantListData, PolicyError> {
-        let bad = |s: String| Err(PolicyError::ParticipantList(s));
+    ) -> Result<ParticipantListData, ComponentError> {
+        let bad = |s: String| Err(ComponentError::ParticipantList(s));
         let len = self.participants.len();
         let mut seen = BTreeSet::new();
         for u in &self.participants {

@@ -19,6 +19,7 @@ pub mod uri;
 pub mod wire;
 
 pub use error::{UriError, WireError};
+pub mod capability;
 pub mod components;
 pub mod content;
 pub mod franking;

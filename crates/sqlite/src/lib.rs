@@ -5,9 +5,11 @@
 //! transaction covers an MLS merge and the rows that go with it (DESIGN "Storage"). This crate
 //! opens such a file ([`open`]) and gives OpenMLS a provider over a connection or a transaction
 //! ([`Provider`]). It knows nothing of MIMI. Both keep their data directories private the same
-//! way ([`private`]: directories 0700, files 0600, narrowed at every start).
+//! way ([`private`]: directories 0700, files 0600, narrowed at every start). [`rows`] holds the
+//! row helpers both use and the one table both keep alike (`identity_links`, opaque bytes).
 
 pub mod private;
+pub mod rows;
 
 use std::path::Path;
 

@@ -17,7 +17,7 @@ use mimi::identity::{
     PseudonymousCredential, connection_hpke_keypair,
 };
 use mimi::policy::Preset;
-use mimi::room::Trust;
+use mimi::identity::Trust;
 use mimi::uri::UserUri;
 use openmls::prelude::Credential;
 use openmls_rust_crypto::RustCrypto;

@@ -41,7 +41,7 @@ async fn a_moderator_reports_a_message_and_bans_a_cli_user_from_the_moderation_p
         })
         .await?;
         let uri = room.uri.clone();
-        let room = bob.resolve_room(&room.uri)?;
+        let room = bob.resolve_room(&room.uri)?.uri().clone();
         eventually("carol to join", async || {
             let rooms = carol.synced_json(&["room", "list"]).await?;
             Ok(rooms
@@ -82,16 +82,16 @@ async fn a_moderator_reports_a_message_and_bans_a_cli_user_from_the_moderation_p
         .await?;
         escape_dialog(web).await?;
         sync_until(&bob, "his new role", async |c| {
-            let me = c.me_in(&room).await.ok()?;
+            let me = c.room(&room).me_in().await.ok()?;
             (me.name == "speaker").then_some(())
         })
         .await?;
 
         // …bob spams the room, once honestly and once with a franking tag that does not match.
-        bob.send_text(&room, "Buy cheap watches, only today")
+        bob.room(&room).send_text("Buy cheap watches, only today")
             .await?;
         bob.set_forge_franking_tag(true);
-        bob.send_text(&room, "This one lies about its bytes")
+        bob.room(&room).send_text("This one lies about its bytes")
             .await?;
         bob.set_forge_franking_tag(false);
 
@@ -308,7 +308,8 @@ async fn a_muted_user_sees_the_composer_disabled_with_the_reason() -> Result<()>
         let room = bob
             .create_room_with("Stage", conclave_desktop::policy::preset("moderated")?)
             .await?;
-        bob.invite_as(&room, &["alice".to_owned()], Some("speaker"))
+        bob.room(&room)
+            .invite_as(&["alice".to_owned()], Some("speaker"))
             .await?;
         xpath(
             web,
@@ -331,7 +332,7 @@ async fn a_muted_user_sees_the_composer_disabled_with_the_reason() -> Result<()>
         );
 
         // When bob mutes her, the composer gives way to the reason.
-        bob.mute(&room, "alice").await?;
+        bob.room(&room).mute("alice").await?;
         let disabled = element(web, "#composer-disabled").await?;
         let said = disabled.text().await?;
         ensure!(said.contains("You are muted in this room"), "{said}");
@@ -348,7 +349,7 @@ async fn a_muted_user_sees_the_composer_disabled_with_the_reason() -> Result<()>
         screenshot(web, "composer-muted").await?;
 
         // When bob suspends her, the timeline says she no longer receives the room's messages.
-        bob.suspend(&room, "alice").await?;
+        bob.room(&room).suspend("alice").await?;
         let notice = element(web, "[aria-label='Hidden messages']")
             .await?
             .text()
@@ -360,7 +361,7 @@ async fn a_muted_user_sees_the_composer_disabled_with_the_reason() -> Result<()>
 
         // When bob makes her a moderator, she can write again and gets the moderation panel,
         // which offers only what the engine allows on bob, the super_admin, and says why not.
-        bob.set_role(&room, "alice", "moderator").await?;
+        bob.room(&room).set_role("alice", "moderator").await?;
         element(web, "textarea[aria-label='Message']").await?;
         eventually("the revocation notice to go", async || {
             Ok(web

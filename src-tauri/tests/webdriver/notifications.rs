@@ -24,24 +24,24 @@ async fn a_message_in_the_background_raises_an_os_notification_unless_turned_off
     let story = async {
         sign_up(web, &hub.url, "alice").await?;
         let room = bob.create_room("Porch").await?;
-        bob.invite(&room, &["alice".to_owned()]).await?;
+        bob.room(&room).invite(&["alice".to_owned()]).await?;
         xpath(web, "//nav[@aria-label='Rooms']//button[contains(., 'Porch')]").await?;
 
         // While the app's window is focused, bob's message raises no notification.
-        bob.send_text(&room, "Still at the desk").await?;
+        bob.room(&room).send_text("Still at the desk").await?;
         xpath(web, &message_xpath("Still at the desk")).await?;
 
         // When alice switches to another program and bob writes, the OS shows who wrote where,
         // and what.
         let elsewhere = Elsewhere::focus()?;
-        bob.send_text(&room, "Are you there?").await?;
+        bob.room(&room).send_text("Are you there?").await?;
         let call = notifications
             .wait_for("bob in Porch", "Are you there?")
             .await?;
         ensure!(call.contains("\"Conclave\""), "app name: {call}");
         let porch_id = notifications.id_of(&call)?;
         // A second message replaces it with a count.
-        bob.send_text(&room, "Hello?").await?;
+        bob.room(&room).send_text("Hello?").await?;
         notifications
             .wait_for("Porch: 2 new messages", "The latest from bob")
             .await?;
@@ -63,7 +63,7 @@ async fn a_message_in_the_background_raises_an_os_notification_unless_turned_off
         screenshot(web, "settings-notifications").await?;
         escape_dialog(web).await?;
         let before = notifications.calls().len();
-        bob.send_text(&room, "Nobody will be told").await?;
+        bob.room(&room).send_text("Nobody will be told").await?;
         xpath(web, &message_xpath("Nobody will be told")).await?;
         // Turned on again, the next message is the room's third notified one: the one sent
         // while they were off was neither shown nor counted.
@@ -76,7 +76,7 @@ async fn a_message_in_the_background_raises_an_os_notification_unless_turned_off
         .click()
         .await?;
         escape_dialog(web).await?;
-        bob.send_text(&room, "Back on").await?;
+        bob.room(&room).send_text("Back on").await?;
         notifications
             .wait_for("Porch: 3 new messages", "The latest from bob")
             .await?;
@@ -93,14 +93,14 @@ async fn a_message_in_the_background_raises_an_os_notification_unless_turned_off
         // announced again until the room opens: the app starts listening for it just after the
         // server showed the notification.)
         let garden = bob.create_room("Garden").await?;
-        bob.invite(&garden, &["alice".to_owned()]).await?;
+        bob.room(&garden).invite(&["alice".to_owned()]).await?;
         xpath(web, "//nav[@aria-label='Rooms']//button[contains(., 'Garden')]").await?;
         xpath(
             web,
             "//nav[@aria-label='Rooms']//button[@aria-current='page'][contains(., 'Porch')]",
         )
         .await?;
-        bob.send_text(&garden, "Come outside").await?;
+        bob.room(&garden).send_text("Come outside").await?;
         let call = notifications.wait_for("bob in Garden", "Come outside").await?;
         ensure!(call.contains("[\"default\", \"Open\"]"), "clickable: {call}");
         let id = notifications.id_of(&call)?;

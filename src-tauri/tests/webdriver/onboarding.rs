@@ -103,7 +103,7 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
             c.rooms().await.ok()?.into_iter().find(|r| r.name == "Team")
         })
         .await?;
-        let room = bob.resolve_room(&room.uri)?;
+        let room = bob.resolve_room(&room.uri)?.uri().clone();
 
         // When alice sends a message from the composer (Enter sends)…
         let composer = element(&web, "textarea[aria-label='Message']").await?;
@@ -119,7 +119,7 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
 
         // …bob receives it.
         let got = sync_until(&bob, "alice's message", async |c| {
-            c.messages(&room, 50)
+            c.room(&room).messages(50)
                 .await
                 .ok()?
                 .into_iter()
@@ -147,7 +147,7 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         ensure!(shown == "line one\nline two", "shown: {shown:?}");
 
         // When bob answers, the app shows it without anyone clicking anything (the long-poll).
-        bob.send_text(&room, "Hi alice, bob here").await?;
+        bob.room(&room).send_text("Hi alice, bob here").await?;
         xpath(
             &web,
             "//article[contains(@class,'message')]//p[.='Hi alice, bob here']",
@@ -201,7 +201,7 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
 
         // Bob sees all of it as the app shows it: his client applied the same documents.
         let hello_id = sync_until(&bob, "alice's edit, reply, reaction and delete", async |c| {
-            let m = c.messages(&room, 50).await.ok()?;
+            let m = c.room(&room).messages(50).await.ok()?;
             let edited = m
                 .iter()
                 .find(|m| m.text.as_deref() == Some("Hello from the app, edited") && m.edited_at.is_some())?;
@@ -216,7 +216,7 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         })
         .await?;
         // And when bob reacts and edits, the app updates the messages in place.
-        bob.react(&room, &hello_id, "🎉").await?;
+        bob.room(&room).react(&hello_id, "🎉").await?;
         xpath(
             &web,
             &format!(
@@ -226,13 +226,13 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         )
         .await?;
         let his_id = bob
-            .messages(&room, 50)
+            .room(&room).messages(50)
             .await?
             .into_iter()
             .find(|m| m.text.as_deref() == Some("Hi alice, bob here"))
             .context("bob's message")?
             .id;
-        bob.edit(&room, &his_id, "Hi alice, bob here (typo fixed)").await?;
+        bob.room(&room).edit(&his_id, "Hi alice, bob here (typo fixed)").await?;
         xpath(
             &web,
             "//article[contains(@class,'message')]//p[contains(@class,'text') and starts-with(., 'Hi alice, bob here (typo fixed)')]/span[.='(edited)']",
@@ -243,10 +243,10 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         // When bob invites alice to a room of his and writes there, it appears with an unread
         // count while alice stays in Team.
         let bobs = bob.create_room("Bob's corner").await?;
-        bob.invite(&bobs, &["alice".to_owned()]).await?;
+        bob.room(&bobs).invite(&["alice".to_owned()]).await?;
         xpath(&web, "//nav[@aria-label='Rooms']//button[contains(., \"Bob's corner\")]").await?;
-        bob.send_text(&bobs, "Psst, over here").await?;
-        bob.send_text(&bobs, "Two unread now").await?;
+        bob.room(&bobs).send_text("Psst, over here").await?;
+        bob.room(&bobs).send_text("Two unread now").await?;
         xpath(
             &web,
             "//nav[@aria-label='Rooms']//button[contains(., \"Bob's corner\")]//span[@aria-label='2 unread']",

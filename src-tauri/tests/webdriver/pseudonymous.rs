@@ -97,7 +97,7 @@ async fn a_user_connects_and_sees_pseudonymous_members_verified_by_their_real_na
         })
         .await?;
         let uri = room.uri.clone();
-        let room = bob.resolve_room(&room.uri)?;
+        let room = bob.resolve_room(&room.uri)?.uri().clone();
         eventually("carol to join", async || {
             let rooms = carol.synced_json(&["room", "list"]).await?;
             Ok(rooms
@@ -147,7 +147,7 @@ async fn a_user_connects_and_sees_pseudonymous_members_verified_by_their_real_na
         .await?;
 
         // A message from bob carries his pseudonym, and the timeline shows it as bob's, verified.
-        bob.send_text(&room, "Nobody at the hub knows it is me").await?;
+        bob.room(&room).send_text("Nobody at the hub knows it is me").await?;
         let message = xpath(web, &message_xpath("Nobody at the hub knows it is me")).await?;
         let sender = message
             .find(Locator::Css("header .sender"))

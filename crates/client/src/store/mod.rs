@@ -168,26 +168,21 @@ pub struct Reaction {
 /// Rooms the client is in, by name then URI.
 /// `me` is this client's URI: its own messages (and its pseudonyms') are never unread.
 pub fn rooms(conn: &Connection, me: &str) -> Result<Vec<RoomInfo>> {
-    let mut st = conn.prepare(
-        "SELECT r.uri, r.name, r.preset, r.pseudonymous,
+    let sql = "SELECT r.uri, r.name, r.preset, r.pseudonymous,
            (SELECT COUNT(*) FROM messages m
              WHERE m.room_uri = r.uri AND m.kind = 'message' AND m.deleted = 0 AND m.timestamp > r.last_read
                AND m.sender_client != ?1
                AND m.sender_client NOT IN (SELECT client_uri FROM pseudonyms WHERE room_uri = r.uri))
-         FROM rooms r WHERE r.left_at IS NULL ORDER BY r.joined_at, r.uri",
-    )?;
-    let rows = st
-        .query_map([me], |r| {
-            Ok(RoomInfo {
-                uri: r.get(0)?,
-                name: r.get(1)?,
-                preset: r.get(2)?,
-                pseudonymous: r.get::<_, i64>(3)? != 0,
-                unread: r.get::<_, i64>(4)?.clamp(0, u32::MAX as i64) as u32,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+         FROM rooms r WHERE r.left_at IS NULL ORDER BY r.joined_at, r.uri";
+    Ok(conclave_sqlite::rows::all(conn, sql, [me], |r| {
+        Ok(RoomInfo {
+            uri: r.get(0)?,
+            name: r.get(1)?,
+            preset: r.get(2)?,
+            pseudonymous: r.get(3)?,
+            unread: r.get::<_, i64>(4)?.clamp(0, u32::MAX as i64) as u32,
+        })
+    })?)
 }
 
 /// Keeps what the room list shows of a room's state: the preset its roles match and whether it

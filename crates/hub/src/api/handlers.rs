@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::{Account, ApiBytes, ApiJson, ClientAddr, b64, to_b64};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::principal::{self, Principal};
+use crate::principal::Principal;
 use crate::{AppState, accounts, connections, room, store};
 
 const TLS: &str = "application/octet-stream";
@@ -231,7 +231,7 @@ pub async fn submit_message(
     // The hottest endpoint: the token is looked up in the same database call.
     let (resp, wake) = s
         .db(move |c, i| {
-            let auth = principal::authenticate(c, &bearer.0)?;
+            let auth = accounts::authenticate(c, &bearer.0)?;
             i.limiters.principal(&bearer.0)?;
             room::submit(c, i, &auth, &room?, &body)
         })
@@ -278,7 +278,7 @@ async fn wake_on(s: &AppState, headers: &header::HeaderMap) -> Result<Vec<String
         .split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(principal::secret_hash)
+        .map(accounts::secret_hash)
         .collect();
     if hashes.len() > MAX_WAKE_ON {
         return Err(Error::MalformedBody(format!(
@@ -291,7 +291,7 @@ async fn wake_on(s: &AppState, headers: &header::HeaderMap) -> Result<Vec<String
         let mut watched = Vec::new();
         for h in &hashes {
             // Only a pseudonym's queue can be watched; an ambiguous token watches nothing.
-            if let Ok(p) = principal::authenticate(c, h)
+            if let Ok(p) = accounts::authenticate(c, h)
                 && p.is_pseudonym()
             {
                 watched.push(p.client.to_string());

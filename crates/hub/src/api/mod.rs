@@ -25,8 +25,9 @@ use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
+use crate::accounts;
 use crate::error::Error;
-use crate::principal::{self, Principal};
+use crate::principal::Principal;
 
 /// Every route of the hub: method, path and handler. The router is built from this list, and
 /// the access-control matrix test (`tests/tests/access.rs`) fails when one has no rows there.
@@ -175,7 +176,7 @@ impl FromRequestParts<AppState> for Account {
 }
 
 /// The bearer token of a request, hashed, not yet looked up: for hot endpoints that look it up
-/// inside their own database call ([`principal::authenticate`]), one trip instead of two.
+/// inside their own database call ([`accounts::authenticate`]), one trip instead of two.
 #[derive(Debug, Clone)]
 pub struct Bearer(pub Vec<u8>);
 
@@ -194,7 +195,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
             .ok_or_else(|| {
                 Error::Unauthenticated("the Authorization header is not a bearer token".into())
             })?;
-        Ok(Bearer(principal::secret_hash(token.trim())))
+        Ok(Bearer(accounts::secret_hash(token.trim())))
     }
 }
 
@@ -234,7 +235,7 @@ impl FromRequestParts<AppState> for Principal {
         let bearer = Bearer::from_request_parts(parts, state).await?;
         let hash = bearer.0.clone();
         let principal = state
-            .db(move |c, _| principal::authenticate(c, &bearer.0))
+            .db(move |c, _| accounts::authenticate(c, &bearer.0))
             .await?;
         state.inner().limiters.principal(&hash)?;
         Ok(principal)

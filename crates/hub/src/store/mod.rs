@@ -45,8 +45,26 @@ pub struct ClientRow {
 
 /// Looks a client up by the SHA-256 of its bearer token.
 pub fn client_by_token(conn: &Connection, token_hash: &[u8]) -> Result<Option<ClientRow>> {
+    row_by_token(
+        conn,
+        "SELECT uri, user_uri FROM clients WHERE token_hash = ?1",
+        token_hash,
+    )
+}
+
+/// Looks a pseudonym up by the SHA-256 of its token.
+pub fn pseudonym_by_token(conn: &Connection, token_hash: &[u8]) -> Result<Option<ClientRow>> {
+    row_by_token(
+        conn,
+        "SELECT client_uri, user_uri FROM pseudonyms WHERE token_hash = ?1",
+        token_hash,
+    )
+}
+
+/// The (client, user) row `sql` selects by a token hash.
+fn row_by_token(conn: &Connection, sql: &str, token_hash: &[u8]) -> Result<Option<ClientRow>> {
     Ok(conn
-        .prepare_cached("SELECT uri, user_uri FROM clients WHERE token_hash = ?1")?
+        .prepare_cached(sql)?
         .query_row([token_hash], |r| {
             Ok(ClientRow {
                 uri: r.get(0)?,
@@ -54,6 +72,29 @@ pub fn client_by_token(conn: &Connection, token_hash: &[u8]) -> Result<Option<Cl
             })
         })
         .optional()?)
+}
+
+/// Whether a client or user URI names an account's client or user.
+pub fn names_account(conn: &Connection, client: &str, user: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM clients WHERE uri = ?1 UNION ALL SELECT 1 FROM users WHERE uri = ?2",
+        )?
+        .query_row([client, user], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Whether a client or user URI names a pseudonym.
+pub fn names_pseudonym(conn: &Connection, client: &str, user: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM pseudonyms WHERE client_uri = ?1
+             UNION ALL SELECT 1 FROM pseudonyms WHERE user_uri = ?2",
+        )?
+        .query_row([client, user], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// A room as the hub keeps it.
@@ -111,24 +152,29 @@ pub struct MemberRow {
     pub can_receive: bool,
 }
 
+impl MemberRow {
+    /// A row of `client_uri, user_uri, leaf_index, can_send, can_receive`.
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberRow> {
+        Ok(MemberRow {
+            client: r.get(0)?,
+            user: r.get(1)?,
+            leaf: r.get(2)?,
+            can_send: r.get(3)?,
+            can_receive: r.get(4)?,
+        })
+    }
+}
+
 /// The member clients of a room, by leaf index.
 pub fn room_members(conn: &Connection, room: &str) -> Result<Vec<MemberRow>> {
-    let mut st = conn.prepare_cached(
-        "SELECT client_uri, user_uri, leaf_index, can_send, can_receive FROM room_members
-         WHERE room_uri = ?1 ORDER BY leaf_index",
-    )?;
-    let rows = st
-        .query_map([room], |r| {
-            Ok(MemberRow {
-                client: r.get(0)?,
-                user: r.get(1)?,
-                leaf: r.get(2)?,
-                can_send: r.get::<_, i64>(3)? != 0,
-                can_receive: r.get::<_, i64>(4)? != 0,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    let sql = "SELECT client_uri, user_uri, leaf_index, can_send, can_receive FROM room_members
+               WHERE room_uri = ?1 ORDER BY leaf_index";
+    Ok(conclave_sqlite::rows::all(
+        conn,
+        sql,
+        [room],
+        MemberRow::read,
+    )?)
 }
 
 /// Replaces a room's member rows.

@@ -376,7 +376,7 @@ fn update_refuses_what_touches_a_user_twice_or_points_nowhere() {
     ];
     for u in refused {
         assert!(
-            matches!(before.apply(&u), Err(PolicyError::ParticipantList(_))),
+            matches!(before.apply(&u), Err(ComponentError::ParticipantList(_))),
             "{u:?}"
         );
     }

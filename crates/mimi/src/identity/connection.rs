@@ -43,11 +43,11 @@ use tls_codec::{
 };
 
 use super::IdentityError;
+use super::Trust;
 use super::hpke::{X25519_LEN, hpke_open, hpke_seal};
 use super::keys::ConnectionKey;
 use crate::credential::{ClientIdentity, ProviderCredential, sign_content, verify_with_label};
 use crate::error::WireError;
-use crate::room::Trust;
 use crate::uri::UserUri;
 use crate::wire::IdentifierUri;
 

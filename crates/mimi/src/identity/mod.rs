@@ -37,7 +37,7 @@
 //! - `ExpandWithLabel` uses HKDF-SHA256, the KDF of Conclave's one cipher suite 0x0001.
 //! - The real credential is a Conclave [`ProviderCredential`](crate::credential::ProviderCredential):
 //!   a credential that binds a key, which the draft needs for "the real client's key" (§4.3
-//!   \[ANALYSIS\]). Step 3 validates it with [`Trust::identify`](crate::room::Trust::identify)
+//!   \[ANALYSIS\]). Step 3 validates it with [`Trust::identify`](crate::identity::Trust::identify)
 //!   against the key it binds itself; step 4 verifies with that key.
 //! - Step 6 also checks the converse of the draft's rule: one user pseudonym names one real
 //!   user. Roles attach to user pseudonyms, so otherwise Mallory could sign a credential with
@@ -54,6 +54,7 @@ mod hpke;
 mod keys;
 mod resolve;
 mod seal;
+mod trust;
 
 #[cfg(test)]
 mod tests;
@@ -78,3 +79,4 @@ pub use resolve::{
     room_inconsistencies,
 };
 pub use seal::{AEAD_AES_256_GCM, NONCE_LEN, SEALED_VERSION, Sealed};
+pub use trust::Trust;

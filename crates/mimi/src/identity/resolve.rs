@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use openmls::prelude::{Credential, OpenMlsCrypto};
 
+use super::Trust;
 use super::credential::{IdentityLinkTbe, PSEUDONYMOUS_CREDENTIAL_LABEL, PseudonymousCredential};
 use super::keys::{ConnectionKey, IdentityLinkKey, IdentityLinkWrapperKey};
 use super::seal::{Purpose, Sealed};
 use super::{IdentityError, Unresolved};
 use crate::credential::{ClientIdentity, ProviderCredential, verify_with_label};
-use crate::room::Trust;
 use crate::uri::{ClientUri, UserUri};
 
 /// Where a leaf's identity_link_key comes from (§4.7 step 1).

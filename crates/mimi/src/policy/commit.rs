@@ -37,14 +37,14 @@
 use std::collections::BTreeMap;
 
 use super::Denied;
-use super::capability::Capability;
 use super::decide::{
     Actor, Move, authorize_base, authorize_metadata, authorize_move, authorize_preauth,
     authorize_roles, classify, require,
 };
-use super::error::PolicyError;
 use super::preauth::{first_match, user_claims};
 use super::state::{Census, PolicyState, check_base, check_counts, has_banned_role, show};
+use crate::capability::Capability;
+use crate::components::ComponentError;
 use crate::components::{
     BaseRoomPolicy, ParticipantListData, ParticipantListUpdate, PreAuthData, RoleData, RoomMetaData,
 };
@@ -522,9 +522,9 @@ pub fn apply_component_updates(
     id: u16,
     old: Option<&[u8]>,
     updates: &[&[u8]],
-) -> Result<Vec<u8>, PolicyError> {
+) -> Result<Vec<u8>, ComponentError> {
     let Some(last) = updates.last() else {
-        return Err(PolicyError::NoUpdate(id));
+        return Err(ComponentError::NoUpdate(id));
     };
     match id {
         PARTICIPANT_LIST => {
@@ -556,6 +556,6 @@ pub fn apply_component_updates(
             }
             Ok(last.to_vec())
         }
-        _ => Err(PolicyError::UnknownComponent(id)),
+        _ => Err(ComponentError::UnknownComponent(id)),
     }
 }

@@ -2,7 +2,6 @@
 //! or CLI asks about ([`Action`]), and the pieces [`super::check_commit`] reuses for each
 //! operation it finds in a commit.
 
-use super::capability::Capability;
 use super::preauth::{first_match, first_nonzero_role, hub_claims, user_claims};
 use super::roles::{validate_base, validate_preauth, validate_roles};
 use super::state::{
@@ -10,6 +9,7 @@ use super::state::{
     show,
 };
 use super::{Decision, Denied};
+use crate::capability::Capability;
 use crate::components::{BaseRoomPolicy, Claim, PreAuthData, RoleData, RoomMetaData};
 use crate::uri::UserUri;
 

@@ -40,11 +40,9 @@
 //! Denials are [`Denied`] values: `rule` is the draft's name of the capability or constraint that
 //! failed (`"canBan"`, `"minimum_participants_constraint"`, `"max_users"`), `reason` a sentence.
 
-pub mod capability;
 mod commit;
 mod decide;
 mod decision;
-mod error;
 mod preauth;
 pub mod presets;
 mod roles;
@@ -55,11 +53,10 @@ mod tests;
 
 use std::fmt;
 
-pub use capability::Capability;
+pub use crate::capability::Capability;
 pub use commit::{Item, Proposed, apply_component_updates, check_commit};
 pub use decide::{Action, decide_action};
 pub use decision::Decision;
-pub use error::PolicyError;
 pub use preauth::{
     CLAIM_DOMAIN, CLAIM_EXTERNAL_SENDER, CLAIM_USER, claim, first_match, hub_claims, user_claims,
 };

@@ -33,8 +33,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::capability::Capability as C;
 use super::preauth::hub_claims;
+use crate::capability::Capability as C;
 use crate::components::{
     BaseRoomPolicy, PreAuthData, PreAuthRoleEntry, Role, RoleData, SingleSourceRoleChangeTargets,
 };

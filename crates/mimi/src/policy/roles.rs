@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::Denied;
-use super::capability::Capability;
+use crate::capability::Capability;
 use crate::components::{BaseRoomPolicy, PreAuthData, RoleData};
 use crate::ids::{PARTICIPANT_LIST, PREAUTH_LIST, ROLES_LIST};
 

@@ -14,8 +14,8 @@ use openmls_rust_crypto::RustCrypto;
 
 use super::*;
 use crate::credential::{ClientIdentity, ProviderCredential};
+use crate::identity::Trust;
 use crate::ids::PROVIDER_CREDENTIAL_TYPE;
-use crate::room::Trust;
 use crate::uri::{ClientUri, UserUri};
 
 /// The known answers: `crates/mimi/tests/data/identity_kat.json`, written by `identity_kat.py`

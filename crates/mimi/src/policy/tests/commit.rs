@@ -1,7 +1,7 @@
 //! `check_commit` and `apply_component_updates`: what a whole commit may do.
 
 use super::*;
-use crate::components::{PreAuthData, RoomMetaData};
+use crate::components::{ComponentError, PreAuthData, RoomMetaData};
 use crate::ids::{PARTICIPANT_LIST, ROLES_LIST};
 
 fn by(who: &ClientIdentity, item: Item) -> Proposed {
@@ -502,19 +502,19 @@ fn component_updates_are_applied_in_commit_order() {
     );
     assert!(matches!(
         apply_component_updates(ROLES_LIST, None, &[&r1, &[1, 2, 3]]),
-        Err(PolicyError::Wire(_))
+        Err(ComponentError::Wire(_))
     ));
     assert_eq!(
         apply_component_updates(0x0028, None, &[&r1]),
-        Err(PolicyError::UnknownComponent(0x0028))
+        Err(ComponentError::UnknownComponent(0x0028))
     );
     assert_eq!(
         apply_component_updates(ROLES_LIST, None, &[]),
-        Err(PolicyError::NoUpdate(ROLES_LIST))
+        Err(ComponentError::NoUpdate(ROLES_LIST))
     );
     // an update that does not fit the list
     assert!(matches!(
         apply_component_updates(PARTICIPANT_LIST, Some(&new), &[&u1]),
-        Err(PolicyError::ParticipantList(_))
+        Err(ComponentError::ParticipantList(_))
     ));
 }

@@ -1,5 +1,5 @@
 //! Errors of component data and component updates: bytes that do not decode, or an update that
-//! cannot be applied. A *denial* (an action the policy forbids) is [`super::Denied`], not an error.
+//! cannot be applied. A *denial* (an action the policy forbids) is [`crate::policy::Denied`], not an error.
 
 use thiserror::Error;
 
@@ -8,7 +8,7 @@ use crate::error::WireError;
 /// Component data or an update that is malformed or cannot be applied.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum PolicyError {
+pub enum ComponentError {
     /// The bytes are not a valid encoding of the component's struct.
     #[error(transparent)]
     Wire(#[from] WireError),

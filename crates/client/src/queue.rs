@@ -1,0 +1,198 @@
+//! Reading the durable queues: the client's own and each pseudonym's, each entry processed in
+//! one transaction together with its cursor and acknowledged to the hub afterwards. A sync
+//! ([`crate::sync`]) and a room action that found the epoch moved on both come here.
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+use crate::event::ClientEvent;
+use crate::group;
+use crate::identity::Identity;
+use crate::pseudonymous;
+use crate::shared::Shared;
+use crate::store;
+use crate::transport::{Hub, unb64};
+
+/// What one sync did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Queue entries processed.
+    pub processed: usize,
+    /// Entries dropped as unusable.
+    pub dropped: usize,
+}
+
+impl Shared {
+    /// Processes queue entries with the store lock held: the client's own queue, then each
+    /// pseudonym's queue. Each entry is processed and its sequence number recorded in one
+    /// transaction, so a crash neither loses nor repeats one; entries are acknowledged to the hub
+    /// only after that.
+    pub(crate) async fn sync_locked(
+        &self,
+        conn: &mut Connection,
+    ) -> Result<(SyncReport, FollowUp)> {
+        let mut done = Synced::default();
+        let pseudonyms = pseudonymous::all(conn)?;
+        let cursor: u64 = store::meta(conn, "queue_cursor")?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        self.drain(conn, &self.hub, &self.id, cursor, &mut done)
+            .await?;
+        for p in pseudonyms {
+            // One pseudonym's queue failing does not stop the others, nor the next sync.
+            let drained = match pseudonymous::identity(conn, &self.id, &p) {
+                Ok(as_p) => {
+                    let hub = self.hub.with_token(&p.token);
+                    self.drain(conn, &hub, &as_p, p.cursor, &mut done).await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = drained {
+                // A pseudonym that never joined a room and that the hub no longer knows (its
+                // KeyPackage set was withdrawn by another of the user's devices), or whose leaf
+                // key is gone, is of no use: forgotten.
+                let useless = matches!(&e, Error::Hub { code, .. } if code == "unauthenticated")
+                    || matches!(&e, Error::Mls(_));
+                if p.room.is_none() && useless {
+                    pseudonymous::forget(conn, &p)?;
+                    continue;
+                }
+                tracing::warn!(pseudonym = %p.client, error = %e, "cannot read a pseudonym's queue");
+                done.report.dropped += 1;
+                self.emit([ClientEvent::Dropped {
+                    room: p.room.clone(),
+                    reason: format!("cannot read the queue of {}: {e}", p.client),
+                }]);
+            }
+        }
+        Ok((done.report, done.follow))
+    }
+
+    /// Fetches, processes and acknowledges everything in the queue of `id.client` after
+    /// `cursor` (the client's own queue, or one of its pseudonyms' with that pseudonym's hub).
+    async fn drain(
+        &self,
+        conn: &mut Connection,
+        hub: &Hub,
+        id: &Identity,
+        mut cursor: u64,
+        done: &mut Synced,
+    ) -> Result<()> {
+        let own = id.client == self.id.client;
+        loop {
+            let entries = hub
+                .fetch(id.client.local(), cursor, Duration::ZERO, &[])
+                .await?;
+            let Some(last) = entries.last().map(|e| e.seq) else {
+                break;
+            };
+            for e in entries.iter().filter(|e| e.seq > cursor) {
+                let tx = conn.transaction()?;
+                let outcome = self.process_entry(&tx, id, e)?;
+                if own {
+                    store::set_meta(&tx, "queue_cursor", &e.seq.to_string())?;
+                } else {
+                    pseudonymous::set_cursor(&tx, &id.client.to_string(), e.seq)?;
+                }
+                tx.commit()?;
+                // Published as soon as it is stored: a sync dropped halfway (the app drops its
+                // long-poll when a command starts) loses no event.
+                self.emit(outcome.events.iter().cloned());
+                done.add(outcome);
+            }
+            hub.ack(id.client.local(), last).await?;
+            cursor = cursor.max(last);
+        }
+        Ok(())
+    }
+
+    fn process_entry(
+        &self,
+        tx: &Connection,
+        id: &Identity,
+        e: &crate::transport::Entry,
+    ) -> Result<group::Outcome> {
+        let data = unb64(&e.data)?;
+        Ok(match e.kind.as_str() {
+            "fanout" => group::process_fanout(tx, id, e.room.as_deref(), &data)?,
+            "connection" => group::Outcome {
+                events: crate::connections::receive(tx, self.secrets.as_ref(), &self.id, &data)?,
+                ..Default::default()
+            },
+            "device" => {
+                let v: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
+                if let Some(c) = v.get("new_client").and_then(|c| c.as_str()) {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO pending_devices (client_uri) VALUES (?1)",
+                        [c],
+                    )?;
+                }
+                group::Outcome::default()
+            }
+            other => group::Outcome {
+                events: vec![ClientEvent::Dropped {
+                    room: None,
+                    reason: format!("unknown queue entry kind {other:?}"),
+                }],
+                ..Default::default()
+            },
+        })
+    }
+
+    /// After the hub said `room`'s epoch moved on (`e`): processes what this client missed,
+    /// releases the store and tells the UI the action is being tried again.
+    pub(crate) async fn catch_up(
+        &self,
+        mut conn: tokio::sync::MutexGuard<'_, Connection>,
+        room: &str,
+        e: &Error,
+    ) -> Result<()> {
+        self.sync_locked(&mut conn).await?;
+        drop(conn);
+        self.emit(retried(room, e));
+        Ok(())
+    }
+}
+
+fn retried(room: &str, e: &Error) -> Option<ClientEvent> {
+    match e {
+        Error::Hub { epoch, .. } => Some(ClientEvent::Retried {
+            room: room.to_owned(),
+            epoch: *epoch,
+        }),
+        _ => None,
+    }
+}
+
+/// What a sync did so far.
+#[derive(Default)]
+pub(crate) struct Synced {
+    report: SyncReport,
+    follow: FollowUp,
+}
+
+impl Synced {
+    fn add(&mut self, outcome: group::Outcome) {
+        self.report.processed += 1;
+        self.report.dropped += outcome
+            .events
+            .iter()
+            .filter(|e| matches!(e, ClientEvent::Dropped { .. }))
+            .count();
+        self.follow.joined += usize::from(outcome.joined);
+        if let Some(r) = outcome.proposals_in
+            && !self.follow.proposals_in.contains(&r)
+        {
+            self.follow.proposals_in.push(r);
+        }
+    }
+}
+
+/// Work a sync leaves for after the store lock is released.
+#[derive(Default)]
+pub(crate) struct FollowUp {
+    pub(crate) joined: usize,
+    pub(crate) proposals_in: Vec<String>,
+}

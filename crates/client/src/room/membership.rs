@@ -1,0 +1,226 @@
+//! Who is in a room: its members, inviting users, leaving.
+
+use mimi::components::{ParticipantListUpdate, UserRolePair};
+use mimi::ids;
+use mimi::policy::PolicyState;
+use mimi::uri::UserUri;
+use mimi::wire::{
+    IdentifierUri, Inline, KEY_MATERIAL_REQUEST_LABEL, KeyMaterialRequest, Protocol, encode,
+};
+use openmls::prelude::{Credential, KeyPackage};
+use openmls_traits::signatures::Signer as _;
+use tls_codec::Serialize as _;
+
+use super::{default_add_role, resolve_role};
+use crate::error::{Error, Result};
+use crate::event::ClientEvent;
+use crate::group::{self, MemberInfo, Plan};
+use crate::identity;
+use crate::pseudonymous;
+use crate::room::Room;
+use crate::shared::{EPOCH_RETRIES, Shared};
+use crate::transport::is_wrong_epoch;
+
+impl Room {
+    /// The members of a room; in a pseudonymous room each pseudonym is resolved to the real user
+    /// behind it where every check passes (`specs/mimi.md` §4.7), fetching the wrapped
+    /// identity_link_keys this client lacks from the hub (MIMIMI §4.1 step 4).
+    pub async fn members(&self) -> Result<Vec<MemberInfo>> {
+        let room = &self.uri;
+        let r = room.to_string();
+        let conn = self.c.conn.lock().await;
+        if group::is_pseudonymous(&conn, &self.c.id, &r)?
+            && !pseudonymous::has_all_links(
+                &conn,
+                &r,
+                &group::leaf_pseudonyms(&conn, &self.c.id, &r)?,
+            )?
+        {
+            let hub = self.c.in_room(&conn, &r)?.hub(&self.c).clone();
+            let links = hub.identity_links(room.local()).await?;
+            pseudonymous::store_links(&conn, &r, &links)?;
+        }
+        group::members(&conn, &self.c.id, &r)
+    }
+
+    pub(crate) async fn claim(
+        &self,
+        user: &UserUri,
+    ) -> Result<Vec<(mimi::credential::ClientIdentity, KeyPackage)>> {
+        let room = &self.uri;
+        let cwk = self.c.id.credential_with_key();
+        let mut req = KeyMaterialRequest {
+            protocol: Protocol::Mls10,
+            requesting_user: IdentifierUri::new(&self.c.id.user),
+            target_user: IdentifierUri::new(user),
+            room_id: IdentifierUri::new(room),
+            acceptable_ciphersuites: vec![mimi::ids::CIPHERSUITE],
+            required_capabilities: Inline::from_bytes(
+                identity::required_capabilities()
+                    .tls_serialize_detached()
+                    .map_err(Error::mls)?,
+                "RequiredCapabilities",
+            )?,
+            requester_signature_key: self.c.id.signer.public().to_vec().into(),
+            requester_credential: Inline::<Credential>::from_bytes(
+                cwk.credential
+                    .tls_serialize_detached()
+                    .map_err(Error::mls)?,
+                "Credential",
+            )?,
+            signature: Vec::new().into(),
+        };
+        let tbs = mimi::credential::sign_content(KEY_MATERIAL_REQUEST_LABEL, &req.tbs());
+        req.signature = self
+            .c
+            .id
+            .signer
+            .sign(&tbs)
+            .map_err(|e| Error::Mls(format!("signing: {e:?}")))?
+            .into();
+        let resp = self.c.hub.key_material(encode(&req)).await?;
+        group::validate_key_material(&resp, user, &self.c.id.trust)
+    }
+
+    /// Invites users (names on this hub, or user URIs) to a room as the first role the local
+    /// user may add them to; see [`Client::invite_as`].
+    pub async fn invite(&self, users: &[String]) -> Result<()> {
+        self.invite_as(users, None).await
+    }
+
+    /// Invites users to a room: lists each one not yet listed with `role` (by default the first
+    /// role the local user's role may add to, POLICY §8.1 canAddParticipant), claims their
+    /// KeyPackages and commits the participant-list update with the Adds in one commit (PROTO
+    /// §5.3); the Welcome goes out through the hub. A listed user whose clients were kicked is let
+    /// back in with Adds alone.
+    pub async fn invite_as(&self, users: &[String], role: Option<&str>) -> Result<()> {
+        let room = &self.uri;
+        let state = self.policy_state().await?;
+        if state.base.pseudonyms_allowed {
+            return self.invite_pseudonymous(&state, users, role).await;
+        }
+        let mut plan = Plan::default();
+        let mut added = ParticipantListUpdate::default();
+        for u in users {
+            let user = self.c.resolve_user(u)?;
+            if state.participants.index_of(&user.to_bytes()).is_none() {
+                let role = match role {
+                    Some(r) => resolve_role(&state, r)?,
+                    None => default_add_role(&state, &self.c.id.user, &user)?,
+                };
+                added.added_participants.push(UserRolePair {
+                    user: user.to_bytes().into(),
+                    role_index: role,
+                });
+            }
+            let kps = self.claim(&user).await?;
+            if kps.is_empty() {
+                return Err(Error::NothingToAdd(format!(
+                    "{user} has no device that could be added to {room} (not registered, out of KeyPackages, or already in the room)"
+                )));
+            }
+            plan.adds.extend(kps);
+        }
+        if !added.added_participants.is_empty() {
+            plan.updates.push((ids::PARTICIPANT_LIST, added.to_bytes()));
+        }
+        self.commit(&plan).await
+    }
+
+    /// MIMIMI §4.1: adds connected users to a pseudonymous room. For each, claims a complete
+    /// KeyPackage set under their connection token, checks that every KeyPackage resolves to
+    /// one of their clients, lists their user pseudonym, and commits the Adds with the wrapped
+    /// identity_link_keys in AddAAD and the room's wrapper key in the Welcome's GroupInfo.
+    async fn invite_pseudonymous(
+        &self,
+        state: &PolicyState,
+        users: &[String],
+        role: Option<&str>,
+    ) -> Result<()> {
+        let room = &self.uri;
+        let crypto = openmls_rust_crypto::RustCrypto::default();
+        let me = self.me_as().await?;
+        let mut plan = Plan::default();
+        let mut added = ParticipantListUpdate::default();
+        let mut wrapped_keys = Vec::new();
+        let mut links = Vec::new();
+        for u in users {
+            let user = self.c.resolve_user(u)?;
+            let (ck, wrapper) = {
+                let conn = self.c.conn.lock().await;
+                let ck = crate::connections::their_key(&conn, &user)?.ok_or_else(|| {
+                    Error::Usage(format!(
+                        "connect with {user} first: only connected users can add each other to a pseudonymous room (MIMIMI §5)"
+                    ))
+                })?;
+                let wrapper =
+                    pseudonymous::wrapper_key(&conn, &room.to_string())?.ok_or_else(|| {
+                        Error::Mls(format!("this device lacks the wrapper key of {room}"))
+                    })?;
+                (ck, wrapper)
+            };
+            let token = ck
+                .connection_token(&crypto)
+                .map_err(|e| Error::Mls(e.to_string()))?;
+            let (up, packages) = self.c.hub.claim_key_package_set(&token).await?;
+            let up = UserUri::parse(&up)?;
+            let checked = pseudonymous::check_set(&self.c.id, &user, &ck, &up, &packages)?;
+            if state.participants.index_of(&up.to_bytes()).is_none() {
+                let role = match role {
+                    Some(r) => resolve_role(state, r)?,
+                    None => default_add_role(state, &me, &up)?,
+                };
+                added.added_participants.push(UserRolePair {
+                    user: up.to_bytes().into(),
+                    role_index: role,
+                });
+            }
+            for (who, kp, link_key) in checked {
+                let sealed = wrapper
+                    .wrap(&crypto, &who.client, &link_key, rand::random())
+                    .map_err(|e| Error::Mls(e.to_string()))?;
+                links.push((who.client.to_string(), sealed.to_bytes()));
+                wrapped_keys.push(sealed);
+                plan.adds.push((who, kp));
+            }
+            plan.welcome_extension = Some(
+                mimi::identity::IdentityLinkExtension {
+                    identity_link_wrapper_key: wrapper,
+                }
+                .to_bytes(),
+            );
+        }
+        if !added.added_participants.is_empty() {
+            plan.updates.push((ids::PARTICIPANT_LIST, added.to_bytes()));
+        }
+        plan.add_aad = Some(group::AddAadPlan {
+            aad: mimi::identity::AddAad { wrapped_keys }.to_bytes(),
+            links,
+        });
+        self.commit(&plan).await
+    }
+
+    /// Leaves a room: a SelfRemove proposal that the next committer includes (MLSEXT §6.3).
+    pub async fn leave(&self) -> Result<()> {
+        let room = &self.uri;
+        let r = room.to_string();
+        for _ in 0..EPOCH_RETRIES {
+            let mut conn = self.c.conn.lock().await;
+            let me = self.c.in_room(&conn, &r)?;
+            let bundle = group::leave_proposals(&mut conn, me.id(&self.c), &r)?;
+            match me.hub(&self.c).update(room.local(), bundle).await {
+                Ok(_) => {
+                    group::mark_left(&mut conn, &r)?;
+                    drop(conn);
+                    self.c.emit([ClientEvent::RoomLeft { room: r }]);
+                    return Ok(());
+                }
+                Err(e) if is_wrong_epoch(&e) => {
+                    self.c.catch_up(conn, &r, &e).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Shared::kept_moving(room))
+    }
+}
