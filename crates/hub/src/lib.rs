@@ -5,7 +5,8 @@
 //! owns (it follows each room's MLS group with OpenMLS's `PublicGroup`, validates every handshake
 //! with `mimi::policy`, orders and fans out).
 //!
-//! A request flows: axum handler ([`api`]) → authentication ([`principal`]) → domain code
+//! A request flows: HTTP handler ([`api`]) → authentication ([`accounts::authenticate`], to a
+//! [`principal::Principal`]) → domain code
 //! ([`room`], [`accounts`]) inside one SQLite transaction ([`store`]) → queue entries for the
 //! recipients → the recipients' long-polls are woken. `main` only parses flags and calls [`serve`]
 //! (plain HTTP) or [`tls::serve_tls`] (HTTPS).

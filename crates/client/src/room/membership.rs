@@ -83,7 +83,7 @@ impl Room {
     }
 
     /// Invites users (names on this hub, or user URIs) to a room as the first role the local
-    /// user may add them to; see [`Client::invite_as`].
+    /// user may add them to; see [`Room::invite_as`].
     pub async fn invite(&self, users: &[String]) -> Result<()> {
         self.invite_as(users, None).await
     }

@@ -18,7 +18,7 @@ use crate::store;
 use crate::transport::is_wrong_epoch;
 use std::sync::Arc;
 
-/// One room of a [`Client`], from [`Client::room`]: an owned, cheap-to-clone handle that shares
+/// One room of a [`Client`](crate::Client), from [`Client::room`](crate::Client::room): an owned, cheap-to-clone handle that shares
 /// the client's state, so a UI can keep it across await points. It does not hold membership:
 /// each call checks that the client is in the room then.
 #[derive(Clone)]

@@ -103,13 +103,13 @@ impl Room {
     }
 
     /// Mutes a user: moves them to a role without canSendMessage that still receives (e.g.
-    /// `guest`), remembering their role for [`Client::unmute`].
+    /// `guest`), remembering their role for [`Room::unmute`].
     pub async fn mute(&self, user: &str) -> Result<()> {
         self.move_aside(user, Aside::Mute).await
     }
 
     /// Takes canReceiveMessage away from a user: moves them to a role without it (e.g.
-    /// `suspended`), remembering their role for [`Client::unsuspend`].
+    /// `suspended`), remembering their role for [`Room::unsuspend`].
     pub async fn suspend(&self, user: &str) -> Result<()> {
         self.move_aside(user, Aside::Suspend).await
     }

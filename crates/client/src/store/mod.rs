@@ -65,7 +65,7 @@ pub struct RoomInfo {
     /// Whether it is a pseudonymous room.
     #[serde(default)]
     pub pseudonymous: bool,
-    /// Messages from others after the read marker ([`crate::Client::mark_read`]).
+    /// Messages from others after the read marker ([`crate::Room::mark_read`]).
     #[serde(default)]
     pub unread: u32,
 }

@@ -14,7 +14,7 @@
 //!    Participant (r → 0), canBan (r → 1 "banned"), canUnban (1 → r), canChangeUserRole (r → r'),
 //!    canRemoveSelf (own r → 0), canChangeOwnRole (own r → first preauth match), canOpenJoin /
 //!    canUseJoinCode (self 0 → r, on role 0), canJoinIfPreauthorized (self 0 → first preauth
-//!    match, on that role). Unknown capability code points grant nothing ([`capability`]).
+//!    match, on that role). Unknown capability code points grant nothing ([`crate::capability`]).
 //! 2. The actor's role must have an `authorized_role_changes` entry from `from` containing `to`,
 //!    except for canChangeOwnRole and canJoinIfPreauthorized, which use the preauth list instead.
 //!    canBan and canUnban also need role 1 to be named exactly `banned`.
