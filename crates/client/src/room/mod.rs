@@ -309,3 +309,18 @@ pub(crate) fn listed_index(state: &PolicyState, user: &UserUri) -> Result<u32> {
         .map(|i| i as u32)
         .ok_or_else(|| Error::Usage(format!("{user} is not in the room")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Room;
+    use crate::Client;
+
+    /// A UI keeps handles across await points and hands them between tasks: both are owned,
+    /// cheap to clone, and may cross threads.
+    #[test]
+    fn handles_are_owned_clone_send_and_sync() {
+        fn owned<T: Clone + Send + Sync + 'static>() {}
+        owned::<Client>();
+        owned::<Room>();
+    }
+}
