@@ -5,6 +5,7 @@
 //! queues empty; [`TestClient::wait_for_messages`] long-polls the hub until the messages are there,
 //! failing after a timeout.
 
+pub mod proxy;
 pub mod raw;
 
 use std::net::SocketAddr;
@@ -320,6 +321,13 @@ impl TestClient {
     /// Closes the client (as if the app quit).
     pub fn close(&mut self) {
         self.client = None;
+    }
+
+    /// Opens it again, talking to the hub through `url` (a [`proxy::Proxy`]) from now on.
+    pub fn reopen_through(&mut self, url: &str) {
+        self.options.hub_override = Some(url.to_owned());
+        // A proxy on loopback is plain HTTP, as the hub it fronts.
+        self.reopen();
     }
 
     /// Opens it again from its directory.

@@ -131,6 +131,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
     let alice2 = hub.link_device(&alice).await;
     let bob = hub.user("bob").await;
     let _carol = hub.user("carol").await;
+    // One commit of alice's, whose status only she may ask for.
+    alice.room(&room).invite(&["carol".into()]).await.unwrap();
     let url = hub.url();
     let bob_token = token_of(bob.data_dir());
     let pseudo_client = ClientUri::new("localhost", &mimi::uri::pseudonym_local([1; 16])).unwrap();
@@ -182,6 +184,14 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
+    let alice_commit: Vec<u8> = conn
+        .query_row(
+            "SELECT hash FROM accepted WHERE kind = 'commit' AND sender = ?1",
+            [alice.client_uri().to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let alice_commit = hex::encode(alice_commit);
     drop(conn);
     let mls_credential = Credential::new(
         CredentialType::Other(mimi::ids::PROVIDER_CREDENTIAL_TYPE),
@@ -354,6 +364,16 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             body: garbage.clone(),
             expect: [
                 UNAUTH, UNAUTH, MALFORMED, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER, NOT_YOURS,
+            ],
+        },
+        Row {
+            method: Method::GET,
+            route: "/v1/rooms/{room}/commits/{hash}",
+            path: format!("{room_path}/commits/{alice_commit}"),
+            body: None,
+            // Only the committer learns whether the hub accepted its commit.
+            expect: [
+                UNAUTH, UNAUTH, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_YOURS,
             ],
         },
         Row {

@@ -108,3 +108,28 @@ impl Error {
 
 /// Result with the client's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A local failure that may pass: the database busy, locked or full, an I/O error, the
+    /// keyring locked. A queue entry that meets one is not acknowledged and the next sync tries
+    /// it again; any other failure is the entry's own and permanent (RELIABILITY.md).
+    pub fn is_temporary(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            Error::Store(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                C::DatabaseBusy
+                    | C::DatabaseLocked
+                    | C::DiskFull
+                    | C::SystemIoFailure
+                    | C::OutOfMemory
+                    | C::CannotOpen
+            ),
+            Error::Keystore(_)
+            | Error::NoKeyring { .. }
+            | Error::Io(_)
+            | Error::Transport { .. } => true,
+            _ => false,
+        }
+    }
+}

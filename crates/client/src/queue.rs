@@ -88,19 +88,71 @@ impl Shared {
             let Some(last) = entries.last().map(|e| e.seq) else {
                 break;
             };
+            let mut done_up_to = cursor;
             for e in entries.iter().filter(|e| e.seq > cursor) {
                 let tx = conn.transaction()?;
-                let outcome = self.process_entry(&tx, id, e)?;
+                let outcome = match self.process_entry(&tx, id, e) {
+                    Ok(o) => o,
+                    Err(err) if err.is_temporary() => {
+                        // Not this entry's fault: not acknowledged, tried again by the next
+                        // sync; what was processed before it is acknowledged.
+                        drop(tx);
+                        if done_up_to > cursor {
+                            hub.ack(id.client.local(), done_up_to).await?;
+                        }
+                        return Err(err);
+                    }
+                    Err(err) => {
+                        drop(tx);
+                        let tx = conn.transaction()?;
+                        let reason = err.to_string();
+                        tracing::warn!(seq = e.seq, room = ?e.room, %reason, "a queue entry could not be read");
+                        let mut events = vec![ClientEvent::Dropped {
+                            room: e.room.clone(),
+                            reason: format!("a message could not be read: {reason}"),
+                        }];
+                        events.extend(unreadable(&tx, id, e, &reason)?);
+                        let o = group::Outcome {
+                            events,
+                            ..Default::default()
+                        };
+                        if own {
+                            store::set_meta(&tx, "queue_cursor", &e.seq.to_string())?;
+                        } else {
+                            pseudonymous::set_cursor(&tx, &id.client.to_string(), e.seq)?;
+                        }
+                        tx.commit()?;
+                        self.emit(o.events.iter().cloned());
+                        done.add(o);
+                        done_up_to = e.seq;
+                        continue;
+                    }
+                };
+                // Anything the entry was dropped for is kept and shown (RELIABILITY.md).
+                let reasons: Vec<String> = outcome
+                    .events
+                    .iter()
+                    .filter_map(|ev| match ev {
+                        ClientEvent::Dropped { reason, .. } => Some(reason.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let mut outcome = outcome;
+                for reason in reasons {
+                    outcome.events.extend(unreadable(&tx, id, e, &reason)?);
+                }
                 if own {
                     store::set_meta(&tx, "queue_cursor", &e.seq.to_string())?;
                 } else {
                     pseudonymous::set_cursor(&tx, &id.client.to_string(), e.seq)?;
                 }
                 tx.commit()?;
+                crate::switches::failpoint("sync:after-store");
                 // Published as soon as it is stored: a sync dropped halfway (the app drops its
                 // long-poll when a command starts) loses no event.
                 self.emit(outcome.events.iter().cloned());
                 done.add(outcome);
+                done_up_to = e.seq;
             }
             hub.ack(id.client.local(), last).await?;
             cursor = cursor.max(last);
@@ -156,7 +208,7 @@ impl Shared {
     }
 }
 
-fn retried(room: &str, e: &Error) -> Option<ClientEvent> {
+pub(crate) fn retried(room: &str, e: &Error) -> Option<ClientEvent> {
     match e {
         Error::Hub { epoch, .. } => Some(ClientEvent::Retried {
             room: room.to_owned(),
@@ -195,4 +247,54 @@ impl Synced {
 pub(crate) struct FollowUp {
     pub(crate) joined: usize,
     pub(crate) proposals_in: Vec<String>,
+}
+
+/// The most bytes of an unreadable entry kept for diagnosis.
+const UNREADABLE_KEPT: usize = 64 * 1024;
+
+/// Records a queue entry this client can never use (or drops for a permanent reason), with its
+/// bytes for diagnosis and an event in its room's timeline ("a message could not be read"), so
+/// that it is acknowledged instead of stopping every sync. Returns the timeline's event.
+fn unreadable(
+    tx: &Connection,
+    id: &Identity,
+    e: &crate::transport::Entry,
+    reason: &str,
+) -> Result<Vec<ClientEvent>> {
+    let data = unb64(&e.data).unwrap_or_else(|_| e.data.as_bytes().to_vec());
+    tx.execute(
+        "INSERT OR IGNORE INTO unreadable_entries (queue_client, seq, room_uri, reason, data, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            id.client.to_string(),
+            e.seq as i64,
+            e.room,
+            reason,
+            &data[..data.len().min(UNREADABLE_KEPT)],
+            store::now_ms() as i64
+        ],
+    )?;
+    let mut events = Vec::new();
+    if let Some(room) = e.room.as_deref()
+        && store::room_group(tx, room)?.is_some()
+    {
+        let text = format!("A message could not be read ({reason}).");
+        let m = store::Message::new(
+            room,
+            {
+                use sha2::Digest as _;
+                let key = format!("unreadable {} {} {reason}", id.client, e.seq);
+                hex::encode(sha2::Sha256::digest(key.as_bytes()))
+            },
+            store::MessageKind::Event,
+            id.user.to_string(),
+            id.client.to_string(),
+            Some(text.clone()),
+            store::now_ms(),
+        );
+        if store::insert_message(tx, &m, text.as_bytes(), None)? {
+            events.push(ClientEvent::Message(m));
+        }
+    }
+    Ok(events)
 }

@@ -43,3 +43,28 @@ impl Switches {
         self.forge_franking_tag.store(on, Ordering::Relaxed);
     }
 }
+
+/// Test-only: a named point of a commit, a send or a sync where a crash test kills this process.
+/// With `CONCLAVE_FAILPOINT` set to the point's name, the process sends itself SIGKILL there (no
+/// destructor runs, nothing is flushed: as a crash or a power cut would leave it). The points:
+/// `commit:after-stage`, `commit:after-accept` (the hub accepted, before the local merge),
+/// `send:after-queue`, `send:after-accept`, `sync:after-store` (an entry stored, before the ack).
+#[cfg(feature = "test-switches")]
+pub(crate) fn failpoint(name: &str) {
+    if std::env::var("CONCLAVE_FAILPOINT").is_ok_and(|v| v == name) {
+        tracing::warn!(
+            failpoint = name,
+            "killing this process here, as a crash test asked"
+        );
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &std::process::id().to_string()])
+            .status();
+        // kill(1) missing: still end here, without unwinding.
+        std::process::abort();
+    }
+}
+
+/// Without the `test-switches` feature there are no failpoints.
+#[cfg(not(feature = "test-switches"))]
+#[inline(always)]
+pub(crate) fn failpoint(_name: &str) {}

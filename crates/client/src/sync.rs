@@ -50,6 +50,9 @@ impl Client {
         }
         let mut conn = self.c.conn.lock().await;
         let (report, follow_up) = self.c.sync_locked(&mut conn).await?;
+        // What this client sent without an answer: settled now that the queue (which may echo
+        // an accepted commit) is read (RELIABILITY.md).
+        self.c.settle_all(&mut conn).await?;
         drop(conn);
         self.follow_up(follow_up).await?;
         Ok(report)

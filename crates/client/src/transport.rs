@@ -393,6 +393,65 @@ impl Hub {
         Ok(decode(&b, "SubmitMessageResponse")?)
     }
 
+    /// Sends a HandshakeBundle as [`Hub::update`] does, and sends the very same bytes again
+    /// while the answer is unknown (no answer, or a 5xx): the hub answers a retry of what it
+    /// accepted with its original answer (RELIABILITY.md), so this never commits twice.
+    pub async fn update_until_answered(
+        &self,
+        room_id: &str,
+        bundle: &[u8],
+    ) -> Result<UpdateAccepted> {
+        let mut attempt = 0;
+        loop {
+            match self.update(room_id, bundle.to_vec()).await {
+                Err(e) if answer_unknown(&e) && attempt < RESENDS.len() => {
+                    tracing::warn!(room_id, error = %e, "no answer to a handshake: sending it again");
+                    tokio::time::sleep(RESENDS[attempt]).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Sends a SubmitMessageRequest as [`Hub::submit`] does, and the very same bytes again
+    /// while the answer is unknown; the hub answers a retry with the original frank.
+    pub async fn submit_until_answered(
+        &self,
+        room_id: &str,
+        request: &[u8],
+    ) -> Result<SubmitMessageResponse> {
+        let mut attempt = 0;
+        loop {
+            match self.submit(room_id, request.to_vec()).await {
+                Err(e) if answer_unknown(&e) && attempt < RESENDS.len() => {
+                    tracing::warn!(room_id, error = %e, "no answer to a message: sending it again");
+                    tokio::time::sleep(RESENDS[attempt]).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// `GET /v1/rooms/{id}/commits/{hash}`: the original answer to this client's commit, or
+    /// `None` if the hub did not accept it (in the room's last epochs it remembers).
+    pub async fn commit_status(
+        &self,
+        room_id: &str,
+        hash: &[u8; 32],
+    ) -> Result<Option<UpdateAccepted>> {
+        let r = self.req(
+            reqwest::Method::GET,
+            &format!("/v1/rooms/{room_id}/commits/{}", hex::encode(hash)),
+        );
+        match self.json(r).await {
+            Ok(a) => Ok(Some(a)),
+            Err(Error::Hub { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `POST /v1/rooms/{id}/reportAbuse` with a TLS `AbuseReport`; returns the report's id.
     pub async fn report(&self, room_id: &str, report: Vec<u8>) -> Result<i64> {
         #[derive(Deserialize)]
@@ -648,9 +707,29 @@ impl Hub {
     }
 }
 
-/// Whether an error is the hub saying the handshake was for an old epoch.
+/// How long to wait before each resend of a request whose answer was lost.
+const RESENDS: [Duration; 4] = [
+    Duration::from_millis(200),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+];
+
+/// Whether the hub's answer to a request is unknown: no answer at all (a timeout, a reset, a hub
+/// restarting) or a server error. Whatever was sent may or may not have been accepted.
+pub fn answer_unknown(e: &Error) -> bool {
+    match e {
+        Error::Transport { .. } => true,
+        Error::Hub { status, .. } => *status >= 500,
+        _ => false,
+    }
+}
+
+/// Whether an error is the hub saying the client must catch up and try again: the handshake or
+/// message was for an old epoch, or a commit left out proposals the hub holds (PROTO §3.5).
 pub fn is_wrong_epoch(e: &Error) -> bool {
-    matches!(e, Error::Hub { status, code, .. } if *status == StatusCode::CONFLICT.as_u16() && (code == "wrong_epoch" || code == "epoch_too_old"))
+    matches!(e, Error::Hub { status, code, .. } if *status == StatusCode::CONFLICT.as_u16()
+        && (code == "wrong_epoch" || code == "epoch_too_old" || code == "missing_proposals"))
 }
 
 /// Percent-encodes a path segment (a user URI carries `:` and `/`).

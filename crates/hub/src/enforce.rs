@@ -91,6 +91,10 @@ pub fn remove_user(
                 .add_proposal(provider.storage(), *qp)
                 .map_err(Error::internal)?;
         }
+        // PROTO §7.1: the removed client gets nothing more but the commit that removes it.
+        if let Some(m) = members.iter().find(|m| m.leaf == leaf.u32()) {
+            crate::proposals::mark_departing(&tx, room, [m.client.as_str()])?;
+        }
         let fanout = encode(&FanoutMessage {
             timestamp,
             message: Inline::from_bytes(msg, "proposal").map_err(Error::internal)?,

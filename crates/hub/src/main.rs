@@ -50,6 +50,16 @@ enum Command {
     /// The hub's franking keys.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Write a consistent copy of the hub's database to FILE (mode 0600; an existing FILE is
+    /// never replaced), while the hub serves. A restore also needs the data directory's
+    /// provider.key and franking.keys.
+    Backup {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The new file to write.
+        file: PathBuf,
+    },
     /// How many application messages the hub withheld from clients whose role lacks
     /// canReceiveMessage, per room and client. Works while the hub is serving.
     Withheld {
@@ -206,6 +216,16 @@ async fn run() -> anyhow::Result<()> {
             println!("franking key generation {n} is in force; new rooms use it");
             Ok(())
         }
+        Command::Backup { data, file } => {
+            let w = conclave_hub::backup::backup(&data, &file)?;
+            println!(
+                "wrote {}: a consistent copy of {} ({} bytes)",
+                w.dest.display(),
+                w.source.display(),
+                w.bytes
+            );
+            Ok(())
+        }
         Command::Withheld { data, json } => {
             let conn = open_existing(&data)?;
             let rows = conclave_hub::store::withheld(&conn)?;
@@ -244,6 +264,9 @@ async fn run() -> anyhow::Result<()> {
             if let Some(path) = config {
                 cfg.limits = conclave_hub::limits::ConfigFile::read(&path)?.limits;
             }
+            // Listening for the signals before the hub says it listens: one sent right after
+            // that line is a shutdown, not a kill.
+            let signals = StopSignals::new().context("listening for SIGTERM and SIGINT")?;
             let state =
                 AppState::open(&cfg).with_context(|| format!("opening {}", data.display()))?;
             let listener = tokio::net::TcpListener::bind(listen)
@@ -253,14 +276,43 @@ async fn run() -> anyhow::Result<()> {
             let scheme = if tls.is_some() { "https" } else { "http" };
             // The first line on stdout says where we listen, for scripts and tests.
             println!("conclave-hub listening on {scheme}://{addr} for mimi://{domain}");
-            let shutdown = async {
-                let _ = tokio::signal::ctrl_c().await;
+            let (got, signal) = tokio::sync::oneshot::channel();
+            let shutdown = async move {
+                let _ = got.send(signals.next().await);
             };
             match tls {
                 Some(tls) => conclave_hub::tls::serve_tls(state, listener, tls, shutdown).await?,
                 None => conclave_hub::serve(state, listener, shutdown).await?,
             }
+            // `serve` returned: no longer accepting, the requests in flight answered (or cut
+            // off after the drain limit, with a warning), the queued database work committed.
+            let signal = signal.await.unwrap_or("a shutdown");
+            tracing::info!("conclave-hub stopped on {signal}; everything it answered is committed");
             Ok(())
+        }
+    }
+}
+
+/// SIGTERM (service managers, `kill`) and SIGINT (Ctrl-C), both a graceful shutdown.
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The name of the first signal that comes.
+    async fn next(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
         }
     }
 }

@@ -34,7 +34,9 @@ use tls_codec::{Deserialize as _, DeserializeBytes as _, Serialize as _};
 
 use crate::error::{Error, Result};
 use crate::principal::Principal;
+use crate::proposals;
 use crate::pseudonyms;
+use crate::reconcile;
 use crate::store::{self, MemberRow, Provider, RoomRow, now_ms};
 
 /// What an accepted handshake reports back.
@@ -327,18 +329,20 @@ pub fn identity_links(
     pseudonyms::links(conn, &room.to_string())
 }
 
-/// Queues a handshake's fan-out for every member client but its sender; returns whom to wake.
-fn fan_out_to_others(
+/// Queues a handshake's fan-out for every member client but `except` (its sender, if given)
+/// and the `departing`; returns whom to wake.
+fn fan_out(
     tx: &Connection,
     members: &[MemberRow],
-    auth: &Principal,
+    except: Option<&Principal>,
+    departing: &std::collections::HashSet<String>,
     room: &str,
     fanout: &[u8],
 ) -> Result<Vec<String>> {
-    let me = auth.client.to_string();
+    let me = except.map(|a| a.client.to_string());
     let others: Vec<String> = members
         .iter()
-        .filter(|m| m.client != me)
+        .filter(|m| Some(&m.client) != me.as_ref() && !departing.contains(&m.client))
         .map(|m| m.client.clone())
         .collect();
     store::queue::enqueue_shared(
@@ -411,6 +415,19 @@ pub fn update(
     require_member(conn, room, auth)?;
     let bundle: HandshakeBundle =
         decode(body, "HandshakeBundle").map_err(|e| Error::MalformedBody(e.to_string()))?;
+    // A retry of what this client already got accepted gets the original answer (RELIABILITY.md).
+    let key = bundle.key();
+    let kind = match &bundle {
+        HandshakeBundle::Commit { .. } => reconcile::Kind::Commit,
+        HandshakeBundle::Proposal { .. } => reconcile::Kind::Proposal,
+    };
+    if let Some(o) = reconcile::original(conn, &row.uri, &key, kind, auth)? {
+        return Ok(Accepted {
+            timestamp: o.timestamp,
+            epoch: o.epoch,
+            wake: Vec::new(),
+        });
+    }
     let tx = conn.savepoint()?;
     let provider = Provider::new(&tx);
     let mut group = load_group(&provider, &row)?;
@@ -460,6 +477,9 @@ pub fn update(
                     check_joiner(&tx, id, &committer, pseudonymous)?;
                 }
             }
+            // PROTO §3.5: a leave, or a removal the hub proposed and may make, is committed by
+            // the next commit, not dropped by it.
+            proposals::require_obliged(&group, &provider, &roster, trust, &state, &staged)?;
             // DESIGN: never merge before mimi::policy has said yes (POLICY; `specs/mimi.md` §2.8).
             if enforce {
                 policy::check_commit(&state, &committer, &items).map_err(deny)?;
@@ -516,6 +536,7 @@ pub fn update(
             group
                 .merge_commit(provider.storage(), *staged)
                 .map_err(Error::internal)?;
+            proposals::committed(&tx, &row.uri)?;
             if pseudonymous {
                 let gone: Vec<String> = items
                     .iter()
@@ -543,8 +564,10 @@ pub fn update(
                     external_proposals: vec![],
                 },
             });
-            // PROTO §5.5: removed clients also get the commit that removes them.
-            let mut wake = fan_out_to_others(&tx, &before, auth, &row.uri, &fanout)?;
+            // PROTO §5.5: removed clients also get the commit that removes them. The committer
+            // gets it too: a committer whose answer was lost learns from its queue that the
+            // commit was accepted (RELIABILITY.md).
+            let mut wake = fan_out(&tx, &before, None, &Default::default(), &row.uri, &fanout)?;
             if let Some(w) = welcome {
                 let tree = group
                     .export_ratchet_tree()
@@ -599,6 +622,17 @@ pub fn update(
                 let ProcessedMessageContent::ProposalMessage(qp) = processed.into_content() else {
                     return Err(Error::InvalidHandshake("not a proposal".into()));
                 };
+                // PROTO §7.1: who a leave or removal takes out gets nothing more from now on.
+                let out = match qp.proposal() {
+                    openmls::prelude::Proposal::SelfRemove => Some(sender.client.to_string()),
+                    openmls::prelude::Proposal::Remove(r) => {
+                        roster.member(r.removed()).map(|m| m.client.to_string())
+                    }
+                    _ => None,
+                };
+                if let Some(client) = &out {
+                    proposals::mark_departing(&tx, &row.uri, [client.as_str()])?;
+                }
                 let proposed = proposal_item(&qp, Some(&sender), &roster, trust)
                     .map_err(|e| Error::InvalidHandshake(e.to_string()))?;
                 if enforce {
@@ -613,7 +647,8 @@ pub fn update(
                 message: proposal,
                 extra: FanoutExtra::Proposal { more_proposals },
             });
-            let wake = fan_out_to_others(&tx, &before, auth, &row.uri, &fanout)?;
+            let departing = proposals::departing(&tx, &row.uri)?;
+            let wake = fan_out(&tx, &before, Some(auth), &departing, &row.uri, &fanout)?;
             Accepted {
                 timestamp,
                 epoch: row.epoch,
@@ -621,6 +656,12 @@ pub fn update(
             }
         }
     };
+    let original = reconcile::Original {
+        timestamp: accepted.timestamp,
+        epoch: accepted.epoch,
+        frank: None,
+    };
+    reconcile::remember(&tx, &row.uri, &key, kind, auth, row.epoch, &original)?;
     tx.commit()?;
     Ok(accepted)
 }
@@ -655,6 +696,23 @@ pub fn submit(
     {
         return Err(Error::MalformedBody(
             "appMessage must be an application PrivateMessage".into(),
+        ));
+    }
+    // A retry of a message already accepted gets its original frank; it is not fanned out
+    // twice (RELIABILITY.md).
+    let key = mimi::wire::message_key(&req.app_message);
+    if let Some(o) = reconcile::original(conn, &row.uri, &key, reconcile::Kind::Message, auth)? {
+        let frank = o
+            .frank
+            .map(|f| decode::<mimi::wire::Frank>(&f, "Frank"))
+            .transpose()
+            .map_err(Error::internal)?;
+        return Ok((
+            SubmitMessageResponse::Accepted {
+                accepted_timestamp: o.timestamp,
+                frank,
+            },
+            Vec::new(),
         ));
     }
     let msg = protocol_message(&req.app_message)?;
@@ -733,9 +791,10 @@ pub fn submit(
         },
     });
     let mut wake = Vec::new();
+    let departing = proposals::departing(&tx, &row.uri)?;
     for m in members
         .iter()
-        .filter(|m| m.client != auth.client.to_string())
+        .filter(|m| m.client != auth.client.to_string() && !departing.contains(&m.client))
     {
         // POLICY §8.3 canReceiveMessage: withheld, and counted for the operator. Handshakes
         // still reach these clients, so their MLS state stays in step.
@@ -752,6 +811,20 @@ pub fn submit(
         Some(&row.uri),
         &fanout,
     )?;
+    let original = reconcile::Original {
+        timestamp,
+        epoch,
+        frank: Some(encode(&frank)),
+    };
+    reconcile::remember(
+        &tx,
+        &row.uri,
+        &key,
+        reconcile::Kind::Message,
+        auth,
+        epoch,
+        &original,
+    )?;
     tx.commit()?;
     Ok((
         SubmitMessageResponse::Accepted {
@@ -760,6 +833,18 @@ pub fn submit(
         },
         wake,
     ))
+}
+
+/// Whether the hub accepted this principal's commit with hash `hash_hex` in `room`, and its
+/// original answer (RELIABILITY.md).
+pub fn commit_status(
+    conn: &Connection,
+    auth: &Principal,
+    room: &RoomUri,
+    hash_hex: &str,
+) -> Result<reconcile::Original> {
+    let row = require_room(conn, room)?;
+    reconcile::commit_status(conn, &row.uri, hash_hex, auth)
 }
 
 /// Whether `user` may do `action` in `room` now, by the room's policy as the hub follows it.

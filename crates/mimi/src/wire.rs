@@ -435,6 +435,25 @@ pub enum HandshakeBundle {
     },
 }
 
+impl HandshakeBundle {
+    /// Conclave's idempotency key for a bundle (RELIABILITY.md): the SHA-256 of its first
+    /// MLSMessage, the commit or the first proposal, exactly as sent. A retry sends the same
+    /// bytes, so the hub answers it with what it answered the first time.
+    pub fn key(&self) -> [u8; 32] {
+        match self {
+            HandshakeBundle::Commit { commit, .. } => message_key(commit),
+            HandshakeBundle::Proposal { proposal, .. } => message_key(proposal),
+        }
+    }
+}
+
+/// The SHA-256 of an MLSMessage's exact bytes: how the hub and a client name one handshake or
+/// application message when they reconcile after a lost answer.
+pub fn message_key(m: &MlsMessage) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(m.as_bytes()).into()
+}
+
 impl Size for HandshakeBundle {
     fn tls_serialized_len(&self) -> usize {
         match self {

@@ -84,6 +84,17 @@ pub fn create_file(path: &Path, truncate: bool) -> io::Result<std::fs::File> {
     o.open(path)
 }
 
+/// Creates `path` mode 0600 and opens it for writing, refusing (`AlreadyExists`) if anything is
+/// there already, a symbolic link included: for a file that must never replace another (a
+/// backup).
+pub fn create_new_file(path: &Path) -> io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, FILE_MODE);
+    o.open(path)
+}
+
 /// Writes `bytes` to `path` through a new 0600 file renamed over it: a crash leaves the old
 /// contents or the new, whole, and the file is never readable by others, not even briefly.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -176,5 +187,25 @@ mod tests {
         assert!(narrow(&f, FILE_MODE).unwrap());
         assert_eq!(mode(&f), 0o400);
         assert!(!narrow(&f, FILE_MODE).unwrap());
+    }
+
+    #[test]
+    fn a_new_file_is_0600_and_never_replaces_what_is_there() {
+        let root = tempfile::tempdir().unwrap();
+        let f = root.path().join("backup.sqlite3");
+        create_new_file(&f).unwrap();
+        assert_eq!(mode(&f), 0o600);
+        std::fs::write(&f, b"kept").unwrap();
+        let e = create_new_file(&f).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&f).unwrap(), b"kept");
+        // Nor is a link followed to a file elsewhere.
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(root.path().join("elsewhere"), &link).unwrap();
+        assert_eq!(
+            create_new_file(&link).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        assert!(!root.path().join("elsewhere").exists());
     }
 }

@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::event::ClientEvent;
 use crate::history;
 use crate::identity::Identity;
+use crate::pending::{self, HandshakeKind};
 use crate::store::{Provider, now_ms};
 
 /// What a commit this client makes should do.
@@ -36,6 +37,23 @@ pub struct Plan {
     /// Pseudonymous rooms: the Welcome-only GroupInfo extension (MIMIMI §4.1
     /// `IdentityLinkExtension`), never in the GroupInfo the hub gets.
     pub welcome_extension: Option<Vec<u8>>,
+}
+
+impl Plan {
+    /// Whether the plan changes nothing of its own (a commit of it commits only the pending
+    /// proposals).
+    pub fn is_empty(&self) -> bool {
+        self.adds.is_empty()
+            && self.removes.is_empty()
+            && self.updates.is_empty()
+            && self.add_aad.is_none()
+            && self.welcome_extension.is_none()
+    }
+}
+
+/// Whether the room holds proposals no commit included yet.
+pub fn has_pending_proposals(conn: &Connection, room: &str) -> Result<bool> {
+    Ok(load_group(conn, room)?.pending_proposals().next().is_some())
 }
 
 /// The `AddAAD` of a commit adding to a pseudonymous room.
@@ -160,12 +178,22 @@ pub fn stage_commit(
         Some(gi) => gi.tls_serialize_detached().map_err(Error::mls)?,
         None => exported_group_info_after(&tx, id, room)?,
     };
-    let out = encode(&HandshakeBundle::Commit {
+    let handshake = HandshakeBundle::Commit {
         commit,
         welcome,
         group_info: GroupInfoOption(Inline::from_bytes(gi, "GroupInfo")?),
         ratchet_tree: RatchetTreeOption::DistributionService,
-    });
+    };
+    let out = encode(&handshake);
+    // Kept with the pending commit: sent again as it is until the hub answers (RELIABILITY.md).
+    pending::save_handshake(
+        &tx,
+        room,
+        HandshakeKind::Commit,
+        &handshake.key(),
+        &out,
+        group.epoch().as_u64(),
+    )?;
     tx.commit()?;
     Ok(Some(out))
 }
@@ -203,8 +231,22 @@ pub fn merge_pending(
     timestamp: u64,
 ) -> Result<Vec<ClientEvent>> {
     let tx = conn.transaction()?;
-    let provider = Provider::new(&tx);
-    let mut group = load_group(&tx, room)?;
+    let events = merge_own(&tx, id, room, timestamp)?;
+    tx.commit()?;
+    Ok(events)
+}
+
+/// Merges this client's pending commit in the caller's transaction, whether the hub's answer
+/// or the commit's echo in the queue said it was accepted, with its history lines, and forgets
+/// the pending handshake.
+pub fn merge_own(
+    tx: &Connection,
+    id: &Identity,
+    room: &str,
+    timestamp: u64,
+) -> Result<Vec<ClientEvent>> {
+    let provider = Provider::new(tx);
+    let mut group = load_group(tx, room)?;
     let before = state_of(&group, &id.trust)?;
     let me = id.me();
     let items = match group.pending_commit() {
@@ -224,14 +266,14 @@ pub fn merge_pending(
         None => Vec::new(),
     };
     group.merge_pending_commit(&provider).map_err(Error::mls)?;
-    summarise(&tx, room, &state_of(&group, &id.trust)?)?;
+    summarise(tx, room, &state_of(&group, &id.trust)?)?;
+    pending::forget_handshake(tx, room)?;
     let epoch = group.epoch().as_u64();
-    let mut events = history::record(&tx, room, epoch, timestamp, &before, &me, &items)?;
+    let mut events = history::record(tx, room, epoch, timestamp, &before, &me, &items)?;
     events.push(ClientEvent::MembersChanged {
         room: room.to_owned(),
         epoch,
     });
-    tx.commit()?;
     Ok(events)
 }
 
@@ -243,6 +285,7 @@ pub fn clear_pending(conn: &mut Connection, room: &str) -> Result<()> {
     group
         .clear_pending_commit(provider.storage())
         .map_err(Error::mls)?;
+    pending::forget_handshake(&tx, room)?;
     tx.commit()?;
     Ok(())
 }
@@ -305,16 +348,30 @@ pub fn leave_proposals(conn: &mut Connection, id: &Identity, room: &str) -> Resu
         .map(|m| Inline::from_bytes(m, "proposal"))
         .collect::<Result<Vec<_>, _>>()?;
     let first = messages.remove(0);
-    Ok(encode(&HandshakeBundle::Proposal {
+    let handshake = HandshakeBundle::Proposal {
         proposal: first,
         more_proposals: messages,
-    }))
+    };
+    let out = encode(&handshake);
+    // Kept until the hub answered: sent again as it is if the answer is lost (RELIABILITY.md).
+    let epoch = group.epoch().as_u64();
+    drop(group);
+    pending::save_handshake(
+        conn,
+        room,
+        HandshakeKind::Leave,
+        &handshake.key(),
+        &out,
+        epoch,
+    )?;
+    Ok(out)
 }
 
 /// Marks a room left and deletes its MLS state (forward secrecy); messages stay readable.
 pub fn mark_left(conn: &mut Connection, room: &str) -> Result<()> {
     let tx = conn.transaction()?;
     delete_group(&tx, room)?;
+    pending::forget_handshake(&tx, room)?;
     tx.execute(
         "UPDATE rooms SET left_at = ?2 WHERE uri = ?1",
         params![room, now_ms() as i64],

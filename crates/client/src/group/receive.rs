@@ -422,6 +422,13 @@ fn on_room_message(
             group
                 .merge_staged_commit(&provider, *staged)
                 .map_err(Error::mls)?;
+            // Another member's commit won this epoch: a commit of ours staged for it can never
+            // be accepted now.
+            if crate::pending::handshake(tx, room)?
+                .is_some_and(|p| p.kind == crate::pending::HandshakeKind::Commit)
+            {
+                crate::pending::forget_handshake(tx, room)?;
+            }
             if !removed_me {
                 summarise(tx, room, &state_of(&group, &id.trust)?)?;
             }
@@ -449,8 +456,13 @@ fn on_room_message(
             })
         }
         ProcessedMessageContent::OwnPendingCommit => {
-            group.merge_pending_commit(&provider).map_err(Error::mls)?;
-            Ok(Outcome::default())
+            // Our own commit echoed back while still pending: the hub accepted it, though its
+            // answer never reached us (RELIABILITY.md).
+            let events = merge_own(tx, id, room, timestamp)?;
+            Ok(Outcome {
+                events,
+                ..Default::default()
+            })
         }
         _ => Ok(dropped(Some(room), "an unsupported message kind")),
     }

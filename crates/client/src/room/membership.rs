@@ -16,10 +16,12 @@ use crate::error::{Error, Result};
 use crate::event::ClientEvent;
 use crate::group::{self, MemberInfo, Plan};
 use crate::identity;
+use crate::pending;
 use crate::pseudonymous;
 use crate::room::Room;
 use crate::shared::{EPOCH_RETRIES, Shared};
-use crate::transport::is_wrong_epoch;
+use crate::store;
+use crate::transport::{answer_unknown, is_wrong_epoch};
 
 impl Room {
     /// The members of a room; in a pseudonymous room each pseudonym is resolved to the real user
@@ -206,9 +208,18 @@ impl Room {
         let r = room.to_string();
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.c.conn.lock().await;
+            self.c.settle_handshake(&mut conn, &r).await?;
+            if store::room_group(&conn, &r)?.is_none() {
+                // A leave settled just now finished it.
+                return Ok(());
+            }
             let me = self.c.in_room(&conn, &r)?;
             let bundle = group::leave_proposals(&mut conn, me.id(&self.c), &r)?;
-            match me.hub(&self.c).update(room.local(), bundle).await {
+            match me
+                .hub(&self.c)
+                .update_until_answered(room.local(), &bundle)
+                .await
+            {
                 Ok(_) => {
                     group::mark_left(&mut conn, &r)?;
                     drop(conn);
@@ -216,9 +227,15 @@ impl Room {
                     return Ok(());
                 }
                 Err(e) if is_wrong_epoch(&e) => {
+                    pending::forget_handshake(&conn, &r)?;
                     self.c.catch_up(conn, &r, &e).await?;
                 }
-                Err(e) => return Err(e),
+                // Perhaps taken: kept, and settled by the next sync.
+                Err(e) if answer_unknown(&e) => return Err(e),
+                Err(e) => {
+                    pending::forget_handshake(&conn, &r)?;
+                    return Err(e);
+                }
             }
         }
         Err(Shared::kept_moving(room))

@@ -15,7 +15,7 @@ use crate::group::{self, Plan};
 use crate::pseudonymous;
 use crate::shared::{EPOCH_RETRIES, Shared};
 use crate::store;
-use crate::transport::is_wrong_epoch;
+use crate::transport::{answer_unknown, is_wrong_epoch};
 use std::sync::Arc;
 
 /// One room of a [`Client`](crate::Client), from [`Client::room`](crate::Client::room): an owned, cheap-to-clone handle that shares
@@ -196,33 +196,52 @@ impl Room {
     pub(crate) async fn commit(&self, plan: &Plan) -> Result<()> {
         let room = &self.uri;
         let r = room.to_string();
+        let nothing = Plan::default();
         for _ in 0..EPOCH_RETRIES {
             let mut conn = self.c.conn.lock().await;
+            // A commit or leave of ours still unanswered is settled first (RELIABILITY.md).
+            self.c.settle_handshake(&mut conn, &r).await?;
+            // Proposals the room holds (a leave, the hub's removal) are committed on their own
+            // first: one commit may update a component once, and a leave updates the
+            // participant list (PROTO §3.5).
+            let proposals_first = !plan.is_empty() && group::has_pending_proposals(&conn, &r)?;
+            let this = if proposals_first { &nothing } else { plan };
             let precheck = !self.c.switches.skip_precheck();
             let me = self.c.in_room(&conn, &r)?;
-            let Some(bundle) = group::stage_commit(&mut conn, me.id(&self.c), &r, plan, precheck)?
+            let Some(bundle) = group::stage_commit(&mut conn, me.id(&self.c), &r, this, precheck)?
             else {
                 return Ok(());
             };
-            match me.hub(&self.c).update(room.local(), bundle).await {
+            crate::switches::failpoint("commit:after-stage");
+            match me
+                .hub(&self.c)
+                .update_until_answered(room.local(), &bundle)
+                .await
+            {
                 Ok(accepted) => {
+                    crate::switches::failpoint("commit:after-accept");
                     let events = group::merge_pending(
                         &mut conn,
                         me.id(&self.c),
                         &r,
                         accepted.accepted_timestamp,
                     )?;
-                    if let Some(a) = &plan.add_aad {
+                    if let Some(a) = &this.add_aad {
                         pseudonymous::store_links(&conn, &r, &a.links)?;
                     }
                     drop(conn);
                     self.c.emit(events);
-                    return Ok(());
+                    if !proposals_first {
+                        return Ok(());
+                    }
                 }
                 Err(e) if is_wrong_epoch(&e) => {
                     group::clear_pending(&mut conn, &r)?;
                     self.c.catch_up(conn, &r, &e).await?;
                 }
+                // The hub may have accepted it: the pending commit stays, and the next action
+                // in this room or the next sync settles it.
+                Err(e) if answer_unknown(&e) => return Err(e),
                 Err(e) => {
                     group::clear_pending(&mut conn, &r)?;
                     return Err(e);

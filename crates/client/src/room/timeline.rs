@@ -1,16 +1,14 @@
 //! A room's timeline: reading it, and sending, replying, reacting, editing and deleting.
 
 use mimi::content::{Disposition, MessageId, MimiContent, NestedPart, TEXT_PLAIN, message_id};
-use mimi::wire::SubmitMessageResponse;
 use rand::RngCore;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 use crate::group;
+use crate::pending;
 use crate::room::Room;
-use crate::shared::{EPOCH_RETRIES, Shared};
-use crate::store::{self, Message, MessageKind};
-use crate::transport::is_wrong_epoch;
+use crate::store::{self, Message};
 
 impl Room {
     /// The last `limit` messages of a room, in hub order.
@@ -112,91 +110,68 @@ impl Room {
         &self,
         make: impl Fn(&Connection, [u8; 16], &str, &str) -> Result<MimiContent>,
     ) -> Result<String> {
-        let room = &self.uri;
+        let r = self.uri.to_string();
         let mut salt = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut salt);
-        let r = room.to_string();
         let user = self.me_as().await?.to_string();
         let precheck = !self.c.switches.skip_precheck();
-        for _ in 0..EPOCH_RETRIES {
-            let mut conn = self.c.conn.lock().await;
-            let content = make(&conn, salt, &user, &r)?;
-            content
-                .validate()
-                .map_err(|e| Error::Usage(format!("cannot send this: {e}")))?;
-            let bytes = content.encode();
-            let mid = message_id(&user, &r, &bytes, &salt);
-            let effect = crate::content::Effect::of(&conn, &r, &content)?;
-            let needs = match effect.needs(&user) {
-                Ok(cap) => cap,
-                Err(reason) if precheck => {
-                    return Err(Error::NotAllowed {
-                        rule: "content".into(),
-                        reason,
-                    });
-                }
-                Err(_) => None,
-            };
-            let extra: Vec<mimi::policy::Action> = needs
-                .map(mimi::policy::Action::Message)
-                .into_iter()
-                .collect();
-            let tagged = if self.c.switches.forge_franking_tag() {
-                let mut other = bytes.clone();
-                if let Some(last) = other.last_mut() {
-                    *last ^= 1;
-                }
-                other
-            } else {
-                bytes.clone()
-            };
-            let me = self.c.in_room(&conn, &r)?;
-            let (req, agent) = group::encrypt(
-                &mut conn,
-                me.id(&self.c),
-                &r,
-                &bytes,
-                &tagged,
-                &salt,
-                precheck.then_some(extra.as_slice()),
-            )?;
-            match me.hub(&self.c).submit(room.local(), req).await {
-                Ok(SubmitMessageResponse::Accepted {
-                    accepted_timestamp,
-                    frank,
-                }) => {
-                    let mut m = Message::new(
-                        &r,
-                        mid.to_string(),
-                        MessageKind::Message,
-                        user.clone(),
-                        me.id(&self.c).client.to_string(),
-                        content.text_body(),
-                        accepted_timestamp,
-                    );
-                    let events = group::store_sent(
-                        &conn,
-                        me.id(&self.c),
-                        agent.as_ref(),
-                        &mut m,
-                        &effect,
-                        &bytes,
-                        frank.as_ref(),
-                    )?;
-                    drop(conn);
-                    self.c.emit(events);
-                    return Ok(mid.to_string());
-                }
-                Ok(other) => {
-                    return Err(Error::Mls(format!("the hub did not accept: {other:?}")));
-                }
-                Err(e) if is_wrong_epoch(&e) => {
-                    self.c.catch_up(conn, &r, &e).await?;
-                }
-                Err(e) => return Err(e),
+        let mut conn = self.c.conn.lock().await;
+        let content = make(&conn, salt, &user, &r)?;
+        content
+            .validate()
+            .map_err(|e| Error::Usage(format!("cannot send this: {e}")))?;
+        let bytes = content.encode();
+        let mid = message_id(&user, &r, &bytes, &salt);
+        let effect = crate::content::Effect::of(&conn, &r, &content)?;
+        let needs = match effect.needs(&user) {
+            Ok(cap) => cap,
+            Err(reason) if precheck => {
+                return Err(Error::NotAllowed {
+                    rule: "content".into(),
+                    reason,
+                });
             }
-        }
-        Err(Shared::kept_moving(room))
+            Err(_) => None,
+        };
+        let extra: Vec<mimi::policy::Action> = needs
+            .map(mimi::policy::Action::Message)
+            .into_iter()
+            .collect();
+        let tagged = if self.c.switches.forge_franking_tag() {
+            let mut other = bytes.clone();
+            if let Some(last) = other.last_mut() {
+                *last ^= 1;
+            }
+            other
+        } else {
+            bytes.clone()
+        };
+        let me = self.c.in_room(&conn, &r)?;
+        let (request, _) = group::encrypt(
+            &mut conn,
+            me.id(&self.c),
+            &r,
+            &bytes,
+            &tagged,
+            &salt,
+            precheck.then_some(extra.as_slice()),
+        )?;
+        // Durable before it is sent: a lost answer or a crash leaves it in the outbox, sent
+        // again with the same bytes (RELIABILITY.md).
+        let mut out = pending::Outgoing {
+            seq: 0,
+            room: r,
+            message_id: mid.to_string(),
+            sender: user,
+            salt,
+            content: bytes,
+            tagged,
+            request,
+        };
+        out.seq = pending::queue_message(&conn, &out)?;
+        crate::switches::failpoint("send:after-queue");
+        self.c.deliver(&mut conn, out).await?;
+        Ok(mid.to_string())
     }
 }
 

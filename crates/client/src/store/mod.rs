@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/0009_replies_reactions_edits.sql"),
     ),
+    (10, include_str!("../../migrations/0010_reconcile.sql")),
 ];
 
 /// Opens (creating) the database and applies pending migrations.

@@ -341,7 +341,7 @@ pub async fn fetch_queue(
                 store::queue::fetch(conn, &c, after, limit, i.limits.queue_fetch_bytes)
             })
             .await?;
-        if !entries.is_empty() || tokio::time::Instant::now() >= deadline {
+        if !entries.is_empty() || tokio::time::Instant::now() >= deadline || s.is_shutting_down() {
             let entries: Vec<Value> = entries
                 .into_iter()
                 .map(|e| {
@@ -350,7 +350,12 @@ pub async fn fetch_queue(
                 .collect();
             return Ok(Json(json!({ "entries": entries })));
         }
-        let _ = tokio::time::timeout_at(deadline, any).await;
+        // A hub shutting down answers its waiting long-polls at once, so that they do not hold
+        // up its graceful shutdown for their whole wait.
+        tokio::select! {
+            _ = tokio::time::timeout_at(deadline, any) => {}
+            () = s.shutting_down() => {}
+        }
     }
 }
 
@@ -575,6 +580,21 @@ pub async fn identity_links(
             .map(|(client, wrapped)| json!({ "client": client, "wrapped": to_b64(wrapped) }))
             .collect::<Vec<_>>(),
     })))
+}
+
+/// `GET /v1/rooms/{room}/commits/{hash}`: whether the caller's commit was accepted.
+pub async fn commit_status(
+    State(s): State<AppState>,
+    auth: Principal,
+    Path((id, hash)): Path<(String, String)>,
+) -> Result<Json<Value>> {
+    let room = room_uri(&s, &id)?;
+    let o = s
+        .db(move |c, _| room::commit_status(c, &auth, &room, &hash))
+        .await?;
+    Ok(Json(
+        json!({ "accepted_timestamp": o.timestamp, "epoch": o.epoch }),
+    ))
 }
 
 #[derive(Deserialize)]

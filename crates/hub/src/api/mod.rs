@@ -4,6 +4,8 @@
 mod handlers;
 mod response;
 mod serve;
+#[cfg(feature = "test-switches")]
+mod test_panic;
 pub mod tls;
 
 pub use serve::{forget_idle_limits, serve};
@@ -78,6 +80,11 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         ),
         (
             Method::GET,
+            "/v1/rooms/{room}/commits/{hash}",
+            get(h::commit_status),
+        ),
+        (
+            Method::GET,
             "/v1/rooms/{room}/identity-links",
             get(h::identity_links),
         ),
@@ -115,7 +122,8 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     ]
 }
 
-/// The hub's routes ([`routes`]). Layers, outermost first: tracing, body-size limit, timeout.
+/// The hub's routes ([`routes`]). Layers, outermost first: tracing, a panic answered `500
+/// internal`, body-size limit, timeout.
 pub fn router(state: AppState) -> Router {
     let limit = state.inner().limits.max_body_bytes;
     let mut router = Router::new();
@@ -123,6 +131,9 @@ pub fn router(state: AppState) -> Router {
         // Two methods on one path merge into one route.
         router = router.route(path, handler);
     }
+    // Test-only and not one of `routes()`: release builds have no such endpoint.
+    #[cfg(feature = "test-switches")]
+    let router = router.route("/v1/test/panic", axum::routing::post(test_panic::panic));
     router
         .fallback(handlers::not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -137,6 +148,9 @@ pub fn router(state: AppState) -> Router {
                 .timeout(Duration::from_secs(60)),
         )
         .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            response::panic_response,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

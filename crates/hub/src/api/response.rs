@@ -62,3 +62,13 @@ impl IntoResponse for Error {
         response
     }
 }
+
+/// The answer to a request whose handler panicked: `500 internal` like any of the hub's own
+/// failures; what the panic said goes to the log only.
+pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!(
+        panic = crate::panic_message(payload.as_ref()),
+        "a request handler panicked"
+    );
+    Error::Internal("a request handler panicked".into()).into_response()
+}

@@ -129,16 +129,18 @@ pub async fn serve_tls(
     let handle = axum_server::Handle::<SocketAddr>::new();
     let server = axum_server::from_tcp_rustls(listener.into_std()?, tls.0)?
         .handle(handle.clone())
-        .serve(super::router(state).into_make_service_with_connect_info::<SocketAddr>());
+        .serve(super::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>());
     tokio::pin!(server);
+    let shutdown = super::serve::begin_shutdown(&state, shutdown);
     let served = tokio::select! {
         served = &mut server => served,
         () = shutdown => {
-            handle.graceful_shutdown(None);
+            handle.graceful_shutdown(Some(super::serve::MAX_DRAIN));
             server.await
         }
     };
     housekeeping.abort();
+    super::serve::finish(&state).await;
     served
 }
 

@@ -25,6 +25,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/0006_device_keys.sql")),
     (7, include_str!("../../migrations/0007_queue_blobs.sql")),
     (8, include_str!("../../migrations/0008_limits.sql")),
+    (9, include_str!("../../migrations/0009_accepted.sql")),
+    (10, include_str!("../../migrations/0010_departing.sql")),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -1,0 +1,88 @@
+//! Pending proposals (PROTO §3.5, §5.3, §5.5, §7.1): once the hub accepted a leave, the leaver
+//! gets nothing more of the room but the commit that removes them, and the next commit must
+//! include the leave: a member who commits without having seen it is refused, catches up and
+//! commits again with it.
+
+use conclave_client::ClientEvent;
+use conclave_e2e::{TestHub, settle};
+
+/// How many entries wait in a client's queue at the hub.
+fn waiting(hub: &TestHub, client: &str) -> i64 {
+    let conn = rusqlite::Connection::open(hub.db_path()).expect("open hub db");
+    conn.query_row(
+        "SELECT COUNT(*) FROM queue WHERE client_uri = ?1",
+        [client],
+        |r| r.get(0),
+    )
+    .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leave_stops_fan_out_at_once_and_the_next_commit_must_include_it() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let carol = hub.user("carol").await;
+    let _dave = hub.user("dave").await;
+    let room = alice.create_room("leaving").await.unwrap();
+    alice
+        .room(&room)
+        .invite(&["bob".into(), "carol".into()])
+        .await
+        .unwrap();
+    bob.wait_for_room(&room).await;
+    carol.wait_for_room(&room).await;
+    settle(&[&alice, &bob, &carol]).await;
+
+    // When bob leaves (the hub accepts his proposals; nobody has committed them yet)
+    bob.room(&room).leave().await.expect("leave");
+    let bob_client = bob.client_uri().to_string();
+    let before = waiting(&hub, &bob_client);
+
+    // Then a message sent now does not reach him
+    alice.room(&room).send_text("after bob left").await.unwrap();
+    assert_eq!(
+        waiting(&hub, &bob_client),
+        before,
+        "nothing more for a departing client"
+    );
+
+    // And alice, who has not seen the leave, commits: the hub refuses the commit that leaves it
+    // out, she catches up and commits again with it
+    let mut events = alice.subscribe();
+    alice
+        .room(&room)
+        .invite(&["dave".into()])
+        .await
+        .expect("the invite goes through on the second try");
+    let mut retried = 0;
+    while let Ok(e) = events.try_recv() {
+        if matches!(e, ClientEvent::Retried { .. }) {
+            retried += 1;
+        }
+    }
+    assert!(
+        retried >= 1,
+        "the first commit was refused for leaving out the leave"
+    );
+    settle(&[&alice, &carol]).await;
+    let members: Vec<String> = carol
+        .room(&room)
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.user)
+        .collect();
+    assert!(
+        !members.iter().any(|m| m.ends_with("/u/bob")),
+        "bob is out: {members:?}"
+    );
+    assert!(members.iter().any(|m| m.ends_with("/u/dave")), "dave is in");
+    // The commit that removes bob is the one thing he got after leaving.
+    assert_eq!(waiting(&hub, &bob_client), before + 1);
+    println!(
+        "pending proposals: 1 leave, 1 commit refused for leaving it out, bob got {} entry after leaving",
+        waiting(&hub, &bob_client) - before
+    );
+}
