@@ -6,8 +6,9 @@
 //! The requests aim at alice's things (her queue, her room, her KeyPackage, her identity). The
 //! callers: no token, a malformed Authorization header, alice herself (the control that the
 //! request is well-formed), bob (another user, not in alice's room), alice's second device (not
-//! in the room), a pseudonym of bob's, and a pseudonym whose row names alice's client (planted in
-//! the database, since registration refuses it, so that every later step is tried anyway).
+//! in the room), a pseudonym of bob's, a pseudonym whose row names alice's client (planted in
+//! the database, since registration refuses it, so that every later step is tried anyway), a
+//! token past its expiry, and the token of a device that removed itself.
 
 use std::collections::BTreeSet;
 
@@ -31,9 +32,11 @@ enum Caller {
     OtherDevice,
     Pseudonym,
     Planted,
+    Expired,
+    Revoked,
 }
 
-const CALLERS: [Caller; 7] = [
+const CALLERS: [Caller; 9] = [
     Caller::NoToken,
     Caller::Malformed,
     Caller::Owner,
@@ -41,6 +44,8 @@ const CALLERS: [Caller; 7] = [
     Caller::OtherDevice,
     Caller::Pseudonym,
     Caller::Planted,
+    Caller::Expired,
+    Caller::Revoked,
 ];
 
 /// An expected answer: a status, and the error code when it is an error.
@@ -54,11 +59,15 @@ const NOT_YOURS: Expect = Expect(403, "not_your_identity");
 const NOT_MEMBER: Expect = Expect(403, "not_member");
 const MALFORMED: Expect = Expect(400, "malformed_body");
 const NOT_FOUND: Expect = Expect(404, "not_found");
+const EXPIRED: Expect = Expect(401, "token_expired");
+const REVOKED: Expect = Expect(401, "token_revoked");
 
 /// The answers of an endpoint that acts for an account on the caller's own things.
-const ACCOUNT_OWN: [Expect; 7] = [UNAUTH, UNAUTH, OK, OK, OK, FORBIDDEN, NOT_YOURS];
+const ACCOUNT_OWN: [Expect; 9] = [
+    UNAUTH, UNAUTH, OK, OK, OK, FORBIDDEN, NOT_YOURS, EXPIRED, REVOKED,
+];
 /// The answers of a public endpoint.
-const PUBLIC: [Expect; 7] = [OK, OK, OK, OK, OK, OK, OK];
+const PUBLIC: [Expect; 9] = [OK, OK, OK, OK, OK, OK, OK, OK, OK];
 
 /// One route's rows: the request (the same for every caller) and each caller's answer, in the
 /// order of [`CALLERS`].
@@ -67,7 +76,7 @@ struct Row {
     route: &'static str,
     path: String,
     body: Option<(Vec<u8>, bool)>,
-    expect: [Expect; 7],
+    expect: [Expect; 9],
 }
 
 fn json_body(v: serde_json::Value) -> Option<(Vec<u8>, bool)> {
@@ -84,6 +93,8 @@ struct Tokens {
     other_device: String,
     pseudonym: String,
     planted: String,
+    expired: String,
+    revoked: String,
 }
 
 async fn ask(url: &str, tokens: &Tokens, caller: Caller, row: &Row, n: usize) -> (u16, String) {
@@ -101,6 +112,8 @@ async fn ask(url: &str, tokens: &Tokens, caller: Caller, row: &Row, n: usize) ->
         Caller::OtherDevice => r.bearer_auth(&tokens.other_device),
         Caller::Pseudonym => r.bearer_auth(&tokens.pseudonym),
         Caller::Planted => r.bearer_auth(&tokens.planted),
+        Caller::Expired => r.bearer_auth(&tokens.expired),
+        Caller::Revoked => r.bearer_auth(&tokens.revoked),
     };
     if let Some((body, is_json)) = &row.body {
         let mut body = body.clone();
@@ -160,12 +173,28 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
     assert_eq!(registered.status(), StatusCode::OK);
     let planted_token = "q".repeat(40);
     hub.plant_pseudonym(alice.client_uri(), alice.user(), &planted_token);
+    // Dave's token is past its expiry (as a stolen one kept too long); erin removed her device.
+    let dave = hub.user("dave").await;
+    let erin = hub.user("erin").await;
+    let expired_token = token_of(dave.data_dir());
+    let revoked_token = token_of(erin.data_dir());
+    erin.remove_this_device().await.unwrap();
+    {
+        let conn = rusqlite::Connection::open(hub.db_path()).unwrap();
+        conn.execute(
+            "UPDATE clients SET token_expires_at = 0 WHERE uri = ?1",
+            [dave.client_uri().to_string()],
+        )
+        .unwrap();
+    }
     let tokens = Tokens {
         owner: token_of(alice.data_dir()),
         other_user: bob_token,
         other_device: token_of(alice2.data_dir()),
         pseudonym: pseudonym_token,
         planted: planted_token,
+        expired: expired_token,
+        revoked: revoked_token,
     };
 
     // Alice's things, read from the hub's own rows.
@@ -263,6 +292,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
                 Expect(409, "connection_key_exists"),
                 FORBIDDEN,
                 NOT_YOURS,
+                EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -279,7 +310,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             body: json_body(json!({ "to": alice_uri, "kind": "request", "sealed": b64(b"x") })),
             // Alice (either device) cannot ask herself.
             expect: [
-                UNAUTH, UNAUTH, MALFORMED, OK, MALFORMED, FORBIDDEN, NOT_YOURS,
+                UNAUTH, UNAUTH, MALFORMED, OK, MALFORMED, FORBIDDEN, NOT_YOURS, EXPIRED, REVOKED,
             ],
         },
         Row {
@@ -301,7 +332,9 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             route: "/v1/blocks/{user}",
             path: format!("/v1/blocks/{encoded_alice}"),
             body: None,
-            expect: [UNAUTH, UNAUTH, OK, OK, OK, FORBIDDEN, NOT_YOURS],
+            expect: [
+                UNAUTH, UNAUTH, OK, OK, OK, FORBIDDEN, NOT_YOURS, EXPIRED, REVOKED,
+            ],
         },
         Row {
             method: Method::POST,
@@ -317,7 +350,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             body: json_body(json!({ "key_packages": [b64(&alice_kp)] })),
             // Only alice's own client may upload a KeyPackage that names it.
             expect: [
-                UNAUTH, UNAUTH, OK, NOT_YOURS, NOT_YOURS, FORBIDDEN, NOT_YOURS,
+                UNAUTH, UNAUTH, OK, NOT_YOURS, NOT_YOURS, FORBIDDEN, NOT_YOURS, EXPIRED, REVOKED,
             ],
         },
         Row {
@@ -327,7 +360,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             body: Some((key_material, false)),
             // Alice's own request fails only its signature.
             expect: [
-                UNAUTH, UNAUTH, FORBIDDEN, NOT_YOURS, NOT_YOURS, FORBIDDEN, NOT_YOURS,
+                UNAUTH, UNAUTH, FORBIDDEN, NOT_YOURS, NOT_YOURS, FORBIDDEN, NOT_YOURS, EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -336,7 +370,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             path: "/v1/rooms".into(),
             body: json_body(json!({ "group_info": b64(&[0; 16]), "ratchet_tree": b64(&[0; 16]) })),
             expect: [
-                UNAUTH, UNAUTH, MALFORMED, MALFORMED, MALFORMED, MALFORMED, NOT_YOURS,
+                UNAUTH, UNAUTH, MALFORMED, MALFORMED, MALFORMED, MALFORMED, NOT_YOURS, EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -345,7 +380,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             path: format!("{room_path}/update"),
             body: garbage.clone(),
             expect: [
-                UNAUTH, UNAUTH, MALFORMED, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER, NOT_YOURS,
+                UNAUTH, UNAUTH, MALFORMED, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER, NOT_YOURS, EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -354,7 +390,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             path: format!("{room_path}/submitMessage"),
             body: garbage.clone(),
             expect: [
-                UNAUTH, UNAUTH, MALFORMED, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER, NOT_YOURS,
+                UNAUTH, UNAUTH, MALFORMED, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER, NOT_YOURS, EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -363,7 +400,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             path: format!("{room_path}/reportAbuse"),
             body: garbage.clone(),
             expect: [
-                UNAUTH, UNAUTH, MALFORMED, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER, NOT_YOURS,
+                UNAUTH, UNAUTH, MALFORMED, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER, NOT_YOURS, EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -373,7 +411,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             body: None,
             // Only the committer learns whether the hub accepted its commit.
             expect: [
-                UNAUTH, UNAUTH, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_YOURS,
+                UNAUTH, UNAUTH, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_YOURS, EXPIRED, REVOKED,
             ],
         },
         Row {
@@ -382,7 +420,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             path: format!("{room_path}/identity-links"),
             body: None,
             expect: [
-                UNAUTH, UNAUTH, OK, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER, NOT_YOURS,
+                UNAUTH, UNAUTH, OK, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER, NOT_YOURS, EXPIRED, REVOKED,
             ],
         },
         Row {
@@ -395,7 +433,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             })),
             // A pseudonym never names an account's client: not even alice may register one so.
             expect: [
-                UNAUTH, UNAUTH, NOT_YOURS, NOT_YOURS, NOT_YOURS, FORBIDDEN, NOT_YOURS,
+                UNAUTH, UNAUTH, NOT_YOURS, NOT_YOURS, NOT_YOURS, FORBIDDEN, NOT_YOURS, EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -417,7 +456,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             })),
             // Alice's real KeyPackage is not a pseudonymous one, whoever sends it.
             expect: [
-                UNAUTH, UNAUTH, MALFORMED, MALFORMED, MALFORMED, FORBIDDEN, NOT_YOURS,
+                UNAUTH, UNAUTH, MALFORMED, MALFORMED, MALFORMED, FORBIDDEN, NOT_YOURS, EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -426,7 +466,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             path: format!("/v1/pseudonymous-key-packages/{connection_token}/claim"),
             body: None,
             expect: [
-                UNAUTH, UNAUTH, NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, NOT_YOURS,
+                UNAUTH, UNAUTH, NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, NOT_YOURS, EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -438,7 +479,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             ),
             body: None,
             expect: [
-                UNAUTH, UNAUTH, NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, NOT_YOURS,
+                UNAUTH, UNAUTH, NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, NOT_YOURS, EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -448,7 +490,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             body: None,
             // Only alice's own client reads its queue; her other device has its own.
             expect: [
-                UNAUTH, UNAUTH, OK, NOT_YOURS, NOT_YOURS, NOT_YOURS, NOT_YOURS,
+                UNAUTH, UNAUTH, OK, NOT_YOURS, NOT_YOURS, NOT_YOURS, NOT_YOURS, EXPIRED, REVOKED,
             ],
         },
         Row {
@@ -457,7 +499,40 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             path: format!("{queue}/ack"),
             body: json_body(json!({ "seq": 0 })),
             expect: [
-                UNAUTH, UNAUTH, OK, NOT_YOURS, NOT_YOURS, NOT_YOURS, NOT_YOURS,
+                UNAUTH, UNAUTH, OK, NOT_YOURS, NOT_YOURS, NOT_YOURS, NOT_YOURS, EXPIRED, REVOKED,
+            ],
+        },
+        Row {
+            method: Method::POST,
+            route: "/v1/token/signed",
+            path: "/v1/token/signed".into(),
+            // A signature that does not verify renews no one's token, whoever asks.
+            body: json_body(json!({
+                "client": alice.client_uri().to_string(),
+                "at": conclave_client::store::now_ms(),
+                "signature": b64(&[7; 64]),
+            })),
+            expect: [UNAUTH; 9],
+        },
+        // The last two change tokens: alice2 removes itself, then everyone renews their own.
+        Row {
+            method: Method::DELETE,
+            route: "/v1/devices/{client}",
+            path: format!("/v1/devices/{}", alice2.client_uri().local()),
+            body: None,
+            // A device removes only itself: not even alice's other device may remove alice2.
+            expect: [
+                UNAUTH, UNAUTH, NOT_YOURS, NOT_YOURS, OK, FORBIDDEN, NOT_YOURS, EXPIRED, REVOKED,
+            ],
+        },
+        Row {
+            method: Method::POST,
+            route: "/v1/token",
+            path: "/v1/token".into(),
+            body: None,
+            // alice2 removed itself in the row above.
+            expect: [
+                UNAUTH, UNAUTH, OK, OK, REVOKED, FORBIDDEN, NOT_YOURS, EXPIRED, REVOKED,
             ],
         },
     ];
@@ -508,6 +583,9 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
         .await
         .unwrap();
     assert_eq!(own.status(), StatusCode::OK);
-    // Alice's queue was never touched by anyone else: she still syncs as before.
+    // Alice's queue was never touched by anyone else: she still syncs as before, once her device
+    // key has won her a token again (the matrix's renewal as alice voided the one she held).
+    assert!(alice.sync().await.is_err(), "her old token is void");
+    alice.renew_expired_token().await.unwrap();
     alice.sync().await.unwrap();
 }

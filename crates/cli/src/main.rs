@@ -236,10 +236,16 @@ enum Command {
 enum DeviceCmd {
     /// Print a one-time code that lets a new device join this user.
     Link,
-    /// List this user's devices.
+    /// List this user's devices, with each one's last activity.
     List {
         #[command(flatten)]
         json: Json,
+    },
+    /// Remove a device: it leaves its rooms and its token is revoked at once. A device removes
+    /// only itself for now (removing another needs the user key, planned).
+    Remove {
+        /// The device's client URI or id (`device list`).
+        device: String,
     },
 }
 
@@ -481,7 +487,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Device(DeviceCmd::List { json }) => {
             let d = c.devices().await?;
-            print(json, &d, |d| one_line(&d.client).into_owned())?;
+            let now = conclave_client::store::now_ms();
+            print(json, &d, |d| {
+                let active = match d.last_active {
+                    Some(t) => format!("active {} s ago", now.saturating_sub(t) / 1000),
+                    None => "never active".into(),
+                };
+                let removed = if d.removed { "\tremoved" } else { "" };
+                format!("{}\t{active}{removed}", one_line(&d.client))
+            })?;
+        }
+        Command::Device(DeviceCmd::Remove { device }) => {
+            let me = c.client_uri();
+            if device != me.to_string() && device != me.local() {
+                anyhow::bail!(
+                    "a device removes only itself for now: run `device remove` on {device}; removing another device needs the user key (planned)"
+                );
+            }
+            c.remove_this_device().await?;
+            println!("removed {me}");
         }
         Command::Room(RoomCmd::Create {
             name,

@@ -29,6 +29,18 @@ impl Client {
     /// dropping the future while it waits loses nothing. What arrived is then read again and
     /// processed with the store held.
     pub async fn sync_waiting(&self, wait: Duration) -> Result<SyncReport> {
+        match self.sync_once(wait).await {
+            // Away past the token's life: renewed with the device key, then synced.
+            Err(e) if crate::transport::is_token_expired(&e) => {
+                self.renew_expired_token().await?;
+                self.sync_once(wait).await
+            }
+            other => other,
+        }
+    }
+
+    async fn sync_once(&self, wait: Duration) -> Result<SyncReport> {
+        self.ensure_token().await?;
         self.ensure_key_packages().await?;
         if !wait.is_zero() {
             let (cursor, wake_on) = {

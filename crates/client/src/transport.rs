@@ -19,7 +19,8 @@ use crate::error::{Error, Result};
 pub struct Hub {
     http: reqwest::Client,
     base: String,
-    token: Option<String>,
+    /// Shared by the clones of this hub, so a renewed token reaches them all.
+    token: Option<std::sync::Arc<std::sync::RwLock<String>>>,
 }
 
 /// The provider's public identity.
@@ -44,6 +45,9 @@ pub struct Registered {
     pub client: String,
     /// Bearer token.
     pub token: String,
+    /// When the token expires, ms (absent from hubs older than token expiry).
+    #[serde(default)]
+    pub token_expires_at: Option<u64>,
     /// ProviderCredential bytes, base64.
     pub credential: String,
     /// A linked device: the sealed keys its link code carried, base64.
@@ -58,6 +62,21 @@ pub struct Device {
     pub client: String,
     /// Registration time, ms.
     pub created_at: u64,
+    /// Its last request, ms, as the hub noted it (at most once a minute).
+    #[serde(default)]
+    pub last_active: Option<u64>,
+    /// Whether it removed itself.
+    #[serde(default)]
+    pub removed: bool,
+}
+
+/// A token the hub just issued.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IssuedToken {
+    /// The bearer token.
+    pub token: String,
+    /// When it expires, ms.
+    pub expires_at: u64,
 }
 
 /// A queue entry.
@@ -195,7 +214,7 @@ impl Hub {
         Ok(Hub {
             http,
             base: base.trim_end_matches('/').to_owned(),
-            token,
+            token: token.map(|t| std::sync::Arc::new(std::sync::RwLock::new(t))),
         })
     }
 
@@ -209,7 +228,9 @@ impl Hub {
         Hub {
             http: self.http.clone(),
             base: self.base.clone(),
-            token: Some(token.to_owned()),
+            token: Some(std::sync::Arc::new(std::sync::RwLock::new(
+                token.to_owned(),
+            ))),
         }
     }
 
@@ -219,7 +240,10 @@ impl Hub {
             .request(method, format!("{}{path}", self.base))
             .timeout(Duration::from_secs(60));
         match &self.token {
-            Some(t) => r.bearer_auth(t),
+            Some(t) => match t.read() {
+                Ok(t) => r.bearer_auth(&*t),
+                Err(poisoned) => r.bearer_auth(&*poisoned.into_inner()),
+            },
             None => r,
         }
     }
@@ -450,6 +474,45 @@ impl Hub {
             Err(Error::Hub { status: 404, .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Uses `token` from now on, in this hub and every clone of it.
+    pub fn set_token(&self, token: &str) {
+        if let Some(t) = &self.token {
+            match t.write() {
+                Ok(mut t) => *t = token.to_owned(),
+                Err(poisoned) => *poisoned.into_inner() = token.to_owned(),
+            }
+        }
+    }
+
+    /// `POST /v1/token`: a new token for this device; the old one is void at once.
+    pub async fn renew_token(&self) -> Result<IssuedToken> {
+        self.json(self.req(reqwest::Method::POST, "/v1/token"))
+            .await
+    }
+
+    /// `POST /v1/token/signed`: a new token for a device whose token expired, on a signature
+    /// of its device key over its URI and `at` (ms).
+    pub async fn renew_token_signed(
+        &self,
+        client: &str,
+        at: u64,
+        signature: &[u8],
+    ) -> Result<IssuedToken> {
+        let body = json!({ "client": client, "at": at, "signature": b64(signature) });
+        self.json(
+            self.req(reqwest::Method::POST, "/v1/token/signed")
+                .json(&body),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/devices/{id}`: this device removes itself; its token is revoked at once.
+    pub async fn remove_device(&self, client_id: &str) -> Result<()> {
+        self.send(self.req(reqwest::Method::DELETE, &format!("/v1/devices/{client_id}")))
+            .await
+            .map(|_| ())
     }
 
     /// `POST /v1/rooms/{id}/reportAbuse` with a TLS `AbuseReport`; returns the report's id.
@@ -705,6 +768,11 @@ impl Hub {
             .map(|l| Ok((l.client, unb64(&l.wrapped)?)))
             .collect()
     }
+}
+
+/// Whether the hub said this device's token expired (renew it with the device key).
+pub fn is_token_expired(e: &Error) -> bool {
+    matches!(e, Error::Hub { status: 401, code, .. } if code == "token_expired")
 }
 
 /// How long to wait before each resend of a request whose answer was lost.

@@ -43,6 +43,8 @@ pub struct Registered {
     pub client: String,
     /// The bearer token (shown once).
     pub token: String,
+    /// When the token expires, ms since the epoch (renewed while in use, SECURITY.md).
+    pub token_expires_at: u64,
     /// The ProviderCredential bytes (base64).
     pub credential: String,
     /// A linked device: the sealed keys its link code carried (base64), opaque to the hub.
@@ -151,17 +153,20 @@ pub fn register(
         ));
     }
     let token = random_hex(32);
+    let token_expires_at = now_ms() + limits.token_lifetime_secs * 1000;
     let credential = ProviderCredential::issue(provider_key, &client, &user, signature_key);
     tx.execute(
-        "INSERT INTO clients (uri, user_uri, token_hash, signature_key, credential, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO clients (uri, user_uri, token_hash, signature_key, credential, created_at,
+           token_expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             client.to_string(),
             user.to_string(),
             secret_hash(&token),
             signature_key,
             credential.to_bytes(),
-            now_ms() as i64
+            now_ms() as i64,
+            token_expires_at as i64
         ],
     )?;
     tx.commit()?;
@@ -169,6 +174,7 @@ pub fn register(
         user: user.to_string(),
         client: client.to_string(),
         token,
+        token_expires_at,
         credential: b64(&credential.to_bytes()),
         device_keys: device_keys.map(|k| b64(&k)),
     })
@@ -238,18 +244,25 @@ pub struct Device {
     pub client: String,
     /// When it registered, ms.
     pub created_at: u64,
+    /// Its last request, ms (noted at most once a minute), if any.
+    pub last_active: Option<u64>,
+    /// Whether it removed itself.
+    pub removed: bool,
 }
 
 /// The devices of the authenticated user.
 pub fn devices(conn: &Connection, auth: &Principal) -> Result<Vec<Device>> {
     let mut st = conn.prepare(
-        "SELECT uri, created_at FROM clients WHERE user_uri = ?1 ORDER BY created_at, uri",
+        "SELECT uri, created_at, last_active, revoked_at IS NOT NULL FROM clients
+         WHERE user_uri = ?1 ORDER BY created_at, uri",
     )?;
     let rows = st
         .query_map([auth.user.to_string()], |r| {
             Ok(Device {
                 client: r.get(0)?,
                 created_at: r.get::<_, i64>(1)? as u64,
+                last_active: r.get::<_, Option<i64>>(2)?.map(|t| t as u64),
+                removed: r.get(3)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -482,7 +495,11 @@ pub fn authenticate(conn: &Connection, token_hash: &[u8]) -> Result<Principal> {
     let client = store::client_by_token(conn, token_hash)?;
     let pseudonym = store::pseudonym_by_token(conn, token_hash)?;
     let (row, kind) = match (client, pseudonym) {
-        (Some(row), None) => (row, PrincipalKind::Client),
+        (Some(row), None) => {
+            // An expired or revoked token acts as no one (SECURITY.md).
+            crate::tokens::check(conn, &row.uri)?;
+            (row, PrincipalKind::Client)
+        }
         (None, Some(row)) => {
             let form = |uri: &str| {
                 uri.rsplit_once('/')

@@ -19,6 +19,12 @@ pub enum Error {
     /// No or an unknown bearer token.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The bearer token expired (renew it with the device key).
+    #[error("{0}")]
+    TokenExpired(String),
+    /// The bearer token belongs to a removed device.
+    #[error("{0}")]
+    TokenRevoked(String),
     /// Authenticated, but this is not yours to do.
     #[error("{0}")]
     Forbidden(String),
@@ -124,6 +130,8 @@ impl Error {
             Error::MalformedBody(_) => "malformed_body",
             Error::BodyTooLarge | Error::TooLarge(_) => "body_too_large",
             Error::Unauthenticated(_) => "unauthenticated",
+            Error::TokenExpired(_) => "token_expired",
+            Error::TokenRevoked(_) => "token_revoked",
             Error::Forbidden(_) => "forbidden",
             Error::NotYourIdentity(_) => "not_your_identity",
             Error::RateLimited { .. } => "rate_limited",

@@ -27,6 +27,7 @@ pub mod reconcile;
 pub mod reports;
 pub mod room;
 pub mod store;
+pub mod tokens;
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -68,6 +68,9 @@ pub struct Limits {
     pub connection_request_ttl_secs: u64,
     /// Abuse reports one user may file per hour.
     pub reports_per_hour: u32,
+    /// How long a bearer token lives, in seconds; a client renews its token while in use
+    /// (`POST /v1/token`), or with a signature of its device key once it expired.
+    pub token_lifetime_secs: u64,
 }
 
 impl Default for Limits {
@@ -94,6 +97,7 @@ impl Default for Limits {
             pending_connections_per_recipient: 100,
             connection_request_ttl_secs: 30 * 24 * 3600,
             reports_per_hour: 20,
+            token_lifetime_secs: 30 * 24 * 3600,
         }
     }
 }
@@ -158,6 +162,9 @@ impl Limits {
             if v == 0 {
                 return Err(format!("limits.{name} must be at least 1"));
             }
+        }
+        if self.token_lifetime_secs < 60 {
+            return Err("limits.token_lifetime_secs must be at least 60".into());
         }
         if self.max_message_bytes > self.max_body_bytes
             || self.max_commit_bytes > self.max_body_bytes

@@ -84,11 +84,13 @@ pub fn mark_departing<'a>(
     Ok(())
 }
 
-/// The clients of `room` on their way out.
+/// The clients of `room` on their way out, and those of removed devices.
 pub fn departing(conn: &Connection, room: &str) -> Result<HashSet<String>> {
     Ok(conclave_sqlite::rows::all(
         conn,
-        "SELECT client_uri FROM departing WHERE room_uri = ?1",
+        "SELECT client_uri FROM departing WHERE room_uri = ?1
+         UNION SELECT m.client_uri FROM room_members m JOIN clients c ON c.uri = m.client_uri
+         WHERE m.room_uri = ?1 AND c.revoked_at IS NOT NULL",
         [room],
         |r| r.get(0),
     )?

@@ -45,6 +45,18 @@ pub fn sign_with_label(key: &SigningKey, label: &str, content: &[u8]) -> Vec<u8>
     key.sign(&sign_content(label, content)).to_bytes().to_vec()
 }
 
+/// The `SignWithLabel` label of a token renewal: a client whose bearer token expired asks its
+/// provider for a new one with its device (leaf signature) key (Conclave's own, SECURITY.md).
+pub const TOKEN_RENEWAL_LABEL: &str = "conclave token renewal";
+
+/// What a client signs to renew its token: its URI and the time it asks, in ms since the epoch.
+pub fn token_renewal_content(client: &ClientUri, at_ms: u64) -> Vec<u8> {
+    let mut out = client.to_string().into_bytes();
+    out.push(0);
+    out.extend_from_slice(&at_ms.to_be_bytes());
+    out
+}
+
 /// `VerifyWithLabel` with an Ed25519 public key given as raw bytes.
 pub fn verify_with_label(
     public_key: &[u8],

@@ -4,6 +4,7 @@
 mod connections;
 mod devices;
 mod keys;
+mod tokens;
 
 use devices::split_link_code;
 
@@ -141,6 +142,10 @@ impl Client {
         store::set_meta(&tx, "provider_domain", &provider.domain)?;
         store::set_meta(&tx, "provider_key", &provider.signature_key)?;
         store::set_meta(&tx, "credential", &reg.credential)?;
+        if let Some(expires) = reg.token_expires_at {
+            store::set_meta(&tx, "token_issued_at", &store::now_ms().to_string())?;
+            store::set_meta(&tx, "token_expires_at", &expires.to_string())?;
+        }
         store::set_meta(&tx, "queue_cursor", "0")?;
         if crate::transport::needs_insecure(hub.url())? {
             store::set_meta(&tx, INSECURE_HUB, hub.url())?;

@@ -367,6 +367,23 @@ pub fn leave_proposals(conn: &mut Connection, id: &Identity, room: &str) -> Resu
     Ok(out)
 }
 
+/// A SelfRemove of this client alone (MLSEXT §6.3, POLICY canRemoveOwnClient): the device
+/// leaves, its user stays. Returns the HandshakeBundle bytes; nothing is kept.
+pub fn self_remove_proposal(conn: &mut Connection, id: &Identity, room: &str) -> Result<Vec<u8>> {
+    let tx = conn.transaction()?;
+    let provider = Provider::new(&tx);
+    let mut group = load_group(&tx, room)?;
+    let m = group
+        .leave_group_via_self_remove(&provider, &id.signer)
+        .map_err(Error::mls)?;
+    let proposal = Inline::from_bytes(m.to_bytes().map_err(Error::mls)?, "proposal")?;
+    drop(tx);
+    Ok(encode(&HandshakeBundle::Proposal {
+        proposal,
+        more_proposals: Vec::new(),
+    }))
+}
+
 /// Marks a room left and deletes its MLS state (forward secrecy); messages stay readable.
 pub fn mark_left(conn: &mut Connection, room: &str) -> Result<()> {
     let tx = conn.transaction()?;

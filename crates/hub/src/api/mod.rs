@@ -1,6 +1,7 @@
 //! The HTTP surface: the router, authentication and body extractors that answer bad input with
 //! the hub's JSON errors. Handlers are small and call into domain modules.
 
+mod devices;
 mod handlers;
 mod response;
 mod serve;
@@ -56,6 +57,17 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/v1/blocks", post(h::block)),
         (Method::DELETE, "/v1/blocks/{user}", delete(h::unblock)),
         (Method::POST, "/v1/devices/link", post(h::link_device)),
+        (
+            Method::DELETE,
+            "/v1/devices/{client}",
+            delete(devices::remove_device),
+        ),
+        (Method::POST, "/v1/token", post(devices::renew_token)),
+        (
+            Method::POST,
+            "/v1/token/signed",
+            post(devices::renew_token_signed),
+        ),
         (
             Method::POST,
             "/v1/key-packages",

@@ -13,7 +13,10 @@ pub fn status(e: &Error) -> StatusCode {
         Error::MalformedBody(_) | Error::InvalidHandshake(_) => StatusCode::BAD_REQUEST,
         Error::UnverifiedReport(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::BodyTooLarge | Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::Unauthenticated(_) | Error::BadLinkCode => StatusCode::UNAUTHORIZED,
+        Error::Unauthenticated(_)
+        | Error::TokenExpired(_)
+        | Error::TokenRevoked(_)
+        | Error::BadLinkCode => StatusCode::UNAUTHORIZED,
         Error::RateLimited { .. } | Error::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Forbidden(_)
         | Error::NotYourIdentity(_)

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/0008_limits.sql")),
     (9, include_str!("../../migrations/0009_accepted.sql")),
     (10, include_str!("../../migrations/0010_departing.sql")),
+    (11, include_str!("../../migrations/0011_tokens.sql")),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -1,0 +1,159 @@
+//! The lifetime of a device's bearer token (SECURITY.md). A token expires
+//! `Limits::token_lifetime_secs` after it was issued; its client renews it while in use
+//! (`POST /v1/token`, with the token), and a client that was away past the expiry renews it with
+//! a signature of its device key over its URI and the time (`POST /v1/token/signed`), never with
+//! the old token alone. A device that removed itself has its token revoked at once. The hub
+//! also notes each device's last activity (at most once a minute) for `device list`.
+
+use mimi::credential::{TOKEN_RENEWAL_LABEL, token_renewal_content, verify_with_label};
+use mimi::uri::ClientUri;
+use rand::RngCore;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::principal::Principal;
+use crate::store::now_ms;
+
+/// How far a signed renewal's time may be from the hub's clock.
+pub const SIGNED_RENEWAL_SKEW_MS: u64 = 5 * 60 * 1000;
+/// How often a device's last activity is written, at most.
+const ACTIVITY_GRANULARITY_MS: u64 = 60 * 1000;
+
+/// A token just issued: shown once to its client.
+#[derive(Debug, Clone, Serialize)]
+pub struct Issued {
+    /// The bearer token.
+    pub token: String,
+    /// When it expires, ms since the epoch.
+    pub expires_at: u64,
+}
+
+fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// A fresh token for `client`, replacing its old one, valid for `lifetime_secs`.
+pub fn issue(tx: &Connection, client: &str, lifetime_secs: u64) -> Result<Issued> {
+    let token = new_token();
+    let expires_at = now_ms() + lifetime_secs * 1000;
+    tx.execute(
+        "UPDATE clients SET token_hash = ?2, token_expires_at = ?3 WHERE uri = ?1",
+        params![
+            client,
+            crate::accounts::secret_hash(&token),
+            expires_at as i64
+        ],
+    )?;
+    Ok(Issued { token, expires_at })
+}
+
+/// Refuses a client's token that expired or was revoked; notes the device's activity.
+pub fn check(conn: &Connection, client: &str) -> Result<()> {
+    let (expires_at, revoked, last_active): (i64, Option<i64>, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT token_expires_at, revoked_at, last_active FROM clients WHERE uri = ?1",
+        )?
+        .query_row([client], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let now = now_ms() as i64;
+    if revoked.is_some() {
+        return Err(Error::TokenRevoked(
+            "this device was removed from its account; its token no longer works".into(),
+        ));
+    }
+    if expires_at <= now {
+        return Err(Error::TokenExpired(
+            "this token expired: renew it with a signature of the device key (POST /v1/token/signed)"
+                .into(),
+        ));
+    }
+    if last_active.is_none_or(|t| now - t >= ACTIVITY_GRANULARITY_MS as i64) {
+        conn.prepare_cached("UPDATE clients SET last_active = ?2 WHERE uri = ?1")?
+            .execute(params![client, now])?;
+    }
+    Ok(())
+}
+
+/// `POST /v1/token`: a new token for the caller's own device, the old one void at once.
+pub fn renew(conn: &Connection, auth: &Principal, lifetime_secs: u64) -> Result<Issued> {
+    if auth.is_pseudonym() {
+        return Err(Error::Forbidden(
+            "a pseudonym's token is renewed by registering a new pseudonym".into(),
+        ));
+    }
+    issue(conn, &auth.client.to_string(), lifetime_secs)
+}
+
+/// `POST /v1/token/signed`: a new token for a device whose token expired, on a signature of its
+/// device key over its URI and `at` (ms), which must be within [`SIGNED_RENEWAL_SKEW_MS`] of
+/// now and later than the device's last signed renewal (so a signature is used once).
+pub fn renew_signed(
+    conn: &Connection,
+    client: &str,
+    at: u64,
+    signature: &[u8],
+    lifetime_secs: u64,
+) -> Result<Issued> {
+    let unknown =
+        || Error::Unauthenticated("no such device, or a signature that does not verify".into());
+    let uri = ClientUri::parse(client).map_err(|_| unknown())?;
+    let row: Option<(Vec<u8>, Option<i64>, i64)> = conn
+        .prepare_cached(
+            "SELECT signature_key, revoked_at, last_signed_renewal FROM clients WHERE uri = ?1",
+        )?
+        .query_row([client], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((key, revoked, last)) = row else {
+        return Err(unknown());
+    };
+    verify_with_label(
+        &key,
+        TOKEN_RENEWAL_LABEL,
+        &token_renewal_content(&uri, at),
+        signature,
+        "token renewal",
+    )
+    .map_err(|_| unknown())?;
+    if revoked.is_some() {
+        return Err(Error::TokenRevoked(
+            "this device was removed from its account; it cannot renew its token".into(),
+        ));
+    }
+    let now = now_ms();
+    if at.abs_diff(now) > SIGNED_RENEWAL_SKEW_MS || at as i64 <= last {
+        return Err(Error::Unauthenticated(
+            "the renewal's time is too far from the hub's clock, or was used before; sign the current time"
+                .into(),
+        ));
+    }
+    conn.execute(
+        "UPDATE clients SET last_signed_renewal = ?2 WHERE uri = ?1",
+        params![client, at as i64],
+    )?;
+    issue(conn, client, lifetime_secs)
+}
+
+/// `DELETE /v1/devices/{client}`: revokes a device's token at once. A device removes only
+/// itself: removing another device of the user needs the user key (planned).
+pub fn revoke(conn: &Connection, auth: &Principal, client: &str) -> Result<()> {
+    auth.require_client(
+        &ClientUri::parse(client).map_err(|e| Error::MalformedBody(e.to_string()))?,
+        "the device to remove",
+    )?;
+    conn.execute(
+        "UPDATE clients SET revoked_at = ?2 WHERE uri = ?1 AND revoked_at IS NULL",
+        params![client, now_ms() as i64],
+    )?;
+    // Nothing more reaches it: its queue is dropped, no one can claim its KeyPackages, and
+    // its rooms stop fanning out to it (PROTO §7.1) until a commit removes its leaf.
+    crate::store::queue::ack(conn, client, u64::MAX >> 1)?;
+    conn.execute("DELETE FROM key_packages WHERE client_uri = ?1", [client])?;
+    conn.execute(
+        "INSERT OR IGNORE INTO departing (room_uri, client_uri)
+         SELECT room_uri, client_uri FROM room_members WHERE client_uri = ?1",
+        [client],
+    )?;
+    Ok(())
+}
