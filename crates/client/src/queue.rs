@@ -60,6 +60,10 @@ impl Shared {
                     continue;
                 }
                 tracing::warn!(pseudonym = %p.client, error = %e, "cannot read a pseudonym's queue");
+                if crate::transport::answer_unknown(&e) {
+                    // The hub is out of reach: nothing was dropped, the next sync reads it.
+                    continue;
+                }
                 done.report.dropped += 1;
                 self.emit([ClientEvent::Dropped {
                     room: p.room.clone(),

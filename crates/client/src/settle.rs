@@ -201,13 +201,30 @@ impl Shared {
                 }]),
             }
         }
+        match self.deliver_outbox(conn, None).await {
+            Err(e) if answer_unknown(&e) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Delivers the outbox (of one room, or all), oldest first, stopping at the first message
+    /// whose answer is still unknown (that error is returned); a refused one is dropped with an
+    /// event.
+    pub(crate) async fn deliver_outbox(
+        &self,
+        conn: &mut tokio::sync::MutexGuard<'_, Connection>,
+        room: Option<&str>,
+    ) -> Result<()> {
         for out in pending::outbox(conn)? {
-            let room = out.room.clone();
+            if room.is_some_and(|r| r != out.room) {
+                continue;
+            }
+            let in_room = out.room.clone();
             match self.deliver(conn, out).await {
                 Ok(()) => {}
-                Err(e) if answer_unknown(&e) => return Ok(()),
+                Err(e) if answer_unknown(&e) => return Err(e),
                 Err(e) => self.emit([ClientEvent::Dropped {
-                    room: Some(room),
+                    room: Some(in_room),
                     reason: format!("a message you sent could not be delivered: {e}"),
                 }]),
             }

@@ -116,6 +116,9 @@ impl Room {
         let user = self.me_as().await?.to_string();
         let precheck = !self.c.switches.skip_precheck();
         let mut conn = self.c.conn.lock().await;
+        // Older messages of this room still in the outbox go first, in order: receivers keep
+        // only a few past generations of a sender's ratchet, and the room's order is the hub's.
+        self.c.deliver_outbox(&mut conn, Some(&r)).await?;
         let content = make(&conn, salt, &user, &r)?;
         content
             .validate()
