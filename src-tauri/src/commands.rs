@@ -90,6 +90,13 @@ commands! {
         app.with_client(|c| async move { Ok(c.devices().await?.into_iter().map(|d| d.client).collect()) }).await
     }
 
+    /// Removes this device from its account: it leaves every room it is in and the hub revokes
+    /// its token at once; the session ends with it. Another device removes itself on its own
+    /// (removing it from here needs the user key, planned).
+    fn remove_this_device(app) -> () {
+        app.with_client(|c| async move { c.remove_this_device().await }).await
+    }
+
     /// The rooms this client is in.
     fn rooms(app) -> Vec<RoomInfo> {
         app.with_client(|c| async move { c.rooms().await }).await

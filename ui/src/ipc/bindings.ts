@@ -383,7 +383,7 @@ preset: string | null,
  */
 pseudonymous: boolean, 
 /**
- * Messages from others after the read marker ([`crate::Client::mark_read`]).
+ * Messages from others after the read marker ([`crate::Room::mark_read`]).
  */
 unread: number, };
 
@@ -468,6 +468,12 @@ export type Commands = {
    * device.
    */
   devices: { args: Record<string, never>; result: Array<string> };
+  /**
+   * Removes this device from its account: it leaves every room it is in and the hub revokes
+   * its token at once; the session ends with it. Another device removes itself on its own
+   * (removing it from here needs the user key, planned).
+   */
+  remove_this_device: { args: Record<string, never>; result: null };
   /**
    * The rooms this client is in.
    */
