@@ -416,6 +416,15 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
         },
         Row {
             method: Method::GET,
+            route: "/v1/rooms/{room}/group-info/{epoch}",
+            path: format!("{room_path}/group-info/0"),
+            body: None,
+            expect: [
+                UNAUTH, UNAUTH, OK, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER, NOT_YOURS, EXPIRED, REVOKED,
+            ],
+        },
+        Row {
+            method: Method::GET,
             route: "/v1/rooms/{room}/identity-links",
             path: format!("{room_path}/identity-links"),
             body: None,

@@ -27,7 +27,7 @@ fn conclave(home: &Path, hub: Option<&str>, failpoint: Option<&str>, args: &[&st
         Some(f) => assert_eq!(
             out.status.signal(),
             Some(9),
-            "conclave {args:?} should have been killed at {f}: {:?} {stderr}",
+            "conclave {args:?} should have been killed at {f} (the binaries must be built with the tests' features: `cargo build --workspace --bins`, as `make test` does): {:?} {stderr}",
             out.status
         ),
         None => assert!(out.status.success(), "conclave {args:?} failed: {stderr}"),

@@ -152,6 +152,9 @@ impl Shared {
                 }
                 tx.commit()?;
                 crate::switches::failpoint("sync:after-store");
+                if outcome.joined {
+                    self.check_joined(conn, hub, id, &mut outcome).await?;
+                }
                 // Published as soon as it is stored: a sync dropped halfway (the app drops its
                 // long-poll when a command starts) loses no event.
                 self.emit(outcome.events.iter().cloned());
@@ -251,6 +254,50 @@ impl Synced {
 pub(crate) struct FollowUp {
     pub(crate) joined: usize,
     pub(crate) proposals_in: Vec<String>,
+}
+
+impl Shared {
+    /// Joined by a Welcome: checks that the room joined is the room the hub follows at that
+    /// epoch (its published GroupInfo); if not, the room is forgotten again with an event.
+    async fn check_joined(
+        &self,
+        conn: &mut Connection,
+        hub: &Hub,
+        id: &Identity,
+        outcome: &mut group::Outcome,
+    ) -> Result<()> {
+        let rooms: Vec<String> = outcome
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::RoomJoined(info) => Some(info.uri.clone()),
+                _ => None,
+            })
+            .collect();
+        for room in rooms {
+            let uri = mimi::uri::RoomUri::parse(&room)?;
+            let epoch = group::epoch_of(conn, &room)?;
+            let published = match hub.group_info_at(uri.local(), epoch).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(%room, epoch, error = %e, "cannot check the room joined against the hub's GroupInfo");
+                    continue;
+                }
+            };
+            if let Some(reason) = group::joined_differs(conn, id, &room, &published)? {
+                tracing::warn!(%room, %reason, "left a room that is not the one the hub follows");
+                group::forget(conn, &room)?;
+                outcome
+                    .events
+                    .push(ClientEvent::RoomLeft { room: room.clone() });
+                outcome.events.push(ClientEvent::Dropped {
+                    room: Some(room),
+                    reason: format!("refused to join: {reason}"),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The most bytes of an unreadable entry kept for diagnosis.

@@ -458,6 +458,15 @@ impl Hub {
         }
     }
 
+    /// `GET /v1/rooms/{id}/group-info/{epoch}`: the room's GroupInfo at that epoch (TLS).
+    pub async fn group_info_at(&self, room_id: &str, epoch: u64) -> Result<Vec<u8>> {
+        self.bytes(self.req(
+            reqwest::Method::GET,
+            &format!("/v1/rooms/{room_id}/group-info/{epoch}"),
+        ))
+        .await
+    }
+
     /// `GET /v1/rooms/{id}/commits/{hash}`: the original answer to this client's commit, or
     /// `None` if the hub did not accept it (in the room's last epochs it remembers).
     pub async fn commit_status(

@@ -16,6 +16,7 @@ pub mod api;
 pub mod backup;
 pub mod connections;
 pub mod enforce;
+pub mod epochs;
 pub mod error;
 pub mod franking_keys;
 pub mod keys;

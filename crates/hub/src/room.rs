@@ -32,6 +32,7 @@ use openmls_traits::OpenMlsProvider as _;
 use rusqlite::{Connection, OptionalExtension, params};
 use tls_codec::{Deserialize as _, DeserializeBytes as _, Serialize as _};
 
+use crate::epochs;
 use crate::error::{Error, Result};
 use crate::principal::Principal;
 use crate::proposals;
@@ -194,6 +195,7 @@ pub fn create(
         MlsMessageBodyIn::GroupInfo(g) => g,
         _ => return Err(Error::MalformedBody("group_info is not a GroupInfo".into())),
     };
+    let vgi_bytes = vgi.tls_serialize_detached().map_err(Error::internal)?;
     let tree = RatchetTreeIn::tls_deserialize_exact(tree)
         .map_err(|e| Error::MalformedBody(format!("ratchet_tree: {e}")))?;
     let room = std::str::from_utf8(vgi.group_id().as_slice())
@@ -307,6 +309,7 @@ pub fn create(
         ],
     )?;
     store::set_room_members(&tx, &room.to_string(), &member_rows(&group, trust)?)?;
+    epochs::keep(&tx, &room.to_string(), 0, &vgi_bytes)?;
     if let Some(link) = identity_link {
         pseudonyms::store_links(
             &tx,
@@ -555,6 +558,7 @@ pub fn update(
                 "UPDATE rooms SET epoch = ?2, group_info = ?3 WHERE uri = ?1",
                 params![row.uri, epoch as i64, group_info.0.as_bytes()],
             )?;
+            epochs::keep(&tx, &row.uri, epoch, group_info.0.as_bytes())?;
             store::set_room_members(&tx, &row.uri, &member_rows(&group, trust)?)?;
             let timestamp = store::next_timestamp(&tx, &row)?;
             let fanout = encode(&FanoutMessage {
@@ -833,6 +837,18 @@ pub fn submit(
         },
         wake,
     ))
+}
+
+/// `room`'s GroupInfo at `epoch`, for a member (a joiner checks what it joined against it).
+pub fn group_info_at(
+    conn: &Connection,
+    auth: &Principal,
+    room: &RoomUri,
+    epoch: u64,
+) -> Result<Vec<u8>> {
+    let row = require_room(conn, room)?;
+    require_member(conn, room, auth)?;
+    epochs::at(conn, &row.uri, epoch)
 }
 
 /// Whether the hub accepted this principal's commit with hash `hash_hex` in `room`, and its

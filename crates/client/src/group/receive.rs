@@ -70,7 +70,7 @@ pub fn process_fanout(
         Err(e) => return Ok(dropped(room, e.to_string())),
     };
     match fanout.extra {
-        FanoutExtra::Welcome { ratchet_tree } => join(tx, id, &fanout.message, ratchet_tree),
+        FanoutExtra::Welcome { ratchet_tree } => join(tx, id, room, &fanout.message, ratchet_tree),
         _ => {
             let Some(room) = room else {
                 return Ok(dropped(None, "a room message without a room"));
@@ -101,6 +101,7 @@ pub fn process_fanout(
 fn join(
     tx: &Connection,
     id: &Identity,
+    entry_room: Option<&str>,
     message: &MlsMessage,
     tree: RatchetTreeOption,
 ) -> Result<Outcome> {
@@ -134,6 +135,16 @@ fn join(
         Ok(s) => s,
         Err(e) => return Ok(dropped(None, format!("cannot join: {e}"))),
     };
+    // The group is the room its queue entry names (a Welcome cannot slip in another room).
+    let group_room = String::from_utf8_lossy(staged.group_context().group_id().as_slice());
+    if entry_room.is_some_and(|r| r != group_room) {
+        return Ok(dropped(
+            entry_room,
+            format!(
+                "refused to join: the Welcome is for {group_room}, not for the room its entry names"
+            ),
+        ));
+    }
     // Every leaf must carry a credential our provider issued (OpenMLS does not check them).
     for m in staged.members() {
         if let Err(e) = id.trust.identify(&m.credential, &m.signature_key) {
@@ -466,4 +477,43 @@ fn on_room_message(
         }
         _ => Ok(dropped(Some(room), "an unsupported message kind")),
     }
+}
+
+/// After joining `room` by a Welcome: whether the room joined is the room the hub follows at
+/// this epoch, by its GroupInfo of that epoch (`group_info`, TLS): the same group context (tree
+/// hash, transcript, extensions). `Some(reason)` if not.
+pub fn joined_differs(
+    conn: &Connection,
+    id: &Identity,
+    room: &str,
+    group_info: &[u8],
+) -> Result<Option<String>> {
+    use tls_codec::Deserialize as _;
+    let group = load_group(conn, room)?;
+    let provider = Provider::new(conn);
+    let ours = group
+        .export_group_info(provider.crypto(), &id.signer, false)
+        .map_err(Error::mls)?;
+    let openmls::prelude::MlsMessageBodyOut::GroupInfo(ours) = ours.body() else {
+        return Err(Error::Mls("OpenMLS exported no GroupInfo".into()));
+    };
+    let published =
+        match openmls::messages::group_info::VerifiableGroupInfo::tls_deserialize_exact(group_info)
+        {
+            Ok(g) => g,
+            Err(e) => return Ok(Some(format!("the hub's GroupInfo does not decode: {e}"))),
+        };
+    Ok(
+        (published.group_context() != ours.group_context()).then(|| {
+            format!(
+                "the room this Welcome shows at epoch {} is not the room the hub follows",
+                group.epoch().as_u64()
+            )
+        }),
+    )
+}
+
+/// The epoch this client is at in `room`.
+pub fn epoch_of(conn: &Connection, room: &str) -> Result<u64> {
+    Ok(load_group(conn, room)?.epoch().as_u64())
 }

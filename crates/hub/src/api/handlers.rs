@@ -597,6 +597,22 @@ pub async fn commit_status(
     ))
 }
 
+/// `GET /v1/rooms/{room}/group-info/{epoch}`: the room's GroupInfo at that epoch (TLS).
+pub async fn group_info_at(
+    State(s): State<AppState>,
+    auth: Principal,
+    Path((id, epoch)): Path<(String, String)>,
+) -> Result<Response> {
+    let room = room_uri(&s, &id)?;
+    let epoch: u64 = epoch
+        .parse()
+        .map_err(|_| Error::MalformedBody(format!("{epoch:?} is not an epoch number")))?;
+    let gi = s
+        .db(move |c, _| room::group_info_at(c, &auth, &room, epoch))
+        .await?;
+    Ok(([(header::CONTENT_TYPE, TLS)], gi).into_response())
+}
+
 #[derive(Deserialize)]
 pub struct BlockBody {
     user: String,

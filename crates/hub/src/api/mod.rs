@@ -97,6 +97,11 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         ),
         (
             Method::GET,
+            "/v1/rooms/{room}/group-info/{epoch}",
+            get(h::group_info_at),
+        ),
+        (
+            Method::GET,
             "/v1/rooms/{room}/identity-links",
             get(h::identity_links),
         ),

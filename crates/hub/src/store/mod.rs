@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/0009_accepted.sql")),
     (10, include_str!("../../migrations/0010_departing.sql")),
     (11, include_str!("../../migrations/0011_tokens.sql")),
+    (12, include_str!("../../migrations/0012_group_infos.sql")),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.
