@@ -384,3 +384,33 @@ async fn one_principal_creates_rooms_pseudonyms_and_blocks_at_a_bounded_rate() {
     // Another principal has its own budget.
     bob.create_room("bob's").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_package_claims_are_rate_limited_per_claimer_and_others_still_claim() {
+    let hub = TestHub::spawn_with_limits(Limits {
+        claims_per_hour: 1,
+        claim_burst: 2,
+        ..Limits::loose()
+    })
+    .await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    for name in ["carol", "dave", "erin"] {
+        hub.user(name).await;
+    }
+    let room = alice.create_room("claims").await.unwrap();
+
+    // Two claims go through at once; the third waits for the rate.
+    alice.room(&room).invite(&["carol".into()]).await.unwrap();
+    alice.room(&room).invite(&["dave".into()]).await.unwrap();
+    let e = alice
+        .room(&room)
+        .invite(&["erin".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(e.hub_code(), Some("rate_limited"), "{e}");
+
+    // Another claimer is counted on its own.
+    let other = bob.create_room("mine").await.unwrap();
+    bob.room(&other).invite(&["erin".into()]).await.unwrap();
+}

@@ -68,6 +68,11 @@ pub struct Limits {
     pub connection_request_ttl_secs: u64,
     /// Abuse reports one user may file per hour.
     pub reports_per_hour: u32,
+    /// KeyPackage claims (`POST /v1/keyMaterial`) one user may make per hour, sustained: what
+    /// keeps anyone from draining others' KeyPackages (each client keeps a last-resort one).
+    pub claims_per_hour: u32,
+    /// How many claims one user may make at once before the rate applies.
+    pub claim_burst: u32,
     /// How long a bearer token lives, in seconds; a client renews its token while in use
     /// (`POST /v1/token`), or with a signature of its device key once it expired.
     pub token_lifetime_secs: u64,
@@ -98,6 +103,8 @@ impl Default for Limits {
             connection_request_ttl_secs: 30 * 24 * 3600,
             reports_per_hour: 20,
             token_lifetime_secs: 30 * 24 * 3600,
+            claims_per_hour: 600,
+            claim_burst: 100,
         }
     }
 }
@@ -138,6 +145,8 @@ impl Limits {
             creation_burst: 1_000_000,
             registrations_per_hour: 1_000_000,
             registration_burst: 1_000_000,
+            claims_per_hour: 1_000_000,
+            claim_burst: 1_000_000,
             ..Limits::default()
         }
     }
@@ -158,6 +167,8 @@ impl Limits {
             ("registration_burst", self.registration_burst),
             ("link_codes_per_user", self.link_codes_per_user),
             ("link_code_attempts", self.link_code_attempts),
+            ("claims_per_hour", self.claims_per_hour),
+            ("claim_burst", self.claim_burst),
         ] {
             if v == 0 {
                 return Err(format!("limits.{name} must be at least 1"));
@@ -193,6 +204,7 @@ pub struct Limiters {
     principals: DefaultKeyedRateLimiter<Vec<u8>>,
     addresses: DefaultKeyedRateLimiter<IpAddr>,
     creations: DefaultKeyedRateLimiter<Vec<u8>>,
+    claims: DefaultKeyedRateLimiter<String>,
     registrations: DefaultKeyedRateLimiter<IpAddr>,
     trusted_proxies: Vec<IpAddr>,
 }
@@ -210,8 +222,12 @@ impl Limiters {
         let creations = Quota::with_period(Duration::from_secs(3600) / l.creations_per_hour.max(1))
             .unwrap_or_else(|| Quota::per_hour(nz(l.creations_per_hour)))
             .allow_burst(nz(l.creation_burst));
+        let claims = Quota::with_period(Duration::from_secs(3600) / l.claims_per_hour.max(1))
+            .unwrap_or_else(|| Quota::per_hour(nz(l.claims_per_hour)))
+            .allow_burst(nz(l.claim_burst));
         Limiters {
             creations: RateLimiter::keyed(creations),
+            claims: RateLimiter::keyed(claims),
             principals: RateLimiter::keyed(
                 Quota::per_second(nz(l.requests_per_second)).allow_burst(nz(l.request_burst)),
             ),
@@ -238,6 +254,16 @@ impl Limiters {
             limited(
                 n.wait_time_from(DefaultClock::default().now()),
                 "new rooms, pseudonyms or blocks",
+            )
+        })
+    }
+
+    /// Counts one KeyPackage claim by `user`.
+    pub fn claim(&self, user: &str) -> Result<()> {
+        self.claims.check_key(&user.to_owned()).map_err(|n| {
+            limited(
+                n.wait_time_from(DefaultClock::default().now()),
+                "KeyPackage claims",
             )
         })
     }
@@ -302,6 +328,7 @@ impl Limiters {
         self.principals.retain_recent();
         self.addresses.retain_recent();
         self.creations.retain_recent();
+        self.claims.retain_recent();
         self.registrations.retain_recent();
     }
 }

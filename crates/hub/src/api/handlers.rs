@@ -150,6 +150,7 @@ pub async fn key_material(
 ) -> Result<Response> {
     let req: KeyMaterialRequest =
         decode(&body, "KeyMaterialRequest").map_err(|e| Error::MalformedBody(e.to_string()))?;
+    s.inner().limiters.claim(&auth.user.to_string())?;
     let resp = s
         .db(move |c, i| {
             let trust = accounts::trust(&i.domain, &i.provider_key);
