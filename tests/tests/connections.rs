@@ -121,3 +121,48 @@ async fn bad_connection_attempts_are_refused_or_dropped_with_a_reason() {
     let list = bob.connections().await.unwrap();
     assert_eq!(list.len(), 1, "only alice's genuine request: {list:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_made_on_one_device_is_known_on_all_of_the_users_devices() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let alice2 = hub.link_device(&alice).await;
+    let bob2 = hub.link_device(&bob).await;
+    settle(&[&alice, &alice2, &bob, &bob2]).await;
+
+    // When alice asks on one device and bob answers on one of his
+    alice.connect("bob").await.unwrap();
+    settle(&[&alice, &alice2, &bob, &bob2]).await;
+    assert_eq!(state(&alice2, "/u/bob").await.as_deref(), Some("requested"));
+    assert_eq!(state(&bob2, "/u/alice").await.as_deref(), Some("incoming"));
+    bob.accept_connection("alice").await.unwrap();
+    settle(&[&alice, &alice2, &bob, &bob2]).await;
+
+    // Then all four devices know the connection
+    for (c, who) in [
+        (&alice, "/u/bob"),
+        (&alice2, "/u/bob"),
+        (&bob, "/u/alice"),
+        (&bob2, "/u/alice"),
+    ] {
+        assert_eq!(state(c, who).await.as_deref(), Some("connected"), "{who}");
+    }
+    // And alice's second device, which made none of it, adds bob to a pseudonymous room.
+    let room = alice2
+        .create_room_opts("quiet", mimi::policy::Preset::Private, true)
+        .await
+        .unwrap();
+    alice2.room(&room).invite(&["bob".into()]).await.unwrap();
+    bob.wait_for_room(&room).await;
+}
+
+/// The state of `c`'s connection with the user whose URI ends with `who`.
+async fn state(c: &conclave_client::Client, who: &str) -> Option<String> {
+    c.connections()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.user.ends_with(who))
+        .map(|x| x.state)
+}

@@ -96,7 +96,9 @@ pub fn request(
         return Err(Error::Usage(format!("{target} is already {state}")));
     }
     let crypto = RustCrypto::default();
-    let response_seed = random32();
+    // Every device of the user derives the same response key for `target`, so the answer opens
+    // on whichever device reads it first.
+    let response_seed = response_seed(secrets, target)?;
     let response = connection_hpke_keypair(&crypto, &response_seed).map_err(mls)?;
     let req = ConnectionRequest::new(
         id.credential_with_key().credential,
@@ -113,6 +115,20 @@ pub fn request(
         params![target.to_string(), response_seed.to_vec(), now_ms() as i64],
     )?;
     Ok(sealed)
+}
+
+/// The seed of the HPKE key a response from `target` is sealed to: derived from the user's
+/// establishment secret, which all of the user's devices hold, and `target`.
+fn response_seed(secrets: &dyn SecretStore, target: &UserUri) -> Result<[u8; 32]> {
+    use sha2::Digest as _;
+    let est = secret32(secrets, ESTABLISHMENT)?.ok_or_else(|| {
+        Error::Usage("this device holds no connection keys: link it from a device that does".into())
+    })?;
+    let mut h = sha2::Sha256::new();
+    h.update(b"conclave connection response key\0");
+    h.update(est);
+    h.update(target.to_string().as_bytes());
+    Ok(h.finalize().into())
 }
 
 fn state_of(conn: &Connection, user: &UserUri) -> Result<Option<String>> {
@@ -152,6 +168,40 @@ pub fn receive(
         return dropped("a connection message without kind, from or sealed".into());
     };
     let crypto = RustCrypto::default();
+    // A copy of what one of this user's other devices sent: a request it made, or its answer.
+    if v.get("own").and_then(|o| o.as_bool()) == Some(true) {
+        let Some(to) = v
+            .get("to")
+            .and_then(|t| t.as_str())
+            .and_then(|t| UserUri::parse(t).ok())
+        else {
+            return dropped("a copy of an own connection message without `to`".into());
+        };
+        return Ok(match kind {
+            "request" => {
+                conn.execute(
+                    "INSERT INTO connections (user_uri, state, updated_at) VALUES (?1, 'requested', ?2)
+                     ON CONFLICT(user_uri) DO NOTHING",
+                    params![to.to_string(), now_ms() as i64],
+                )?;
+                Vec::new()
+            }
+            _ => {
+                let n = conn.execute(
+                    "UPDATE connections SET state = 'connected', response_key = NULL, updated_at = ?2
+                     WHERE user_uri = ?1 AND state = 'incoming'",
+                    params![to.to_string(), now_ms() as i64],
+                )?;
+                if n == 0 {
+                    Vec::new()
+                } else {
+                    vec![ClientEvent::Connected {
+                        user: to.to_string(),
+                    }]
+                }
+            }
+        });
+    }
     match kind {
         "request" => {
             let Some(seed) = secret32(secrets, ESTABLISHMENT)? else {
@@ -193,18 +243,14 @@ pub fn receive(
             }])
         }
         "response" => {
-            let seed: Option<Vec<u8>> = conn
-                .query_row(
-                    "SELECT response_secret FROM connections WHERE user_uri = ?1 AND state = 'requested'",
-                    [from.to_string()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(seed) = seed.and_then(|s| <[u8; 32]>::try_from(s).ok()) else {
+            // Asked from this device or another of the user's (its copy noted the request).
+            let asked = state_of(conn, &from)?.as_deref() == Some("requested");
+            if !asked {
                 return dropped(format!(
                     "a connection response from {from}, who was not asked"
                 ));
-            };
+            }
+            let seed = response_seed(secrets, &from)?;
             let keypair = connection_hpke_keypair(&crypto, &seed).map_err(mls)?;
             let opened = match ConnectionResponse::open(
                 &crypto, &keypair, &id.user, &from, &sealed, &id.trust,

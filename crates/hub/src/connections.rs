@@ -126,8 +126,27 @@ pub fn relay_connection(
     for c in &clients {
         store::queue::enqueue(&tx, c, "connection", None, &entry)?;
     }
+    // The sender's other devices get a copy (`own`), so a request made or answered on one
+    // device is known on all of them (the sealed part is not theirs to open).
+    let copy = serde_json::to_vec(&serde_json::json!({
+        "kind": kind,
+        "from": me,
+        "to": them,
+        "own": true,
+        "sealed": "",
+    }))
+    .map_err(Error::internal)?;
+    let mine: Vec<String> = tx
+        .prepare_cached(
+            "SELECT uri FROM clients WHERE user_uri = ?1 AND uri != ?2 AND revoked_at IS NULL",
+        )?
+        .query_map(params![me, auth.client.to_string()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for c in &mine {
+        store::queue::enqueue(&tx, c, "connection", None, &copy)?;
+    }
     tx.commit()?;
-    Ok(clients)
+    Ok(clients.into_iter().chain(mine).collect())
 }
 
 /// Refuses a request while one from `from` to `to` waits, or while `from` has, or `to` is
