@@ -164,6 +164,17 @@ impl TestHub {
         self.start().await;
     }
 
+    /// How many entries wait in `client`'s queue at the hub.
+    pub fn queued_for(&self, client: &mimi::uri::ClientUri) -> i64 {
+        let conn = rusqlite::Connection::open(self.db_path()).expect("open hub db");
+        conn.query_row(
+            "SELECT COUNT(*) FROM queue WHERE client_uri = ?1",
+            [client.to_string()],
+            |r| r.get(0),
+        )
+        .expect("count")
+    }
+
     /// Registers a new user with one client in a fresh directory.
     pub async fn user(&self, name: &str) -> TestClient {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -394,22 +405,7 @@ impl TestClient {
 
     /// Long-polls until this client's membership of `room` is `inside`.
     async fn wait_membership(&self, room: &RoomUri, inside: bool) {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let rooms = self.rooms().await.expect("rooms");
-            if rooms.iter().any(|r| r.uri == room.to_string()) == inside {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} did not {} {room} in time",
-                self.user(),
-                if inside { "join" } else { "leave" }
-            );
-            self.sync_waiting(Duration::from_secs(2))
-                .await
-                .expect("sync");
-        }
+        wait_membership(self, room, inside).await
     }
 
     /// The role (by name) of `user` as this client sees the room.
@@ -453,8 +449,45 @@ impl TestClient {
     }
 }
 
+/// Long-polls until `client` is in `room` (`inside`) or out of it.
+pub async fn wait_membership(client: &Client, room: &RoomUri, inside: bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let rooms = client.rooms().await.expect("rooms");
+        if rooms.iter().any(|r| r.uri == room.to_string()) == inside {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} did not {} {room} in time",
+            client.user(),
+            if inside { "join" } else { "leave" }
+        );
+        client
+            .sync_waiting(Duration::from_secs(2))
+            .await
+            .expect("sync");
+    }
+}
+
+/// Registers `name` on the hub at `url` (any hub, a process too), in a fresh directory, with the
+/// tests' keystore.
+pub async fn register_at(url: &str, name: &str) -> (TempDir, Client) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = Client::register(dir.path(), url, name, None, &options())
+        .await
+        .expect("register");
+    (dir, client)
+}
+
 /// Syncs every client until one whole round processes nothing: all queues are drained.
 pub async fn settle(clients: &[&TestClient]) {
+    let clients: Vec<&Client> = clients.iter().map(|c| &***c).collect();
+    settle_clients(&clients).await
+}
+
+/// [`settle`] for bare clients.
+pub async fn settle_clients(clients: &[&Client]) {
     for _ in 0..50 {
         let mut any = false;
         for c in clients {

@@ -103,14 +103,7 @@ async fn a_device_that_removed_itself_can_neither_read_nor_send_in_any_room() {
         alice.room(r).send_text("after the removal").await.unwrap();
         assert_eq!(bob.wait_for_messages(r, 1).await.len(), 1);
     }
-    let queued: i64 = rusqlite::Connection::open(hub.db_path())
-        .unwrap()
-        .query_row(
-            "SELECT COUNT(*) FROM queue WHERE client_uri = ?1",
-            [&gone],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let queued = hub.queued_for(alice2.client_uri());
     // Only the commit that removes it, in each room (PROTO §5.5); no message.
     assert_eq!(
         queued, 2,

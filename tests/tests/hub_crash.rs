@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use conclave_client::transport::answer_unknown;
 use conclave_client::{Client, MessageKind};
-use conclave_e2e::{PATIENCE, bin, listening_line, listening_url, options};
+use conclave_e2e::{
+    PATIENCE, bin, listening_line, listening_url, register_at, settle_clients, wait_membership,
+};
 use mimi::uri::RoomUri;
-use tempfile::TempDir;
 use tokio::sync::watch;
 
 const MEMBERS: [&str; 3] = ["alice", "bob", "carol"];
@@ -52,7 +53,7 @@ async fn acknowledged_messages_reach_everyone_once_in_one_order_across_hub_kills
     // Given alice, bob and carol in one room
     let mut members = Vec::new();
     for name in MEMBERS {
-        members.push(register(&url, name).await);
+        members.push(register_at(&url, name).await);
     }
     let (alice, bob, carol) = (&members[0].1, &members[1].1, &members[2].1);
     // What each drops of what arrives (a message it cannot read) is told as an event.
@@ -63,9 +64,9 @@ async fn acknowledged_messages_reach_everyone_once_in_one_order_across_hub_kills
         .invite(&["bob".into(), "carol".into()])
         .await
         .unwrap();
-    wait_for_room(bob, &room).await;
-    wait_for_room(carol, &room).await;
-    settle(&[alice, bob, carol]).await;
+    wait_membership(bob, &room, true).await;
+    wait_membership(carol, &room, true).await;
+    settle_clients(&[alice, bob, carol]).await;
 
     // When each sends SENDS messages one after another, not sending again what failed, while
     // the hub is killed and restarted under them
@@ -147,7 +148,7 @@ async fn acknowledged_messages_reach_everyone_once_in_one_order_across_hub_kills
     for c in clients {
         c.sync().await.expect("sync with the hub up");
     }
-    settle(&clients).await;
+    settle_clients(&clients).await;
 
     let mut timelines = Vec::new();
     for c in clients {
@@ -403,48 +404,6 @@ async fn timeline(client: &Client, room: &RoomUri) -> Vec<(String, String, Strin
         .filter(|m| m.kind == MessageKind::Message)
         .map(|m| (m.sender, m.text.unwrap_or_default(), m.id))
         .collect()
-}
-
-/// Registers `name` on the hub at `url`, in a fresh directory.
-async fn register(url: &str, name: &str) -> (TempDir, Client) {
-    let dir = tempfile::tempdir().unwrap();
-    let client = Client::register(dir.path(), url, name, None, &options())
-        .await
-        .expect("register");
-    (dir, client)
-}
-
-/// Long-polls until `client` is in `room`.
-async fn wait_for_room(client: &Client, room: &RoomUri) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !client
-        .rooms()
-        .await
-        .unwrap()
-        .iter()
-        .any(|r| r.uri == room.to_string())
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} did not join in time",
-            client.user()
-        );
-        client.sync_waiting(Duration::from_secs(2)).await.unwrap();
-    }
-}
-
-/// Syncs every client until one whole round processes nothing.
-async fn settle(clients: &[&Client]) {
-    for _ in 0..50 {
-        let mut any = false;
-        for c in clients {
-            any |= c.sync().await.expect("sync").processed > 0;
-        }
-        if !any {
-            return;
-        }
-    }
-    panic!("the clients did not settle");
 }
 
 /// A `conclave-hub serve` process, its log appended to a file; killed with SIGKILL when dropped.

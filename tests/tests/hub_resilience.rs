@@ -10,11 +10,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use conclave_client::Client;
-use conclave_e2e::{PATIENCE, TestHub, bin, options, raw};
+use conclave_e2e::{PATIENCE, TestHub, bin, raw, register_at};
 use mimi::policy::Preset;
 use mimi::uri::RoomUri;
 use reqwest::Method;
-use tempfile::TempDir;
 use tokio::sync::mpsc;
 
 /// What the hub says instead of a panic's own words.
@@ -92,9 +91,9 @@ async fn sigterm_answers_the_long_poll_in_flight_exits_0_and_keeps_what_was_ackn
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("hub");
     let mut hub = HubProcess::start(&data, "127.0.0.1:0");
-    let (_a, alice) = register(&hub.url, "alice").await;
-    let (_b, bob) = register(&hub.url, "bob").await;
-    let (carol_dir, carol) = register(&hub.url, "carol").await;
+    let (_a, alice) = register_at(&hub.url, "alice").await;
+    let (_b, bob) = register_at(&hub.url, "bob").await;
+    let (carol_dir, carol) = register_at(&hub.url, "carol").await;
     let room = room_of_two(&alice, &bob).await;
     // Given a message whose send the hub acknowledged
     alice
@@ -178,8 +177,8 @@ async fn a_backup_taken_while_clients_send_holds_every_message_acknowledged_befo
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("hub");
     let mut hub = HubProcess::start(&data, "127.0.0.1:0");
-    let (_a, alice) = register(&hub.url, "alice").await;
-    let (_b, bob) = register(&hub.url, "bob").await;
+    let (_a, alice) = register_at(&hub.url, "alice").await;
+    let (_b, bob) = register_at(&hub.url, "bob").await;
     let room = room_of_two(&alice, &bob).await;
 
     // Given alice sending without pause, each acknowledged text reported
@@ -376,15 +375,6 @@ async fn hub_command(args: &[&str]) -> std::process::Output {
         .await
         .unwrap()
         .unwrap()
-}
-
-/// Registers `name` on the hub at `url`, in a fresh directory.
-async fn register(url: &str, name: &str) -> (TempDir, Client) {
-    let dir = tempfile::tempdir().unwrap();
-    let client = Client::register(dir.path(), url, name, None, &options())
-        .await
-        .expect("register");
-    (dir, client)
 }
 
 /// Alice's private room with bob in it.

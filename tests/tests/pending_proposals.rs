@@ -6,17 +6,6 @@
 use conclave_client::ClientEvent;
 use conclave_e2e::{TestHub, settle};
 
-/// How many entries wait in a client's queue at the hub.
-fn waiting(hub: &TestHub, client: &str) -> i64 {
-    let conn = rusqlite::Connection::open(hub.db_path()).expect("open hub db");
-    conn.query_row(
-        "SELECT COUNT(*) FROM queue WHERE client_uri = ?1",
-        [client],
-        |r| r.get(0),
-    )
-    .expect("count")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leave_stops_fan_out_at_once_and_the_next_commit_must_include_it() {
     let hub = TestHub::spawn().await;
@@ -36,13 +25,12 @@ async fn a_leave_stops_fan_out_at_once_and_the_next_commit_must_include_it() {
 
     // When bob leaves (the hub accepts his proposals; nobody has committed them yet)
     bob.room(&room).leave().await.expect("leave");
-    let bob_client = bob.client_uri().to_string();
-    let before = waiting(&hub, &bob_client);
+    let before = hub.queued_for(bob.client_uri());
 
     // Then a message sent now does not reach him
     alice.room(&room).send_text("after bob left").await.unwrap();
     assert_eq!(
-        waiting(&hub, &bob_client),
+        hub.queued_for(bob.client_uri()),
         before,
         "nothing more for a departing client"
     );
@@ -80,9 +68,9 @@ async fn a_leave_stops_fan_out_at_once_and_the_next_commit_must_include_it() {
     );
     assert!(members.iter().any(|m| m.ends_with("/u/dave")), "dave is in");
     // The commit that removes bob is the one thing he got after leaving.
-    assert_eq!(waiting(&hub, &bob_client), before + 1);
+    assert_eq!(hub.queued_for(bob.client_uri()), before + 1);
     println!(
         "pending proposals: 1 leave, 1 commit refused for leaving it out, bob got {} entry after leaving",
-        waiting(&hub, &bob_client) - before
+        hub.queued_for(bob.client_uri()) - before
     );
 }

@@ -5,17 +5,6 @@
 
 use conclave_e2e::{TestHub, settle};
 
-/// How many entries wait in a client's queue at the hub.
-fn waiting(hub: &TestHub, client: &str) -> i64 {
-    let conn = rusqlite::Connection::open(hub.db_path()).expect("open hub db");
-    conn.query_row(
-        "SELECT COUNT(*) FROM queue WHERE client_uri = ?1",
-        [client],
-        |r| r.get(0),
-    )
-    .expect("count")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_entry_is_recorded_acknowledged_and_the_sync_goes_on() {
     let hub = TestHub::spawn().await;
@@ -64,11 +53,7 @@ async fn an_unreadable_entry_is_recorded_acknowledged_and_the_sync_goes_on() {
         .expect("unreadable");
     assert_eq!(kept.0, 1);
     assert_eq!(kept.1, b"\x00\x01 not a FanoutMessage");
-    assert_eq!(
-        waiting(&hub, &bob.client_uri().to_string()),
-        0,
-        "acknowledged"
-    );
+    assert_eq!(hub.queued_for(bob.client_uri()), 0, "acknowledged");
     println!(
         "poison entries: 1 unreadable recorded and acknowledged, {} message delivered after it",
         got.len()
@@ -98,10 +83,7 @@ async fn a_locked_database_stops_the_sync_unacknowledged_and_the_next_sync_catch
     // Then the sync fails with a passing error and the entry still waits at the hub
     let err = failed.expect_err("the store is locked");
     assert!(err.is_temporary(), "a passing failure: {err}");
-    assert!(
-        waiting(&hub, &bob.client_uri().to_string()) >= 1,
-        "not acknowledged"
-    );
+    assert!(hub.queued_for(bob.client_uri()) >= 1, "not acknowledged");
 
     // And once the lock is gone the next sync delivers it, once
     lock.execute_batch("ROLLBACK").expect("unlock");
@@ -111,6 +93,6 @@ async fn a_locked_database_stops_the_sync_unacknowledged_and_the_next_sync_catch
     let texts = bob.texts(&room).await;
     assert_eq!(texts.len(), 1, "delivered once");
     assert_eq!(got[0].text.as_deref(), Some("while bob is busy"));
-    assert_eq!(waiting(&hub, &bob.client_uri().to_string()), 0);
+    assert_eq!(hub.queued_for(bob.client_uri()), 0);
     println!("locked store: 1 sent, 0 acknowledged while locked, 1 delivered after, 0 doubled");
 }

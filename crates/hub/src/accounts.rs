@@ -497,7 +497,7 @@ pub fn authenticate(conn: &Connection, token_hash: &[u8]) -> Result<Principal> {
     let (row, kind) = match (client, pseudonym) {
         (Some(row), None) => {
             // An expired or revoked token acts as no one (SECURITY.md).
-            crate::tokens::check(conn, &row.uri)?;
+            check_token(conn, &row.uri)?;
             (row, PrincipalKind::Client)
         }
         (None, Some(row)) => {
@@ -528,4 +528,34 @@ fn collision(uri: &str) -> Error {
     Error::NotYourIdentity(
         "this token's pseudonym names a registered client or user; it acts as neither".into(),
     )
+}
+
+/// How often a device's last activity is written, at most.
+const ACTIVITY_GRANULARITY_MS: u64 = 60 * 1000;
+
+/// Refuses a client's token that expired or was revoked (SECURITY.md); notes the device's
+/// activity for `device list`, at most once a minute.
+fn check_token(conn: &Connection, client: &str) -> Result<()> {
+    let (expires_at, revoked, last_active): (i64, Option<i64>, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT token_expires_at, revoked_at, last_active FROM clients WHERE uri = ?1",
+        )?
+        .query_row([client], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let now = now_ms() as i64;
+    if revoked.is_some() {
+        return Err(Error::TokenRevoked(
+            "this device was removed from its account; its token no longer works".into(),
+        ));
+    }
+    if expires_at <= now {
+        return Err(Error::TokenExpired(
+            "this token expired: renew it with a signature of the device key (POST /v1/token/signed)"
+                .into(),
+        ));
+    }
+    if last_active.is_none_or(|t| now - t >= ACTIVITY_GRANULARITY_MS as i64) {
+        conn.prepare_cached("UPDATE clients SET last_active = ?2 WHERE uri = ?1")?
+            .execute(params![client, now])?;
+    }
+    Ok(())
 }

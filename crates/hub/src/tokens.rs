@@ -2,8 +2,8 @@
 //! `Limits::token_lifetime_secs` after it was issued; its client renews it while in use
 //! (`POST /v1/token`, with the token), and a client that was away past the expiry renews it with
 //! a signature of its device key over its URI and the time (`POST /v1/token/signed`), never with
-//! the old token alone. A device that removed itself has its token revoked at once. The hub
-//! also notes each device's last activity (at most once a minute) for `device list`.
+//! the old token alone. A device that removed itself has its token revoked at once.
+//! [`crate::accounts::authenticate`] refuses expired and revoked tokens.
 
 use mimi::credential::{TOKEN_RENEWAL_LABEL, token_renewal_content, verify_with_label};
 use mimi::uri::ClientUri;
@@ -17,8 +17,6 @@ use crate::store::now_ms;
 
 /// How far a signed renewal's time may be from the hub's clock.
 pub const SIGNED_RENEWAL_SKEW_MS: u64 = 5 * 60 * 1000;
-/// How often a device's last activity is written, at most.
-const ACTIVITY_GRANULARITY_MS: u64 = 60 * 1000;
 
 /// A token just issued: shown once to its client.
 #[derive(Debug, Clone, Serialize)]
@@ -48,32 +46,6 @@ pub fn issue(tx: &Connection, client: &str, lifetime_secs: u64) -> Result<Issued
         ],
     )?;
     Ok(Issued { token, expires_at })
-}
-
-/// Refuses a client's token that expired or was revoked; notes the device's activity.
-pub fn check(conn: &Connection, client: &str) -> Result<()> {
-    let (expires_at, revoked, last_active): (i64, Option<i64>, Option<i64>) = conn
-        .prepare_cached(
-            "SELECT token_expires_at, revoked_at, last_active FROM clients WHERE uri = ?1",
-        )?
-        .query_row([client], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let now = now_ms() as i64;
-    if revoked.is_some() {
-        return Err(Error::TokenRevoked(
-            "this device was removed from its account; its token no longer works".into(),
-        ));
-    }
-    if expires_at <= now {
-        return Err(Error::TokenExpired(
-            "this token expired: renew it with a signature of the device key (POST /v1/token/signed)"
-                .into(),
-        ));
-    }
-    if last_active.is_none_or(|t| now - t >= ACTIVITY_GRANULARITY_MS as i64) {
-        conn.prepare_cached("UPDATE clients SET last_active = ?2 WHERE uri = ?1")?
-            .execute(params![client, now])?;
-    }
-    Ok(())
 }
 
 /// `POST /v1/token`: a new token for the caller's own device, the old one void at once.
