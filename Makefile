@@ -103,9 +103,11 @@ bench:
 	target/release/conclave-load large-room --members $(BENCH_MEMBERS)
 	target/release/conclave-load report
 
-## Fuzzing (fuzz/): every decoder of outside bytes in crates/mimi has a libFuzzer target, run for
-## FUZZ_SECONDS each (cargo-fuzz, installed if missing; ~5 min to build on 2 cores). Fails if any
-## target crashes, leaving the input in fuzz/artifacts/. `make fuzz-smoke` (15 s a target) is CI's.
+## Fuzzing (fuzz/): every decoder of outside bytes in crates/mimi, every hub request and every
+## client queue entry has a libFuzzer target, run for FUZZ_SECONDS each (cargo-fuzz, installed if
+## missing; the hub and the client are built with ASan too: ~30 min from scratch on one core).
+## Fails if any target crashes, leaving the input in fuzz/artifacts/. `make fuzz-smoke` (15 s a
+## target) is CI's.
 FUZZ_SECONDS ?= 60
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh

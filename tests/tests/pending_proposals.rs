@@ -74,3 +74,41 @@ async fn a_leave_stops_fan_out_at_once_and_the_next_commit_must_include_it() {
         hub.queued_for(bob.client_uri()) - before
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_after_a_held_leave_names_the_right_member() {
+    let hub = TestHub::spawn().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let carol = hub.user("carol").await;
+    let dave = hub.user("dave").await;
+    // Listed in this order: alice, bob, carol, dave.
+    let room = alice
+        .room_with(
+            "shifting",
+            mimi::policy::Preset::Moderated,
+            &[&bob, &carol, &dave],
+        )
+        .await;
+    settle(&[&alice, &bob, &carol, &dave]).await;
+    let dave_before = alice.role_of(&room, &dave).await;
+
+    // When bob leaves, and alice, before she has seen it, makes carol a moderator
+    bob.room(&room).leave().await.expect("leave");
+    alice
+        .room(&room)
+        .set_role("carol", "moderator")
+        .await
+        .expect("set role");
+
+    // Then bob's leave was committed first and carol, not whoever took her place in the list,
+    // got the role
+    settle(&[&alice, &carol, &dave]).await;
+    assert_eq!(alice.role_of(&room, &carol).await, "moderator");
+    assert_eq!(
+        dave.role_of(&room, &dave).await,
+        dave_before,
+        "dave unchanged"
+    );
+    assert_eq!(carol.role_of(&room, &bob).await, "not listed");
+}

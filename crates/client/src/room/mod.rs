@@ -194,6 +194,16 @@ impl Room {
 
     /// Stages, submits and merges a commit; on `wrongEpoch` catches up and tries again.
     pub(crate) async fn commit(&self, plan: &Plan) -> Result<()> {
+        self.commit_with(|_| Ok(plan.clone())).await
+    }
+
+    /// Like [`Room::commit`], with the plan built from the room's state as it is at each
+    /// attempt: after catching up, or after committing held proposals first, participant-list
+    /// indices may have moved, so a plan that names them is made anew.
+    pub(crate) async fn commit_with(
+        &self,
+        build: impl Fn(&PolicyState) -> Result<Plan>,
+    ) -> Result<()> {
         let room = &self.uri;
         let r = room.to_string();
         let nothing = Plan::default();
@@ -204,8 +214,12 @@ impl Room {
             // Proposals the room holds (a leave, the hub's removal) are committed on their own
             // first: one commit may update a component once, and a leave updates the
             // participant list (PROTO §3.5).
+            let plan = build(&group::state_of(
+                &group::load_group(&conn, &r)?,
+                &self.c.id.trust,
+            )?)?;
             let proposals_first = !plan.is_empty() && group::has_pending_proposals(&conn, &r)?;
-            let this = if proposals_first { &nothing } else { plan };
+            let this = if proposals_first { &nothing } else { &plan };
             let precheck = !self.c.switches.skip_precheck();
             let me = self.c.in_room(&conn, &r)?;
             let Some(bundle) = group::stage_commit(&mut conn, me.id(&self.c), &r, this, precheck)?

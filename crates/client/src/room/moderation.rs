@@ -13,26 +13,29 @@ impl Room {
     /// Changes another user's role (POLICY §8.1 canChangeUserRole, or canBan/canUnban when
     /// moving to or from `banned`).
     pub async fn set_role(&self, user: &str, role: &str) -> Result<()> {
-        let state = self.policy_state().await?;
         let user = self.target(user).await?;
-        let role = resolve_role(&state, role)?;
-        let index = listed_index(&state, &user)?;
-        let update = ParticipantListUpdate {
-            changed_role_participants: vec![UserindexRolePair {
-                user_index: index,
-                role_index: role,
-            }],
-            ..Default::default()
-        };
-        let mut plan = Plan {
-            updates: vec![(ids::PARTICIPANT_LIST, update.to_bytes())],
-            ..Default::default()
-        };
-        // A role that allows no active participants (e.g. banned) takes the user's clients out.
-        if state.role(role).is_some_and(|r| !r.allows_active()) {
-            plan.removes = state.clients_of(&user).map(|c| c.client.clone()).collect();
-        }
-        self.commit(&plan).await
+        self.commit_with(|state| {
+            let role = resolve_role(state, role)?;
+            let index = listed_index(state, &user)?;
+            let update = ParticipantListUpdate {
+                changed_role_participants: vec![UserindexRolePair {
+                    user_index: index,
+                    role_index: role,
+                }],
+                ..Default::default()
+            };
+            let mut plan = Plan {
+                updates: vec![(ids::PARTICIPANT_LIST, update.to_bytes())],
+                ..Default::default()
+            };
+            // A role that allows no active participants (e.g. banned) takes the user's clients
+            // out.
+            if state.role(role).is_some_and(|r| !r.allows_active()) {
+                plan.removes = state.clients_of(&user).map(|c| c.client.clone()).collect();
+            }
+            Ok(plan)
+        })
+        .await
     }
 
     /// Removes all of a user's clients, keeping the user listed with its role (canKick).
@@ -87,19 +90,20 @@ impl Room {
     /// Removes a user from the room: out of the participant list and all clients out
     /// (canRemoveParticipant).
     pub async fn remove_user(&self, user: &str) -> Result<()> {
-        let state = self.policy_state().await?;
         let user = self.target(user).await?;
-        let index = listed_index(&state, &user)?;
-        let update = ParticipantListUpdate {
-            removed_indices: vec![index],
-            ..Default::default()
-        };
-        let plan = Plan {
-            removes: state.clients_of(&user).map(|c| c.client.clone()).collect(),
-            updates: vec![(ids::PARTICIPANT_LIST, update.to_bytes())],
-            ..Default::default()
-        };
-        self.commit(&plan).await
+        self.commit_with(|state| {
+            let index = listed_index(state, &user)?;
+            let update = ParticipantListUpdate {
+                removed_indices: vec![index],
+                ..Default::default()
+            };
+            Ok(Plan {
+                removes: state.clients_of(&user).map(|c| c.client.clone()).collect(),
+                updates: vec![(ids::PARTICIPANT_LIST, update.to_bytes())],
+                ..Default::default()
+            })
+        })
+        .await
     }
 
     /// Mutes a user: moves them to a role without canSendMessage that still receives (e.g.
