@@ -4,6 +4,7 @@
 
 use conclave_client::connections::ConnectionInfo;
 use conclave_client::roles::RoleInfo;
+use conclave_client::transport::Device;
 use conclave_client::{FiledReport, MemberInfo, Message, RoomInfo};
 use mimi::policy::Action;
 
@@ -84,10 +85,10 @@ commands! {
         app.register(&hub_url, &name, keystore, insecure).await
     }
 
-    /// This user's devices at the hub (client URIs, oldest first); the session's `client` is this
-    /// device.
-    fn devices(app) -> Vec<String> {
-        app.with_client(|c| async move { Ok(c.devices().await?.into_iter().map(|d| d.client).collect()) }).await
+    /// This user's devices at the hub, oldest first, with each one's last activity; the
+    /// session's `client` is this device.
+    fn devices(app) -> Vec<Device> {
+        app.with_client(|c| async move { c.devices().await }).await
     }
 
     /// Removes this device from its account: it leaves every room it is in and the hub revokes

@@ -57,6 +57,7 @@ pub struct Registered {
 
 /// A device of the user.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Device {
     /// Client URI.
     pub client: String,

@@ -93,6 +93,27 @@ user: string,
 state: string, };
 
 /**
+ * A device of the user.
+ */
+export type Device = { 
+/**
+ * Client URI.
+ */
+client: string, 
+/**
+ * Registration time, ms.
+ */
+created_at: number, 
+/**
+ * Its last request, ms, as the hub noted it (at most once a minute).
+ */
+last_active: number | null, 
+/**
+ * Whether it removed itself.
+ */
+removed: boolean, };
+
+/**
  * What went wrong, as the UI branches on it.
  */
 export type ErrorCode = "no_keyring" | "keystore" | "not_registered" | "already_registered" | "not_open" | "hub" | "transport" | "insecure_hub" | "unknown_room" | "invalid_input" | "not_allowed" | "nothing_to_add" | "internal";
@@ -464,10 +485,10 @@ export type Commands = {
    */
   register: { args: { hub_url: string; name: string; keystore: Keystore | null; insecure: boolean }; result: Session };
   /**
-   * This user's devices at the hub (client URIs, oldest first); the session's `client` is this
-   * device.
+   * This user's devices at the hub, oldest first, with each one's last activity; the
+   * session's `client` is this device.
    */
-  devices: { args: Record<string, never>; result: Array<string> };
+  devices: { args: Record<string, never>; result: Array<Device> };
   /**
    * Removes this device from its account: it leaves every room it is in and the hub revokes
    * its token at once; the session ends with it. Another device removes itself on its own
