@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes every decoder of outside bytes in `mimi` (the targets in fuzz/fuzz_targets/), each for
-# FUZZ_SECONDS (default 60), one after the other; FUZZ_TARGETS="content uri" picks some. Exits
+# Fuzzes every decoder of outside bytes (the targets in fuzz/fuzz_targets/: the decoders in `mimi`,
+# the hub's requests, a client's queue entries), each for FUZZ_SECONDS (default 60), one after the
+# other; FUZZ_TARGETS="content uri" picks some. Exits
 # non-zero if any target crashes: the input is in fuzz/artifacts/<target>/ and
 # `cargo fuzz run <target> fuzz/artifacts/<target>/<file>` replays it (with RUSTC_BOOTSTRAP=1).
 #

@@ -1,5 +1,7 @@
 //! What the fuzz targets (`fuzz_targets/*.rs`) and the seed generator (`examples/seeds.rs`)
-//! share: the selector byte of each dispatching target, and the round-trip checks.
+//! share: the selector byte of each dispatching target, and the round-trip checks; for the two
+//! targets that run the hub and the client on a fixture, how an input becomes a request or a
+//! queue entry and how the fixture is opened ([`hub`], [`queue`]).
 //!
 //! A dispatching target reads its first byte as a selector (modulo the number of decoders, so
 //! every byte means something to the fuzzer) and hands the rest to that decoder. The seed
@@ -13,8 +15,80 @@
 //! `ServerFrankingContext` and a pseudonymous credential's AAD are re-encoded from parsed values.
 
 use std::fmt::Debug;
+use std::path::{Path, PathBuf};
 
 use tls_codec::{Deserialize, Serialize, Size};
+
+pub mod hub;
+pub mod queue;
+
+/// Where the seed generator writes the fixtures of `hub_request` and `queue_entry` (next to
+/// `corpus/`), and where those targets read them.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A new private directory for one process's copy of a fixture: under `/dev/shm` when there is
+/// one (the hub and the client write and `fsync` on every input; on tmpfs that costs nothing),
+/// else the temp directory. A fuzzer is stopped by a crash or a signal without cleaning up, so
+/// the copies of processes that are gone are removed first.
+pub fn scratch_dir(target: &str) -> Result<PathBuf, String> {
+    let shm = Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_owned()
+    } else {
+        std::env::temp_dir()
+    }
+    .join("conclave-fuzz");
+    let prefix = format!("{target}-");
+    if Path::new("/proc/self").exists()
+        && let Ok(entries) = std::fs::read_dir(&base)
+    {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let pid = name.to_str().and_then(|n| n.strip_prefix(&prefix));
+            if let Some(pid) = pid
+                && !Path::new("/proc").join(pid).exists()
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let dir = base.join(format!("{prefix}{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Copies every file of `from` into the new directory `to`, readable by its owner only (what
+/// the hub requires of its data directory).
+pub fn copy_private_dir(from: &Path, to: &Path) -> Result<(), String> {
+    let names: Vec<String> = std::fs::read_dir(from)
+        .map_err(|e| format!("reading {}: {e}", from.display()))?
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    copy_private_dir_files(from, to, &names)
+}
+
+/// Copies the files `names` of `from` into the new directory `to`, readable by its owner only.
+pub fn copy_private_dir_files(from: &Path, to: &Path, names: &[&str]) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(to).map_err(|e| format!("creating {}: {e}", to.display()))?;
+    let private = |p: &Path, mode| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("chmod {}: {e}", p.display()))
+    };
+    private(to, 0o700)?;
+    for name in names {
+        let (src, dst) = (from.join(name), to.join(name));
+        std::fs::copy(&src, &dst).map_err(|e| format!("copying {}: {e}", src.display()))?;
+        private(&dst, 0o600)?;
+    }
+    Ok(())
+}
 
 /// Splits a dispatching target's input into its selector (`0..n`) and the decoder's bytes.
 pub fn select(data: &[u8], n: u8) -> Option<(u8, &[u8])> {
