@@ -301,3 +301,57 @@ fn into_denied(d: Decision) -> Denied {
         Decision::Denied { rule, reason } => Denied { rule, reason },
     }
 }
+
+/// A joiner's check of its inviter (SECURITY.md "Joiners check what they join"): whether the
+/// member who sent the Welcome (`inviter`, the GroupInfo's signer) may have added `joiner`, judged
+/// on the room as joined (`after`). A joiner sees the room only after the commit, so the room
+/// before it is taken to be `after` without the joiner's user, when no other client of that user
+/// is in the group (a user newly listed: POLICY §8.1 canAddParticipant into the role it has
+/// now). A device of the inviter's own user, or of a user already in the room, is not judged
+/// here: the members who merged the commit judged it.
+pub fn check_inviter(
+    after: &PolicyState,
+    inviter: &ClientIdentity,
+    joiner: &ClientIdentity,
+) -> Result<(), Denied> {
+    if inviter.user == joiner.user {
+        return Ok(());
+    }
+    let already_in = after
+        .clients
+        .iter()
+        .any(|c| c.user == joiner.user && c.client != joiner.client);
+    if already_in {
+        return Ok(());
+    }
+    let me = joiner.user.to_bytes();
+    let Some(role) = after.participants.role_of(&me) else {
+        return Err(Denied {
+            rule: "participant_list",
+            reason: format!("{} joined a room that does not list them", joiner.user),
+        });
+    };
+    let mut before = after.clone();
+    before
+        .participants
+        .participants
+        .retain(|p| p.user.as_slice() != me.as_slice());
+    before.clients.retain(|c| c.user != joiner.user);
+    match policy::decide_action(
+        &before,
+        &inviter.user,
+        &Action::Add {
+            target: joiner.user.clone(),
+            role,
+        },
+    ) {
+        Decision::Allowed => Ok(()),
+        Decision::Denied { rule, reason } => Err(Denied {
+            rule,
+            reason: format!(
+                "{} may not have added {}: {reason}",
+                inviter.user, joiner.user
+            ),
+        }),
+    }
+}

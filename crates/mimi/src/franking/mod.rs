@@ -200,3 +200,34 @@ fn committed_uris(content: &crate::content::MimiContent) -> Result<(&str, &str),
         .ok_or(FrankingError::MissingRoomUri)?;
     Ok((sender, room))
 }
+
+/// PROTO §5.4.1.2: the `frank_aad` Safe AAD item (0x0020) of a message's authenticated data, if
+/// it has one. Outside bytes, so decoded through the reader: tls_codec's byte-slice decoder
+/// asserts (in debug builds) on a vector shorter than its length says, instead of refusing it.
+pub fn frank_aad_item(authenticated_data: &[u8]) -> Option<Vec<u8>> {
+    let mut reader = authenticated_data;
+    let aad =
+        <openmls::framing::SafeAad as tls_codec::Deserialize>::tls_deserialize(&mut reader).ok()?;
+    aad.get(crate::ids::FRANK_AAD).map(<[u8]>::to_vec)
+}
+
+#[cfg(test)]
+mod aad_tests {
+    use super::frank_aad_item;
+    use openmls::framing::{SafeAad, SafeAadItem};
+    use tls_codec::Serialize as _;
+
+    #[test]
+    fn the_frank_item_is_found_and_truncated_or_foreign_aad_is_none_without_panicking() {
+        let aad = SafeAad::from_items(vec![SafeAadItem::new(crate::ids::FRANK_AAD, vec![7; 40])])
+            .unwrap()
+            .tls_serialize_detached()
+            .unwrap();
+        assert_eq!(frank_aad_item(&aad), Some(vec![7; 40]));
+        for cut in 0..aad.len() {
+            assert_eq!(frank_aad_item(&aad[..cut]), None, "cut at {cut}");
+        }
+        // A length prefix that promises far more than follows (a pseudonymous AddAAD, say).
+        assert_eq!(frank_aad_item(&[0x6c, 0x50, 0x00, 0x01, 0x02]), None);
+    }
+}

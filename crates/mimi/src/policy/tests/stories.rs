@@ -759,3 +759,35 @@ fn pseudonyms_allowed_is_fixed_at_creation() {
     other.max_users = Some(10);
     allowed(&s, "alice", Action::UpdateBasePolicy(other));
 }
+
+/// A joiner judges its inviter on the room as joined (`crate::room::check_inviter`): moderated
+/// roles 3 = attendee (adds no one), 5 = moderator (adds attendees).
+#[test]
+fn a_joiner_refuses_a_welcome_from_someone_who_may_not_have_added_it() {
+    let after = room(
+        Preset::Moderated,
+        &[("mod", 5, 1), ("att", 3, 1), ("new", 3, 1), ("old", 3, 2)],
+    );
+    let joiner = client("new", "new-0");
+    // A moderator may have listed an attendee
+    assert!(crate::room::check_inviter(&after, &client("mod", "mod-0"), &joiner).is_ok());
+    // An attendee may not have: the joiner says who and why
+    let d = crate::room::check_inviter(&after, &client("att", "att-0"), &joiner).unwrap_err();
+    assert_eq!(d.rule, "canAddParticipant");
+    assert!(d.reason.contains("att"), "{}", d.reason);
+    // A user's own new device, or a device of a user already in the room, is the members' to
+    // judge (they saw the commit)
+    assert!(crate::room::check_inviter(&after, &client("new", "new-9"), &joiner).is_ok());
+    assert!(
+        crate::room::check_inviter(&after, &client("att", "att-0"), &client("old", "old-1"))
+            .is_ok()
+    );
+    // A joiner the room does not list at all was not added to it
+    let stray = client("stray", "stray-0");
+    assert_eq!(
+        crate::room::check_inviter(&after, &client("mod", "mod-0"), &stray)
+            .unwrap_err()
+            .rule,
+        "participant_list"
+    );
+}

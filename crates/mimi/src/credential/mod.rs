@@ -14,9 +14,18 @@
 //!
 //! Every client and the hub verify it ([`ProviderCredential::verify`]) before trusting a leaf, a
 //! KeyPackage or a member list.
+//!
+//! The credential content may go on with a [`UserEndorsement`]: the user's own key approving the
+//! device (the provider alone cannot add a device that members accept; [`endorsement`]).
+
+pub mod endorsement;
+
+pub use endorsement::{
+    DEVICE_REMOVAL_LABEL, UserEndorsement, device_removal_content, endorse, endorsement_of,
+};
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
-use tls_codec::{Deserialize as _, Serialize as _, TlsDeserialize, TlsSerialize, TlsSize, VLBytes};
+use tls_codec::{Serialize as _, TlsDeserialize, TlsSerialize, TlsSize, VLBytes};
 
 use crate::error::WireError;
 use crate::uri::{ClientUri, UserUri};
@@ -123,6 +132,15 @@ impl ProviderCredential {
         }
     }
 
+    /// The TBS this credential's provider signature covers (and a user's approval, too).
+    pub(crate) fn tbs_bytes(&self) -> Vec<u8> {
+        Self::tbs(
+            self.client_uri.as_slice(),
+            self.user_uri.as_slice(),
+            self.signature_key.as_slice(),
+        )
+    }
+
     fn tbs(client: &[u8], user: &[u8], key: &[u8]) -> Vec<u8> {
         CredentialTbs {
             client_uri: tls_codec::VLByteSlice(client),
@@ -133,13 +151,13 @@ impl ProviderCredential {
         .unwrap_or_default()
     }
 
-    /// Decodes the credential content bytes.
+    /// Decodes the credential content bytes: the provider's part, and a [`UserEndorsement`]
+    /// after it if there is one (whose bytes must then decode exactly).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
-        Self::tls_deserialize_exact(bytes)
-            .map_err(|e| WireError::malformed("ProviderCredential", e))
+        Ok(endorsement::split(bytes)?.0)
     }
 
-    /// The credential content bytes.
+    /// The provider's part of the credential content bytes (without any endorsement).
     pub fn to_bytes(&self) -> Vec<u8> {
         self.tls_serialize_detached().unwrap_or_default()
     }
@@ -165,11 +183,7 @@ impl ProviderCredential {
                 "credential: it binds another signature key",
             ));
         }
-        let tbs = Self::tbs(
-            self.client_uri.as_slice(),
-            self.user_uri.as_slice(),
-            self.signature_key.as_slice(),
-        );
+        let tbs = self.tbs_bytes();
         verify_with_label(
             provider_key,
             CREDENTIAL_LABEL,
