@@ -8,6 +8,7 @@
 //! way ([`private`]: directories 0700, files 0600, narrowed at every start). [`rows`] holds the
 //! row helpers both use and the one table both keep alike (`identity_links`, opaque bytes).
 
+pub mod cipher;
 pub mod private;
 pub mod rows;
 
@@ -28,6 +29,10 @@ pub enum Error {
     /// OpenMLS's own storage migrations failed.
     #[error("OpenMLS storage migrations: {0}")]
     Migrations(String),
+    /// The file does not open: a wrong key, a missing one, or a damaged file. Nothing was
+    /// written to it.
+    #[error("the database does not open: its key is wrong or missing, or the file is damaged")]
+    Unreadable,
     /// The database file could not be created private, or its mode narrowed.
     #[error("cannot make {path} private: {source}")]
     Permissions {
@@ -51,11 +56,34 @@ pub fn now_ms() -> u64 {
 /// OpenMLS's storage migrations. The file and its `-wal`/`-shm` companions are (made) mode 0600
 /// ([`private::prepare_database`]).
 pub fn open(path: &Path, migrations: &[(i64, &str)]) -> Result<Connection, Error> {
+    open_with(path, None, migrations)
+}
+
+/// [`open`] for a database encrypted with SQLCipher under `key` ([`cipher`]): the key is set
+/// before anything is read, and a file that does not open with it is [`Error::Unreadable`],
+/// left as it was.
+pub fn open_keyed(
+    path: &Path,
+    key: &cipher::Key,
+    migrations: &[(i64, &str)],
+) -> Result<Connection, Error> {
+    open_with(path, Some(key), migrations)
+}
+
+fn open_with(
+    path: &Path,
+    key: Option<&cipher::Key>,
+    migrations: &[(i64, &str)],
+) -> Result<Connection, Error> {
     private::prepare_database(path).map_err(|source| Error::Permissions {
         path: path.to_owned(),
         source,
     })?;
     let mut conn = Connection::open(path)?;
+    match key {
+        Some(k) => cipher::apply_key(&conn, k)?,
+        None => cipher::readable(&conn)?,
+    }
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
