@@ -66,16 +66,35 @@ fn random_hex(n: usize) -> String {
     hex::encode(b)
 }
 
+/// What a client registers with.
+#[derive(Debug, Clone, Copy)]
+pub struct Registration<'a> {
+    /// The user's name.
+    pub name: &'a str,
+    /// The new client's Ed25519 (MLS leaf) public key.
+    pub signature_key: &'a [u8],
+    /// A new user: the public half of the user key its first device made (SECURITY.md
+    /// "Devices"). A linked device brings none: it holds the user's key and proves it with the
+    /// approval in its KeyPackages' credential.
+    pub user_key: Option<&'a [u8]>,
+    /// A new device of an existing user: the hub's half of the link code.
+    pub link_code: Option<&'a str>,
+}
+
 /// Registers a client: a new user, or (with a valid link code) a new device of an existing one.
 pub fn register(
     conn: &mut Connection,
     domain: &str,
     provider_key: &SigningKey,
     limits: &Limits,
-    name: &str,
-    signature_key: &[u8],
-    link_code: Option<&str>,
+    r: Registration<'_>,
 ) -> Result<Registered> {
+    let Registration {
+        name,
+        signature_key,
+        user_key,
+        link_code,
+    } = r;
     let user = UserUri::new(domain, name)
         .map_err(|e| Error::MalformedBody(format!("invalid user name: {e}")))?;
     // Names of the form of a random UUID are the pseudonyms' (PROTO §6.1): no user may take one.
@@ -88,6 +107,26 @@ pub fn register(
         return Err(Error::MalformedBody(
             "signature_key must be a 32-byte Ed25519 public key".into(),
         ));
+    }
+    match (user_key, link_code) {
+        (Some(k), None) if ed25519_key(k) => {}
+        (None, Some(_)) => {}
+        (Some(_), None) => {
+            return Err(Error::MalformedBody(
+                "user_key must be a 32-byte Ed25519 public key".into(),
+            ));
+        }
+        (None, None) => {
+            return Err(Error::MalformedBody(
+                "a new user registers the public half of its user key (user_key)".into(),
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err(Error::MalformedBody(
+                "a linked device brings no user_key: it proves the user's key with its KeyPackages"
+                    .into(),
+            ));
+        }
     }
     let tx = conn.savepoint()?;
     let mut device_keys = None;
@@ -108,8 +147,8 @@ pub fn register(
         }
         None => {
             tx.execute(
-                "INSERT INTO users (uri, name, created_at) VALUES (?1, ?2, ?3)",
-                params![user.to_string(), name, now_ms() as i64],
+                "INSERT INTO users (uri, name, created_at, user_key) VALUES (?1, ?2, ?3, ?4)",
+                params![user.to_string(), name, now_ms() as i64, user_key],
             )?;
         }
         Some(code) => {
@@ -178,6 +217,41 @@ pub fn register(
         credential: b64(&credential.to_bytes()),
         device_keys: device_keys.map(|k| b64(&k)),
     })
+}
+
+/// Whether `k` is a valid Ed25519 public key.
+fn ed25519_key(k: &[u8]) -> bool {
+    <[u8; 32]>::try_from(k)
+        .ok()
+        .is_some_and(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).is_ok())
+}
+
+/// The user key `user` registered with its first device, if it has one (users registered before
+/// user keys have none).
+pub fn user_key(conn: &Connection, user: &str) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT user_key FROM users WHERE uri = ?1")?
+        .query_row([user], |r| r.get::<_, Option<Vec<u8>>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// Refuses a credential (content bytes) of one of `user`'s devices that its user key did not
+/// approve. A user without a user key (registered before them) is not checked here.
+fn check_approved(conn: &Connection, user: &str, credential: &[u8]) -> Result<()> {
+    let Some(key) = user_key(conn, user)? else {
+        return Ok(());
+    };
+    match mimi::credential::endorsement_of(credential) {
+        Ok(Some(k)) if k == key => Ok(()),
+        Ok(Some(_)) => Err(Error::NotApproved(format!(
+            "the credential is approved by another key than {user}'s user key"
+        ))),
+        Ok(None) => Err(Error::NotApproved(format!(
+            "the credential carries no approval by {user}'s user key: a device joins its user with a link code from one of the user's devices"
+        ))),
+        Err(e) => Err(Error::MalformedBody(format!("credential: {e}"))),
+    }
 }
 
 /// Link codes are typed by people: case and dashes do not matter.
@@ -298,7 +372,12 @@ pub fn upload_key_packages(
             .identify(leaf.credential(), leaf.signature_key().as_slice())
             .map_err(|e| Error::MalformedBody(format!("KeyPackage credential: {e}")))?;
         auth.require_client(&id.client, "a KeyPackage's credential")?;
-        auth.require_user(&id.user, "a KeyPackage's credential")
+        auth.require_user(&id.user, "a KeyPackage's credential")?;
+        check_approved(
+            conn,
+            &id.user.to_string(),
+            leaf.credential().serialized_content(),
+        )
     };
     for p in packages {
         check(p)?;
@@ -339,6 +418,8 @@ pub fn upload_key_packages(
             params![me, p],
         )?;
     }
+    // Every KeyPackage passed `check_approved`: the device holds its user's key.
+    tx.execute("UPDATE clients SET approved = 1 WHERE uri = ?1", [&me])?;
     let mut wake = Vec::new();
     let announced: bool =
         tx.query_row("SELECT announced FROM clients WHERE uri = ?1", [&me], |r| {
@@ -417,9 +498,25 @@ pub fn claim_key_material(
     if !user_known {
         return Err(Error::UnknownUser(format!("no user {target} on this hub")));
     }
+    // SECURITY.md "KeyPackages": a claim needs the target's consent (given, or by a
+    // connection), unless it is for the claimer's own devices. Without it nothing is handed out
+    // and no client is listed, so the answer says nothing of the target's devices.
+    if target != auth.user && !crate::consent::allows(&tx, &target, &auth.user, &room)? {
+        let code = if crate::consent::allows_elsewhere(&tx, &target, &auth.user)? {
+            KeyMaterialUserCode::NoConsentForThisRoom
+        } else {
+            KeyMaterialUserCode::NoConsent
+        };
+        return Ok(KeyMaterialResponse {
+            protocol: Protocol::Mls10,
+            user_status: code,
+            user_uri: IdentifierUri::new(&target),
+            clients: Vec::new(),
+        });
+    }
     // A user who blocked the requester is not invited by them: no KeyPackage is handed out,
     // as if their clients had none (the block is not announced).
-    let blocked = crate::connections::is_blocked(&tx, &target, &auth.user)?;
+    let blocked = crate::blocks::is_blocked(&tx, &target, &auth.user)?;
     let clients: Vec<String> = tx
         .prepare(
             "SELECT uri FROM clients WHERE user_uri = ?1 AND uri NOT IN

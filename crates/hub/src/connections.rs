@@ -1,5 +1,5 @@
 //! Connections between users at their provider (MIMIMI §5): each user's connection-establishment
-//! key, the relaying of sealed requests and responses, and blocks.
+//! key and the relaying of sealed requests and responses (blocks are `crate::blocks`).
 //!
 //! The hub sees who asks whom (it relays), never what the messages hold. It keeps one pending
 //! request per pair of users, and quotas per sender and per recipient ([`Limits`]), so that no
@@ -85,7 +85,7 @@ pub fn relay_connection(
         return Err(Error::UnknownUser(format!("no user {to} on this hub")));
     }
     let (me, them) = (auth.user.to_string(), to.to_string());
-    if is_blocked(conn, &to, &auth.user)? {
+    if crate::blocks::is_blocked(conn, &to, &auth.user)? {
         // Dropped as if delivered: the block is not announced to the one blocked, and nothing
         // of theirs is kept against the blocker's quota.
         return Ok(Vec::new());
@@ -116,6 +116,9 @@ pub fn relay_connection(
                 format!("{to} has no connection request waiting for your answer"),
             ));
         }
+        // An answer is an acceptance: the two are connected, which is consent both ways to be
+        // added to rooms (SECURITY.md "KeyPackages").
+        crate::consent::record_connection(&tx, &me, &them)?;
     }
     let entry = serde_json::to_vec(&serde_json::json!({
         "kind": kind,
@@ -192,95 +195,21 @@ fn pending_quota(
         ),
     ] {
         let who = if column == "from_user" { from } else { to };
-        let (n, oldest): (i64, Option<i64>) = conn.query_row(
-            &format!(
-                "SELECT COUNT(*), MIN(created_at) FROM connection_requests WHERE {column} = ?1"
-            ),
-            [who],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        if n >= i64::from(max) {
-            return Err(crate::limits::quota(
+        crate::limits::pending_quota(
+            conn,
+            crate::limits::Pending {
+                table: "connection_requests",
+                column,
+                who,
+                max,
                 code,
-                oldest.unwrap_or(now).saturating_add(ttl_ms),
-                now,
-                what,
-            ));
-        }
+                message: what,
+            },
+            ttl_ms,
+            now,
+        )?;
     }
     Ok(())
-}
-
-/// The most users one user may block.
-pub const MAX_BLOCKS: i64 = 10_000;
-
-/// Whether `user` blocked `other`.
-pub fn is_blocked(conn: &Connection, user: &UserUri, other: &UserUri) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM blocks WHERE user_uri = ?1 AND blocked_uri = ?2")?
-        .query_row([user.to_string(), other.to_string()], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
-/// The authenticated user blocks `other`: `other`'s connection requests and invitations no
-/// longer reach them. Blocking twice is blocking once.
-pub fn block(conn: &Connection, auth: &Principal, other: &str) -> Result<()> {
-    let other = UserUri::parse(other).map_err(|e| Error::MalformedBody(format!("user: {e}")))?;
-    if other == auth.user {
-        return Err(Error::MalformedBody("you cannot block yourself".into()));
-    }
-    let known = conn
-        .query_row(
-            "SELECT 1 FROM users WHERE uri = ?1",
-            [other.to_string()],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if !known {
-        return Err(Error::UnknownUser(format!("no user {other} on this hub")));
-    }
-    let n: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM blocks WHERE user_uri = ?1",
-        [auth.user.to_string()],
-        |r| r.get(0),
-    )?;
-    if n >= MAX_BLOCKS {
-        return Err(Error::Quota {
-            code: "block_quota",
-            retry_after: 3600,
-            message: format!("at most {MAX_BLOCKS} users blocked; unblock someone first"),
-        });
-    }
-    conn.execute(
-        "INSERT INTO blocks (user_uri, blocked_uri, created_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT DO NOTHING",
-        params![auth.user.to_string(), other.to_string(), now_ms() as i64],
-    )?;
-    // What `other` asked and was not yet answered is withdrawn.
-    conn.execute(
-        "DELETE FROM connection_requests WHERE from_user = ?1 AND to_user = ?2",
-        params![other.to_string(), auth.user.to_string()],
-    )?;
-    Ok(())
-}
-
-/// Lifts a block; answers whether there was one.
-pub fn unblock(conn: &Connection, auth: &Principal, other: &str) -> Result<bool> {
-    let other = UserUri::parse(other).map_err(|e| Error::MalformedBody(format!("user: {e}")))?;
-    Ok(conn.execute(
-        "DELETE FROM blocks WHERE user_uri = ?1 AND blocked_uri = ?2",
-        params![auth.user.to_string(), other.to_string()],
-    )? > 0)
-}
-
-/// The users the authenticated user blocked.
-pub fn blocked(conn: &Connection, auth: &Principal) -> Result<Vec<String>> {
-    Ok(conn
-        .prepare("SELECT blocked_uri FROM blocks WHERE user_uri = ?1 ORDER BY blocked_uri")?
-        .query_map([auth.user.to_string()], |r| r.get(0))?
-        .collect::<Result<_, _>>()?)
 }
 
 fn b64(b: &[u8]) -> String {

@@ -32,6 +32,11 @@ pub enum Error {
     /// own principal.
     #[error("{0}")]
     NotYourIdentity(String),
+    /// The device is not approved by its user's key (SECURITY.md "Devices"): its KeyPackages
+    /// carry no approval by the user key the hub holds, or another device's removal is not
+    /// signed with it.
+    #[error("{0}")]
+    NotApproved(String),
     /// Too many requests from this principal or address; try again after `retry_after` seconds.
     #[error("{message}")]
     RateLimited {
@@ -134,6 +139,7 @@ impl Error {
             Error::TokenRevoked(_) => "token_revoked",
             Error::Forbidden(_) => "forbidden",
             Error::NotYourIdentity(_) => "not_your_identity",
+            Error::NotApproved(_) => "device_not_approved",
             Error::RateLimited { .. } => "rate_limited",
             Error::Quota { code, .. } => code,
             Error::NotMember(_) => "not_member",

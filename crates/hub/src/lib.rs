@@ -14,7 +14,9 @@
 pub mod accounts;
 pub mod api;
 pub mod backup;
+pub mod blocks;
 pub mod connections;
+pub mod consent;
 pub mod enforce;
 pub mod epochs;
 pub mod error;
@@ -27,6 +29,7 @@ pub mod pseudonyms;
 pub mod reconcile;
 pub mod reports;
 pub mod room;
+pub mod siblings;
 pub mod store;
 pub mod tokens;
 

@@ -344,6 +344,49 @@ pub fn quota(code: &'static str, frees_at: i64, now: i64, message: String) -> Er
     }
 }
 
+/// Requests that wait for an answer (connection and consent requests), counted for one user.
+pub struct Pending<'a> {
+    /// The table of waiting requests (it has `created_at`).
+    pub table: &'static str,
+    /// The column naming the user: the requester's or the target's.
+    pub column: &'static str,
+    /// The user.
+    pub who: &'a str,
+    /// How many may wait.
+    pub max: u32,
+    /// The stable code of the refusal.
+    pub code: &'static str,
+    /// Its sentence.
+    pub message: String,
+}
+
+/// Refuses when `p.who` already has `p.max` waiting requests (rows past the TTL already
+/// pruned), saying when the oldest of them expires.
+pub fn pending_quota(
+    conn: &rusqlite::Connection,
+    p: Pending<'_>,
+    ttl_ms: i64,
+    now: i64,
+) -> Result<()> {
+    let (n, oldest): (i64, Option<i64>) = conn.query_row(
+        &format!(
+            "SELECT COUNT(*), MIN(created_at) FROM {} WHERE {} = ?1",
+            p.table, p.column
+        ),
+        [p.who],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if n >= i64::from(p.max) {
+        return Err(quota(
+            p.code,
+            oldest.unwrap_or(now).saturating_add(ttl_ms),
+            now,
+            p.message,
+        ));
+    }
+    Ok(())
+}
+
 /// One `X-Forwarded-For` hop: an address, perhaps with a port (`1.2.3.4:5`, `[::1]:5`).
 fn parse_hop(hop: &str) -> Option<IpAddr> {
     if let Ok(ip) = hop.parse::<IpAddr>() {

@@ -20,7 +20,6 @@ use mimi::wire::{
     FanoutExtra, FanoutMessage, HandshakeBundle, Inline, MessageKind, MlsMessage,
     RatchetTreeOption, SubmitMessageRequest, SubmitMessageResponse, decode, encode,
 };
-use openmls::framing::SafeAad;
 use openmls::group::ProposalStore;
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
@@ -30,7 +29,7 @@ use openmls::prelude::{
 };
 use openmls_traits::OpenMlsProvider as _;
 use rusqlite::{Connection, OptionalExtension, params};
-use tls_codec::{Deserialize as _, DeserializeBytes as _, Serialize as _};
+use tls_codec::{Deserialize as _, Serialize as _};
 
 use crate::epochs;
 use crate::error::{Error, Result};
@@ -163,13 +162,39 @@ fn check_joiner(
                 joiner.client, joiner.user
             )));
         }
-    } else if adder.user != joiner.user
-        && crate::connections::is_blocked(conn, &joiner.user, &adder.user)?
-    {
-        return Err(Error::NotAllowed(format!(
-            "{} cannot be added by {}",
-            joiner.user, adder.user
-        )));
+    } else {
+        // SECURITY.md "Devices": a device its user's key did not approve, or one removed from
+        // its account, joins no room (members check the approval themselves, too).
+        let row: Option<(bool, bool)> = conn
+            .prepare_cached(
+                "SELECT c.approved != 0 OR u.user_key IS NULL, c.revoked_at IS NOT NULL
+                 FROM clients c JOIN users u ON u.uri = c.user_uri WHERE c.uri = ?1",
+            )?
+            .query_row([joiner.client.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match row {
+            Some((_, true)) => {
+                return Err(Error::NotAllowed(format!(
+                    "{} was removed from its account",
+                    joiner.client
+                )));
+            }
+            Some((false, false)) => {
+                return Err(Error::NotApproved(format!(
+                    "{} is not approved by {}'s user key",
+                    joiner.client, joiner.user
+                )));
+            }
+            // Approved, or a client of another provider (federation checks it there).
+            _ => {}
+        }
+        if adder.user != joiner.user && crate::blocks::is_blocked(conn, &joiner.user, &adder.user)?
+        {
+            return Err(Error::NotAllowed(format!(
+                "{} cannot be added by {}",
+                joiner.user, adder.user
+            )));
+        }
     }
     Ok(())
 }
@@ -745,9 +770,7 @@ pub fn submit(
             "appMessage must be a PrivateMessage".into(),
         ));
     };
-    let tag = SafeAad::tls_deserialize_bytes(pm.aad())
-        .ok()
-        .and_then(|(aad, _)| aad.get(mimi::ids::FRANK_AAD).map(<[u8]>::to_vec))
+    let tag = mimi::franking::frank_aad_item(pm.aad())
         .ok_or_else(|| {
             Error::MalformedBody("the message carries no frank_aad (Safe AAD item 0x0020)".into())
         })

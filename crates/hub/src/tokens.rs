@@ -5,7 +5,10 @@
 //! the old token alone. A device that removed itself has its token revoked at once.
 //! [`crate::accounts::authenticate`] refuses expired and revoked tokens.
 
-use mimi::credential::{TOKEN_RENEWAL_LABEL, token_renewal_content, verify_with_label};
+use mimi::credential::{
+    DEVICE_REMOVAL_LABEL, TOKEN_RENEWAL_LABEL, device_removal_content, token_renewal_content,
+    verify_with_label,
+};
 use mimi::uri::ClientUri;
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -15,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::principal::Principal;
 use crate::store::now_ms;
 
-/// How far a signed renewal's time may be from the hub's clock.
+/// How far a signed renewal's (or removal's) time may be from the hub's clock.
 pub const SIGNED_RENEWAL_SKEW_MS: u64 = 5 * 60 * 1000;
 
 /// A token just issued: shown once to its client.
@@ -107,13 +110,63 @@ pub fn renew_signed(
     issue(conn, client, lifetime_secs)
 }
 
-/// `DELETE /v1/devices/{client}`: revokes a device's token at once. A device removes only
-/// itself: removing another device of the user needs the user key (planned).
-pub fn revoke(conn: &Connection, auth: &Principal, client: &str) -> Result<()> {
-    auth.require_client(
-        &ClientUri::parse(client).map_err(|e| Error::MalformedBody(e.to_string()))?,
-        "the device to remove",
-    )?;
+/// A removal of another device, signed with the user key.
+#[derive(Debug, Clone)]
+pub struct SignedRemoval {
+    /// When it was signed, ms since the epoch.
+    pub at: u64,
+    /// `SignWithLabel(user key, "conclave device removal", client URI || 0 || at)`.
+    pub signature: Vec<u8>,
+}
+
+/// `DELETE /v1/devices/{client}`: revokes a device's token at once and takes it out of its rooms.
+/// A device removes itself on its token alone; another device of the same user only with the
+/// removal signed by the user key the hub holds (SECURITY.md "Devices"), so a stolen token
+/// cannot remove its owner's devices.
+pub fn revoke(
+    conn: &Connection,
+    auth: &Principal,
+    client: &str,
+    signed: Option<&SignedRemoval>,
+) -> Result<()> {
+    let target = ClientUri::parse(client).map_err(|e| Error::MalformedBody(e.to_string()))?;
+    if auth.is_pseudonym() {
+        return Err(Error::Forbidden("a pseudonym has no devices".into()));
+    }
+    if target != auth.client {
+        let owner: Option<String> = conn
+            .prepare_cached("SELECT user_uri FROM clients WHERE uri = ?1")?
+            .query_row([client], |r| r.get(0))
+            .optional()?;
+        if owner.as_deref() != Some(auth.user.to_string().as_str()) {
+            return Err(Error::NotFound(format!(
+                "{client} is not a device of {}",
+                auth.user
+            )));
+        }
+        let Some(signed) = signed else {
+            return Err(Error::NotApproved(
+                "a device removes only itself; removing another device needs the removal signed with the user key"
+                    .into(),
+            ));
+        };
+        let key = crate::accounts::user_key(conn, &auth.user.to_string())?.ok_or_else(|| {
+            Error::NotApproved(format!("{} has no user key to sign with", auth.user))
+        })?;
+        verify_with_label(
+            &key,
+            DEVICE_REMOVAL_LABEL,
+            &device_removal_content(&target, signed.at),
+            &signed.signature,
+            "device removal",
+        )
+        .map_err(|_| Error::NotApproved("the removal is not signed with the user's key".into()))?;
+        if signed.at.abs_diff(now_ms()) > SIGNED_RENEWAL_SKEW_MS {
+            return Err(Error::NotApproved(
+                "the removal's time is too far from the hub's clock; sign the current time".into(),
+            ));
+        }
+    }
     conn.execute(
         "UPDATE clients SET revoked_at = ?2 WHERE uri = ?1 AND revoked_at IS NULL",
         params![client, now_ms() as i64],

@@ -34,11 +34,17 @@ async fn registering_issues_a_credential_and_a_token_that_authenticates() {
     let s = state(&dir);
     let key = ed25519_dalek::SigningKey::from_bytes(&[4; 32]);
     let pk = base64_std(key.verifying_key().as_bytes());
+    // A new user brings the public half of its user key (SECURITY.md "Devices").
+    let user_key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
     let (st, reg) = send(
         &s,
         post_json(
             "/v1/register",
-            json!({"name": "alice", "signature_key": pk}),
+            json!({
+                "name": "alice",
+                "signature_key": pk,
+                "user_key": base64_std(user_key.verifying_key().as_bytes()),
+            }),
         ),
     )
     .await;
@@ -72,6 +78,14 @@ async fn registering_issues_a_credential_and_a_token_that_authenticates() {
         .verify("hub.test", &provider_key, key.verifying_key().as_bytes())
         .unwrap();
     assert_eq!(id.user.to_string(), "mimi://hub.test/u/alice");
+    // The user key approves the device over that credential, and the approval names it.
+    let endorsed =
+        mimi::credential::endorse(&user_key, &unbase64(reg["credential"].as_str().unwrap()))
+            .unwrap();
+    assert_eq!(
+        mimi::credential::endorsement_of(&endorsed).unwrap(),
+        Some(user_key.verifying_key().to_bytes().to_vec())
+    );
 }
 
 #[tokio::test]
@@ -88,6 +102,28 @@ async fn errors_are_json_with_a_stable_code_and_status() {
             post_json(
                 "/v1/register",
                 json!({"name": "alice", "signature_key": "AAAA"}),
+            ),
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        ),
+        (
+            // A new user without a user key.
+            post_json(
+                "/v1/register",
+                json!({"name": "bob", "signature_key": base64_std(&[4; 32])}),
+            ),
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        ),
+        (
+            // A user key that is not 32 bytes.
+            post_json(
+                "/v1/register",
+                json!({
+                    "name": "bob",
+                    "signature_key": base64_std(&[4; 32]),
+                    "user_key": base64_std(&[5; 31]),
+                }),
             ),
             StatusCode::BAD_REQUEST,
             "malformed_body",

@@ -15,7 +15,7 @@ use super::{Account, ApiBytes, ApiJson, ClientAddr, b64, to_b64};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::principal::Principal;
-use crate::{AppState, accounts, connections, room, store};
+use crate::{AppState, accounts, blocks, connections, room, store};
 
 const TLS: &str = "application/octet-stream";
 /// The longest a queue long-poll waits.
@@ -49,6 +49,8 @@ pub struct RegisterBody {
     signature_key: String,
     #[serde(default)]
     link_code: Option<String>,
+    #[serde(default)]
+    user_key: Option<String>,
 }
 
 pub async fn register(
@@ -58,6 +60,11 @@ pub async fn register(
 ) -> Result<Json<accounts::Registered>> {
     s.inner().limiters.registration(addr)?;
     let key = b64("signature_key", &body.signature_key)?;
+    let user_key = body
+        .user_key
+        .as_deref()
+        .map(|k| b64("user_key", k))
+        .transpose()?;
     let r = s
         .db(move |c, i| {
             accounts::register(
@@ -65,9 +72,12 @@ pub async fn register(
                 &i.domain,
                 &i.provider_key,
                 &i.limits,
-                &body.name,
-                &key,
-                body.link_code.as_deref(),
+                accounts::Registration {
+                    name: &body.name,
+                    signature_key: &key,
+                    user_key: user_key.as_deref(),
+                    link_code: body.link_code.as_deref(),
+                },
             )
         })
         .await?;
@@ -627,7 +637,7 @@ pub async fn block(
     ApiJson(body): ApiJson<BlockBody>,
 ) -> Result<Json<Value>> {
     s.inner().limiters.creation(&bearer.0)?;
-    s.db(move |c, _| connections::block(c, &auth, &body.user))
+    s.db(move |c, _| blocks::block(c, &auth, &body.user))
         .await?;
     Ok(Json(json!({})))
 }
@@ -638,14 +648,12 @@ pub async fn unblock(
     Account(auth): Account,
     Path(user): Path<String>,
 ) -> Result<Json<Value>> {
-    let lifted = s
-        .db(move |c, _| connections::unblock(c, &auth, &user))
-        .await?;
+    let lifted = s.db(move |c, _| blocks::unblock(c, &auth, &user)).await?;
     Ok(Json(json!({ "lifted": lifted })))
 }
 
 /// The users the caller's user blocked.
 pub async fn blocks(State(s): State<AppState>, Account(auth): Account) -> Result<Json<Value>> {
-    let users = s.db(move |c, _| connections::blocked(c, &auth)).await?;
+    let users = s.db(move |c, _| blocks::blocked(c, &auth)).await?;
     Ok(Json(json!({ "blocked": users })))
 }

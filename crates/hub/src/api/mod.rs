@@ -1,6 +1,7 @@
 //! The HTTP surface: the router, authentication and body extractors that answer bad input with
 //! the hub's JSON errors. Handlers are small and call into domain modules.
 
+mod consent;
 mod devices;
 mod handlers;
 mod response;
@@ -53,6 +54,8 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             get(h::connection_key),
         ),
         (Method::POST, "/v1/connections", post(h::relay_connection)),
+        (Method::POST, "/v1/consent", post(consent::update_consent)),
+        (Method::GET, "/v1/consent", get(consent::consents)),
         (Method::GET, "/v1/blocks", get(h::blocks)),
         (Method::POST, "/v1/blocks", post(h::block)),
         (Method::DELETE, "/v1/blocks/{user}", delete(h::unblock)),
@@ -106,6 +109,16 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             get(h::identity_links),
         ),
         (Method::POST, "/v1/pseudonyms", post(h::register_pseudonym)),
+        (
+            Method::POST,
+            "/v1/pseudonyms/sibling-key-package",
+            post(devices::upload_sibling_key_package),
+        ),
+        (
+            Method::POST,
+            "/v1/pseudonyms/sibling-key-packages/claim",
+            post(devices::claim_sibling_key_packages),
+        ),
         (
             Method::GET,
             "/v1/pseudonymous-key-packages/{token}",

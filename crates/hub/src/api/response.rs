@@ -20,6 +20,7 @@ pub fn status(e: &Error) -> StatusCode {
         Error::RateLimited { .. } | Error::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Forbidden(_)
         | Error::NotYourIdentity(_)
+        | Error::NotApproved(_)
         | Error::NotMember(_)
         | Error::NotAllowed(_) => StatusCode::FORBIDDEN,
         Error::UnknownRoom(_) | Error::UnknownUser(_) | Error::NotFound(_) => StatusCode::NOT_FOUND,

@@ -29,6 +29,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/0010_departing.sql")),
     (11, include_str!("../../migrations/0011_tokens.sql")),
     (12, include_str!("../../migrations/0012_group_infos.sql")),
+    (13, include_str!("../../migrations/0013_user_keys.sql")),
+    (
+        14,
+        include_str!("../../migrations/0014_sibling_key_packages.sql"),
+    ),
+    (15, include_str!("../../migrations/0015_consent.sql")),
 ];
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.
