@@ -27,8 +27,8 @@ use crate::identity::Identity;
 use crate::keystore::SecretStore;
 use crate::store::now_ms;
 
-const ESTABLISHMENT: &str = "connection_establishment";
-const CONNECTION_KEY: &str = "connection_key";
+pub(crate) const ESTABLISHMENT: &str = "connection_establishment";
+pub(crate) const CONNECTION_KEY: &str = "connection_key";
 
 /// A connection as listed to users.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -46,7 +46,7 @@ fn random32() -> [u8; 32] {
     b
 }
 
-fn secret32(secrets: &dyn SecretStore, name: &str) -> Result<Option<[u8; 32]>> {
+pub(crate) fn secret32(secrets: &dyn SecretStore, name: &str) -> Result<Option<[u8; 32]>> {
     match secrets.get(name)? {
         None => Ok(None),
         Some(b) => b
@@ -351,127 +351,4 @@ pub(crate) fn their_key(conn: &Connection, user: &UserUri) -> Result<Option<Conn
                 Error::Keystore(format!("the stored connection key of {user} is damaged"))
             }),
     }
-}
-
-/// The label under which a link code's secret becomes the key of the sealed device keys.
-const DEVICE_KEYS_SALT: &[u8] = b"Conclave device keys v1";
-
-fn device_keys_key(secret: &str) -> Result<Vec<u8>> {
-    use openmls_traits::crypto::OpenMlsCrypto as _;
-    RustCrypto::default()
-        .hkdf_extract(
-            openmls::prelude::HashType::Sha2_256,
-            DEVICE_KEYS_SALT,
-            secret.as_bytes(),
-        )
-        .map(|k| k.as_slice().to_vec())
-        .map_err(mls)
-}
-
-/// What one device hands a newly linked device of the same user: the user's connection
-/// establishment seed and connection key, and the connections this device knows (MIMIMI §5 keys
-/// are per user, so every device of the user needs them for pseudonymous rooms).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct DeviceKeys {
-    establishment: String,
-    connection_key: String,
-    connections: Vec<(String, String, Option<String>)>,
-}
-
-/// Seals this device's user keys for a new device under `secret` (the part of the link code the
-/// hub never sees): AES-256-GCM, a random nonce first. `None` if this device holds no keys.
-pub fn seal_device_keys(
-    conn: &Connection,
-    secrets: &dyn SecretStore,
-    secret: &str,
-) -> Result<Option<Vec<u8>>> {
-    use openmls_traits::crypto::OpenMlsCrypto as _;
-    let (Some(est), Some(ck)) = (
-        secret32(secrets, ESTABLISHMENT)?,
-        secret32(secrets, CONNECTION_KEY)?,
-    ) else {
-        return Ok(None);
-    };
-    let connections = conn
-        .prepare("SELECT user_uri, state, their_key FROM connections WHERE state = 'connected'")?
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<Vec<u8>>>(2)?.map(hex::encode),
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let plain = serde_json::to_vec(&DeviceKeys {
-        establishment: hex::encode(est),
-        connection_key: hex::encode(ck),
-        connections,
-    })
-    .map_err(mls)?;
-    let nonce: [u8; 12] = {
-        let mut n = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut n);
-        n
-    };
-    let ct = RustCrypto::default()
-        .aead_encrypt(
-            openmls::prelude::AeadType::Aes256Gcm,
-            &device_keys_key(secret)?,
-            &plain,
-            &nonce,
-            DEVICE_KEYS_SALT,
-        )
-        .map_err(mls)?;
-    Ok(Some([nonce.as_slice(), &ct].concat()))
-}
-
-/// Opens the keys a link code carried and keeps them: in the keystore, and the connections in the
-/// `connections` table. A wrong secret or damaged keys are an error, and nothing is kept.
-pub fn open_device_keys(
-    conn: &Connection,
-    secrets: &dyn SecretStore,
-    secret: &str,
-    sealed: &[u8],
-) -> Result<()> {
-    use openmls_traits::crypto::OpenMlsCrypto as _;
-    let bad = || {
-        Error::Usage(
-            "the keys this link code carried do not open with its secret (was it typed in full?): ask the other device for a new link code"
-                .into(),
-        )
-    };
-    if sealed.len() < 12 {
-        return Err(bad());
-    }
-    let (nonce, ct) = sealed.split_at(12);
-    let plain = RustCrypto::default()
-        .aead_decrypt(
-            openmls::prelude::AeadType::Aes256Gcm,
-            &device_keys_key(secret)?,
-            ct,
-            nonce,
-            DEVICE_KEYS_SALT,
-        )
-        .map_err(|_| bad())?;
-    let keys: DeviceKeys = serde_json::from_slice(&plain).map_err(|_| bad())?;
-    let k32 = |h: &str| -> Result<[u8; 32]> {
-        hex::decode(h)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(bad)
-    };
-    let est = k32(&keys.establishment)?;
-    let ck = k32(&keys.connection_key)?;
-    for (user, state, key) in &keys.connections {
-        UserUri::parse(user).map_err(|_| bad())?;
-        let key = key.as_deref().map(k32).transpose()?;
-        conn.execute(
-            "INSERT INTO connections (user_uri, state, their_key, updated_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(user_uri) DO NOTHING",
-            params![user, state, key.map(|k| k.to_vec()), now_ms() as i64],
-        )?;
-    }
-    secrets.set(ESTABLISHMENT, &est)?;
-    secrets.set(CONNECTION_KEY, &ck)?;
-    Ok(())
 }

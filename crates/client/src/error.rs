@@ -20,6 +20,19 @@ pub enum Error {
     /// The keystore failed otherwise.
     #[error("keystore: {0}")]
     Keystore(String),
+    /// The client's database does not open (SECURITY.md "Secrets at rest"): its key is wrong
+    /// or missing from the keystore, or the file is damaged. The file was left as it was.
+    #[error(
+        "the database {path} does not open: {why}. Nothing in it was changed. If its key is gone \
+         from the keystore (a reset keyring, another keystore chosen), this device cannot read it \
+         any more: set it up again with a link code from another of your devices"
+    )]
+    Unreadable {
+        /// The database file.
+        path: String,
+        /// What is wrong, as far as can be told.
+        why: String,
+    },
     /// The data directory has no registered client yet.
     #[error("this data directory has no registered client: run `register NAME` first")]
     NotRegistered,
@@ -77,6 +90,15 @@ pub enum Error {
     /// The user has no clients with KeyPackages, or all are in the room already.
     #[error("{0}")]
     NothingToAdd(String),
+    /// The user did not consent to be added by this user (for this room): ask them
+    /// ([`crate::Client::request_consent`]) or connect with them (SECURITY.md "KeyPackages").
+    #[error("{user} has not agreed to be added by you{}: ask them first (a consent request, or a connection)", if *.for_this_room { " to this room" } else { "" })]
+    NoConsent {
+        /// The user.
+        user: String,
+        /// They consented for other rooms, not this one.
+        for_this_room: bool,
+    },
     /// The request does not make sense (an unknown role or action, a user not in the room).
     #[error("{0}")]
     Usage(String),

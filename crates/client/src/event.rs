@@ -46,10 +46,32 @@ pub enum ClientEvent {
         /// The peer.
         user: String,
     },
+    /// A user asks this user's consent to add them to rooms (PROTO §5.7): `consent grant`
+    /// answers.
+    ConsentRequested {
+        /// The requester.
+        user: String,
+        /// The room it is for, if one.
+        room: Option<String>,
+    },
+    /// A user consented to be added by this user.
+    ConsentGranted {
+        /// The user who consented.
+        user: String,
+        /// The room it is for, if one.
+        room: Option<String>,
+    },
     /// Another device of this user was added to this client's rooms.
     DeviceAdded {
         /// The new device.
         client: String,
+    },
+    /// A user's key changed since this client pinned it (SECURITY.md "Devices"): devices the
+    /// new key approved are refused until the local user accepts it
+    /// ([`crate::Client::accept_user_key`]). Shown as a warning.
+    UserKeyChanged {
+        /// The user.
+        user: String,
     },
     /// A handshake the room policy forbids arrived (a misbehaving hub, or a race); it was not
     /// applied and the room did not change.

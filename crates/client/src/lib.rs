@@ -25,6 +25,7 @@ pub mod group;
 pub mod history;
 pub mod identity;
 pub mod keystore;
+mod link;
 pub mod pending;
 pub mod pseudonymous;
 mod queue;
@@ -32,10 +33,12 @@ pub mod roles;
 pub mod room;
 mod settle;
 mod shared;
+mod siblings;
 pub mod store;
 mod switches;
 pub mod sync;
 pub mod transport;
+pub mod user_key;
 
 /// Keeping the data directory private (0700 directories, 0600 files), shared with the hub.
 pub use conclave_sqlite::private;

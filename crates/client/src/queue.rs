@@ -180,6 +180,10 @@ impl Shared {
                 events: crate::connections::receive(tx, self.secrets.as_ref(), &self.id, &data)?,
                 ..Default::default()
             },
+            "consent" => group::Outcome {
+                events: consent_event(&data).into_iter().collect(),
+                ..Default::default()
+            },
             "device" => {
                 let v: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
                 if let Some(c) = v.get("new_client").and_then(|c| c.as_str()) {
@@ -246,6 +250,11 @@ impl Synced {
         {
             self.follow.proposals_in.push(r);
         }
+        if let Some(r) = outcome.update_leaf_in
+            && !self.follow.update_leaf_in.contains(&r)
+        {
+            self.follow.update_leaf_in.push(r);
+        }
     }
 }
 
@@ -254,6 +263,8 @@ impl Synced {
 pub(crate) struct FollowUp {
     pub(crate) joined: usize,
     pub(crate) proposals_in: Vec<String>,
+    /// Rooms where another device of this user was removed: this client updates its leaf.
+    pub(crate) update_leaf_in: Vec<String>,
 }
 
 impl Shared {
@@ -348,4 +359,22 @@ fn unreadable(
         }
     }
     Ok(events)
+}
+
+/// A `consent` queue entry (`{request_from|granted_by, room}`) as the event it is; `None` if it
+/// names neither (dropped quietly: the hub wrote it).
+fn consent_event(data: &[u8]) -> Option<ClientEvent> {
+    let v: serde_json::Value = serde_json::from_slice(data).ok()?;
+    let room = v.get("room").and_then(|r| r.as_str()).map(str::to_owned);
+    let text = |k: &str| {
+        v.get(k)
+            .and_then(|u| u.as_str())
+            .filter(|u| mimi::uri::UserUri::parse(u).is_ok())
+            .map(str::to_owned)
+    };
+    if let Some(user) = text("request_from") {
+        Some(ClientEvent::ConsentRequested { user, room })
+    } else {
+        text("granted_by").map(|user| ClientEvent::ConsentGranted { user, room })
+    }
 }

@@ -41,6 +41,7 @@ impl Client {
 
     async fn sync_once(&self, wait: Duration) -> Result<SyncReport> {
         self.ensure_token().await?;
+        self.prepare_siblings().await?;
         self.ensure_key_packages().await?;
         if !wait.is_zero() {
             let (cursor, wake_on) = {
@@ -87,14 +88,26 @@ impl Client {
         }
         self.restock_pseudonymous().await?;
         for device in pending {
-            for r in self.rooms().await? {
+            // Announced by the hub; added only where its user's key approved it (claims leave
+            // out a device it did not: SECURITY.md "Devices").
+            let mut added = false;
+            let rooms = self.rooms().await?;
+            let in_no_room = rooms.is_empty();
+            for r in rooms {
                 let room = self.room(&RoomUri::parse(&r.uri)?);
-                // A pseudonymous room takes a new device only through a KeyPackage set with the
-                // room's user pseudonym, which it does not have (left open; ARCHITECTURE.md).
+                // A pseudonymous room takes it as a client pseudonym of this user's pseudonym
+                // there, from the KeyPackage it left (`crate::siblings`).
                 if room.policy_state().await?.base.pseudonyms_allowed {
+                    match room.add_sibling_pseudonyms().await {
+                        Ok(n) => added |= n > 0,
+                        Err(e) => {
+                            tracing::warn!(room = %r.uri, error = %e, "could not add a new device")
+                        }
+                    }
                     continue;
                 }
                 let adds = room.claim(&self.c.id.user).await?;
+                added |= adds.iter().any(|(who, _)| who.client.to_string() == device);
                 room.commit(&Plan {
                     adds,
                     ..Default::default()
@@ -105,7 +118,23 @@ impl Client {
                 "DELETE FROM pending_devices WHERE client_uri = ?1",
                 [&device],
             )?;
-            self.c.emit([ClientEvent::DeviceAdded { client: device }]);
+            if added || in_no_room {
+                self.c.emit([ClientEvent::DeviceAdded { client: device }]);
+            }
+        }
+        for room in f.update_leaf_in {
+            // Another device of this user was removed: what it knew of this leaf's keys is
+            // made useless by fresh ones (post-compromise security).
+            let still_in = self.rooms().await?.iter().any(|r| r.uri == room);
+            if let (true, Ok(room)) = (still_in, RoomUri::parse(&room)) {
+                let plan = Plan {
+                    update_own_leaf: true,
+                    ..Default::default()
+                };
+                if let Err(e) = self.room(&room).commit(&plan).await {
+                    tracing::warn!(%room, error = %e, "could not update this device's leaf");
+                }
+            }
         }
         for room in f.proposals_in {
             // Anyone may commit pending proposals; the first commit wins and the rest catch up.

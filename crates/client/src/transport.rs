@@ -71,6 +71,31 @@ pub struct Device {
     pub removed: bool,
 }
 
+/// One consent to be added, or one request for it (`GET /v1/consent`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConsentEntry {
+    /// The other user.
+    pub user: String,
+    /// The room it is for; none for any room.
+    #[serde(default)]
+    pub room: Option<String>,
+}
+
+/// This user's consents to be added (SECURITY.md "KeyPackages"; PROTO §5.7).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Consents {
+    /// Users this user consented to be added by.
+    pub granted: Vec<ConsentEntry>,
+    /// Users who consented to be added by this user.
+    pub received: Vec<ConsentEntry>,
+    /// Users who ask this user's consent.
+    pub requests_in: Vec<ConsentEntry>,
+    /// Users this user asked.
+    pub requests_out: Vec<ConsentEntry>,
+}
+
 /// A token the hub just issued.
 #[derive(Debug, Clone, Deserialize)]
 pub struct IssuedToken {
@@ -309,23 +334,28 @@ impl Hub {
         &self,
         name: &str,
         signature_key: &[u8],
+        user_key: Option<&[u8]>,
         link_code: Option<&str>,
     ) -> Result<Registered> {
-        let body =
-            json!({ "name": name, "signature_key": b64(signature_key), "link_code": link_code });
+        let body = json!({
+            "name": name,
+            "signature_key": b64(signature_key),
+            "user_key": user_key.map(b64),
+            "link_code": link_code,
+        });
         self.json(self.req(reqwest::Method::POST, "/v1/register").json(&body))
             .await
     }
 
     /// `POST /v1/devices/link`: a one-time code for a new device, carrying `device_keys`
     /// (sealed; opaque to the hub) to it.
-    pub async fn link_code(&self, device_keys: Option<&[u8]>) -> Result<(String, u64)> {
+    pub async fn link_code(&self, device_keys: &[u8]) -> Result<(String, u64)> {
         #[derive(Deserialize)]
         struct Code {
             code: String,
             expires_at: u64,
         }
-        let body = json!({ "device_keys": device_keys.map(b64) });
+        let body = json!({ "device_keys": b64(device_keys) });
         let c: Code = self
             .json(
                 self.req(reqwest::Method::POST, "/v1/devices/link")
@@ -525,6 +555,23 @@ impl Hub {
             .map(|_| ())
     }
 
+    /// `DELETE /v1/devices/{id}` of another device of the user: the removal signed with the
+    /// user key at `at` (ms).
+    pub async fn remove_device_signed(
+        &self,
+        client_id: &str,
+        at: u64,
+        signature: &[u8],
+    ) -> Result<()> {
+        let body = json!({ "at": at, "signature": b64(signature) });
+        self.send(
+            self.req(reqwest::Method::DELETE, &format!("/v1/devices/{client_id}"))
+                .json(&body),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// `POST /v1/rooms/{id}/reportAbuse` with a TLS `AbuseReport`; returns the report's id.
     pub async fn report(&self, room_id: &str, report: Vec<u8>) -> Result<i64> {
         #[derive(Deserialize)]
@@ -605,6 +652,22 @@ impl Hub {
     }
 
     /// `GET /v1/blocks`: the users this user blocked.
+    /// `POST /v1/consent`: `operation` (request, cancel, grant, revoke) with `user`, for `room`
+    /// or any room.
+    pub async fn consent(&self, operation: &str, user: &str, room: Option<&str>) -> Result<()> {
+        let body = json!({ "operation": operation, "user": user, "room": room });
+        let _: serde_json::Value = self
+            .json(self.req(reqwest::Method::POST, "/v1/consent").json(&body))
+            .await?;
+        Ok(())
+    }
+
+    /// `GET /v1/consent`.
+    pub async fn consents(&self) -> Result<Consents> {
+        self.json(self.req(reqwest::Method::GET, "/v1/consent"))
+            .await
+    }
+
     pub async fn blocked(&self) -> Result<Vec<String>> {
         #[derive(Deserialize)]
         struct Blocked {
@@ -688,6 +751,35 @@ impl Hub {
             ),
         ))
         .await
+    }
+
+    /// `POST /v1/pseudonyms/sibling-key-package`, with a client pseudonym's token: its KeyPackage
+    /// for a device of its user pseudonym to claim.
+    pub async fn upload_sibling_key_package(&self, key_package: &[u8]) -> Result<()> {
+        let body = json!({ "key_package": b64(key_package) });
+        let _: serde_json::Value = self
+            .json(
+                self.req(reqwest::Method::POST, "/v1/pseudonyms/sibling-key-package")
+                    .json(&body),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `POST /v1/pseudonyms/sibling-key-packages/claim`, with a client pseudonym's token: the
+    /// KeyPackages other client pseudonyms of its user pseudonym left.
+    pub async fn claim_sibling_key_packages(&self) -> Result<Vec<Vec<u8>>> {
+        #[derive(Deserialize)]
+        struct Claimed {
+            key_packages: Vec<String>,
+        }
+        let c: Claimed = self
+            .json(self.req(
+                reqwest::Method::POST,
+                "/v1/pseudonyms/sibling-key-packages/claim",
+            ))
+            .await?;
+        c.key_packages.iter().map(|k| unb64(k)).collect()
     }
 
     /// `POST /v1/pseudonymous-key-packages/{connection token}`: one KeyPackage into its set.

@@ -19,14 +19,22 @@ fn a_home_copied_readable_by_others_is_narrowed_to_0700_and_0600_when_opened() {
         keystore: KeystoreKind::File,
         ..Options::default()
     };
-    // Given a home made by an earlier start (the database and a keystore file)…
+    // Opening a home that has no client makes nothing.
     assert!(matches!(
         Client::open(&home, &options),
         Err(Error::NotRegistered)
     ));
+    assert!(!home.exists());
+    // Given a home made by an earlier start (the encrypted database, its key in the keystore
+    // file)…
+    conclave_client::private::create_dir(&home).unwrap();
+    let secrets = conclave_client::keystore::open(KeystoreKind::File, &home).unwrap();
+    drop(
+        conclave_client::store::encrypt::open_home(&home.join("conclave.sqlite3"), &*secrets)
+            .unwrap(),
+    );
     assert_eq!(mode(&home), 0o700);
     assert_eq!(mode(&home.join("conclave.sqlite3")), 0o600);
-    std::fs::write(home.join("keystore.json"), b"{}").unwrap();
     // …then copied with a wide umask,
     std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o777)).unwrap();
     for f in ["conclave.sqlite3", "keystore.json"] {

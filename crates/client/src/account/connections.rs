@@ -1,4 +1,7 @@
-//! Connections between users (MIMIMI §5) and blocks, as the account sees them.
+//! Connections between users (MIMIMI §5), consent to be added (PROTO §5.7) and blocks, as the
+//! account sees them.
+
+use mimi::uri::RoomUri;
 
 use crate::account::Client;
 use crate::error::{Error, Result};
@@ -88,6 +91,40 @@ impl Client {
     /// The users this user blocked.
     pub async fn blocked(&self) -> Result<Vec<String>> {
         self.c.hub.blocked().await
+    }
+
+    /// Asks `user` to consent to being added by this user (to `room`, or to any room): a
+    /// claim of their KeyPackages needs it, or a connection (SECURITY.md "KeyPackages").
+    pub async fn request_consent(&self, user: &str, room: Option<&RoomUri>) -> Result<()> {
+        self.consent_op("request", user, room).await
+    }
+
+    /// Withdraws a request for `user`'s consent.
+    pub async fn cancel_consent_request(&self, user: &str, room: Option<&RoomUri>) -> Result<()> {
+        self.consent_op("cancel", user, room).await
+    }
+
+    /// Consents to being added by `user` (to `room`, or to any room).
+    pub async fn grant_consent(&self, user: &str, room: Option<&RoomUri>) -> Result<()> {
+        self.consent_op("grant", user, room).await
+    }
+
+    /// Withdraws the consent given to `user` (for `room`, or every consent to them).
+    pub async fn revoke_consent(&self, user: &str, room: Option<&RoomUri>) -> Result<()> {
+        self.consent_op("revoke", user, room).await
+    }
+
+    /// The consents this user gave and received, and the requests both ways.
+    pub async fn consents(&self) -> Result<crate::transport::Consents> {
+        self.c.hub.consents().await
+    }
+
+    async fn consent_op(&self, op: &str, user: &str, room: Option<&RoomUri>) -> Result<()> {
+        let u = self.c.resolve_user(user)?;
+        self.c
+            .hub
+            .consent(op, &u.to_string(), room.map(|r| r.to_string()).as_deref())
+            .await
     }
 
     /// This user's connections.

@@ -125,4 +125,45 @@ impl Client {
         }
         Ok(())
     }
+
+    /// A device linked after its user joined pseudonymous rooms (`crate::siblings`): for each
+    /// user pseudonym the link code carried, a client pseudonym of this device under it,
+    /// registered, with its KeyPackage left for the user's device in that room. What fails is
+    /// tried again at the next sync.
+    pub(crate) async fn prepare_siblings(&self) -> Result<()> {
+        let todo = crate::siblings::pending(&*self.c.conn.lock().await)?;
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let ck = crate::connections::my_connection_key(self.c.secrets.as_ref())?;
+        for u in todo {
+            let (p, kp) = {
+                let conn = self.c.conn.lock().await;
+                let (p, _) =
+                    pseudonymous::create(&conn, &self.c.id, &ck, Some(UserUri::parse(&u)?))?;
+                let kp = pseudonymous::key_package(&conn, &self.c.id, &p)?;
+                (p, kp)
+            };
+            let sent = async {
+                self.c
+                    .hub
+                    .register_pseudonym(&p.credential, &p.token)
+                    .await?;
+                pseudonymous::registered(&*self.c.conn.lock().await, &p)?;
+                self.c
+                    .hub
+                    .with_token(&p.token)
+                    .upload_sibling_key_package(&kp)
+                    .await
+            }
+            .await;
+            let conn = self.c.conn.lock().await;
+            if let Err(e) = sent {
+                pseudonymous::forget(&conn, &p)?;
+                return Err(e);
+            }
+            crate::siblings::done(&conn, &u)?;
+        }
+        Ok(())
+    }
 }

@@ -30,6 +30,7 @@ use crate::room::Room;
 use crate::shared::Shared;
 use crate::store::{self, Message, RoomInfo};
 use crate::transport::{Hub, Reach, unb64};
+use crate::user_key;
 use std::sync::Arc;
 
 /// Options for opening a client.
@@ -80,10 +81,15 @@ fn db_path(dir: &Path) -> PathBuf {
     dir.join("conclave.sqlite3")
 }
 
-fn open_dir(dir: &Path) -> Result<Connection> {
-    // Secrets at rest: the home 0700 and every file in it 0600, narrowed if wider.
-    crate::private::create_dir(dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
-    store::open(&db_path(dir))
+/// The home made private: the directory 0700 and every file in it 0600, narrowed if wider.
+fn private_home(dir: &Path) -> Result<()> {
+    crate::private::create_dir(dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))
+}
+
+/// The home's database, encrypted with the key `secrets` keep (SECURITY.md "Secrets at rest").
+fn open_dir(dir: &Path, secrets: &dyn SecretStore) -> Result<Connection> {
+    private_home(dir)?;
+    store::encrypt::open_home(&db_path(dir), secrets)
 }
 
 fn meta_required(conn: &Connection, key: &str) -> Result<String> {
@@ -102,20 +108,33 @@ impl Client {
     ) -> Result<Client> {
         // Refuse an insecure URL before anything is written.
         let hub = Hub::connect(hub_url, None, &options.reach(options.insecure))?;
-        let mut conn = open_dir(dir)?;
+        private_home(dir)?;
+        let secrets = keystore::open(options.keystore, dir)?;
+        let mut conn = open_dir(dir, secrets.as_ref())?;
         if let Some(c) = store::meta(&conn, "client")? {
             return Err(Error::AlreadyRegistered(c));
         }
-        let secrets = keystore::open(options.keystore, dir)?;
         let provider = hub.provider().await?;
         let provider_key = unb64(&provider.signature_key)?;
         let signer = SignatureKeyPair::new(SignatureScheme::ED25519).map_err(Error::mls)?;
         let (hub_code, secret) = match link_code.map(split_link_code).transpose()? {
-            Some((c, s)) => (Some(c), s),
+            Some((c, s)) => (Some(c), Some(s)),
             None => (None, None),
         };
+        // SECURITY.md "Devices": a new user's first device makes the user key; a linked device
+        // gets it from the keys its link code carried.
+        let new_user_key = link_code.is_none().then(user_key::generate);
         let reg = hub
-            .register(name, signer.public(), hub_code.as_deref())
+            .register(
+                name,
+                signer.public(),
+                new_user_key
+                    .as_ref()
+                    .map(|k| k.verifying_key().to_bytes())
+                    .as_ref()
+                    .map(<[u8; 32]>::as_slice),
+                hub_code.as_deref(),
+            )
             .await?;
         let credential = unb64(&reg.credential)?;
         let trust = Trust {
@@ -141,7 +160,6 @@ impl Client {
         store::set_meta(&tx, "client", &reg.client)?;
         store::set_meta(&tx, "provider_domain", &provider.domain)?;
         store::set_meta(&tx, "provider_key", &provider.signature_key)?;
-        store::set_meta(&tx, "credential", &reg.credential)?;
         if let Some(expires) = reg.token_expires_at {
             store::set_meta(&tx, "token_issued_at", &store::now_ms().to_string())?;
             store::set_meta(&tx, "token_expires_at", &expires.to_string())?;
@@ -150,12 +168,41 @@ impl Client {
         if crate::transport::needs_insecure(hub.url())? {
             store::set_meta(&tx, INSECURE_HUB, hub.url())?;
         }
-        if let (Some(secret), Some(sealed)) = (&secret, &reg.device_keys) {
-            crate::connections::open_device_keys(&tx, secrets.as_ref(), secret, &unb64(sealed)?)?;
-        }
+        let opened = match (new_user_key, &secret, &reg.device_keys) {
+            (Some(k), _, _) => Ok(k),
+            (None, Some(secret), Some(sealed)) => unb64(sealed)
+                .and_then(|sealed| crate::link::open(&tx, secrets.as_ref(), secret, &sealed))
+                .and_then(|opened| {
+                    crate::siblings::remember(&tx, &opened.user_pseudonyms)?;
+                    Ok(opened.user_key)
+                }),
+            _ => Err(Error::Usage(
+                "the hub handed this link code no keys from the other device: ask it for a new link code".into(),
+            )),
+        };
+        let user_key = match opened {
+            Ok(k) => k,
+            Err(e) => {
+                // Not a device of the user after all: the hub's record of it goes at once.
+                drop(tx);
+                let local = reg.client.rsplit('/').next().unwrap_or_default().to_owned();
+                if let Err(gone) = hub.with_token(&reg.token).remove_device(&local).await {
+                    tracing::warn!(error = %gone, "could not withdraw a device that failed to link");
+                }
+                return Err(e);
+            }
+        };
+        // The credential members see: the provider's, approved by the user key.
+        let approved = mimi::credential::endorse(&user_key, &credential)?;
+        store::set_meta(&tx, "credential", &crate::transport::b64(&approved))?;
+        user_key::keep(secrets.as_ref(), &user_key)?;
+        user_key::pin(&tx, &reg.user, user_key.verifying_key().as_bytes())?;
         tx.commit()?;
         drop(conn);
         let client = Client::open_with(dir, secrets, None, options)?;
+        // Before the first KeyPackages, whose upload tells the user's other devices to add
+        // this one: its KeyPackages for their pseudonymous rooms are then waiting.
+        client.prepare_siblings().await?;
         client.ensure_key_packages().await?;
         if link_code.is_none() {
             client.create_connection_keys().await?;
@@ -165,12 +212,17 @@ impl Client {
 
     /// Opens the client registered in `dir`.
     pub fn open(dir: &Path, options: &Options) -> Result<Client> {
-        let conn = open_dir(dir)?;
+        // Nothing is made in a home that has no client yet.
+        if !db_path(dir).exists() {
+            return Err(Error::NotRegistered);
+        }
+        private_home(dir)?;
+        let secrets = keystore::open(options.keystore, dir)?;
+        let conn = open_dir(dir, secrets.as_ref())?;
         if store::meta(&conn, "client")?.is_none() {
             return Err(Error::NotRegistered);
         }
         drop(conn);
-        let secrets = keystore::open(options.keystore, dir)?;
         Client::open_with(dir, secrets, options.hub_override.as_deref(), options)
     }
 
@@ -180,7 +232,7 @@ impl Client {
         hub_override: Option<&str>,
         options: &Options,
     ) -> Result<Client> {
-        let conn = open_dir(dir)?;
+        let conn = open_dir(dir, secrets.as_ref())?;
         let missing = |what: &str| {
             Error::Keystore(format!(
                 "the {what} of this client is missing from the keystore ({})",
@@ -244,6 +296,12 @@ impl Client {
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.c.data_dir
+    }
+
+    /// Where this client's secrets are kept — its keys, its hub token and the key of its
+    /// encrypted database — as a sentence (SECURITY.md "Secrets at rest").
+    pub fn keystore(&self) -> String {
+        self.c.secrets.describe()
     }
 
     /// Test-only: play a misbehaving client that sends commits without asking the policy engine

@@ -37,6 +37,9 @@ pub struct Plan {
     /// Pseudonymous rooms: the Welcome-only GroupInfo extension (MIMIMI §4.1
     /// `IdentityLinkExtension`), never in the GroupInfo the hub gets.
     pub welcome_extension: Option<Vec<u8>>,
+    /// Give this client's leaf fresh keys even if nothing else changes (RFC 9420 §12.4 path
+    /// update; post-compromise security after one of the user's devices was removed).
+    pub update_own_leaf: bool,
 }
 
 impl Plan {
@@ -48,6 +51,7 @@ impl Plan {
             && self.updates.is_empty()
             && self.add_aad.is_none()
             && self.welcome_extension.is_none()
+            && !self.update_own_leaf
     }
 }
 
@@ -94,6 +98,7 @@ pub fn stage_commit(
     if adds.is_empty()
         && removes.is_empty()
         && plan.updates.is_empty()
+        && !plan.update_own_leaf
         && group.pending_proposals().next().is_none()
     {
         return Ok(None);
@@ -135,6 +140,7 @@ pub fn stage_commit(
     }
     let mut stage = group
         .commit_builder()
+        .force_self_update(plan.update_own_leaf)
         .propose_adds(adds.iter().map(|(_, kp)| kp.clone()))
         .propose_removals(removes.iter().map(|(_, leaf)| *leaf))
         .add_proposals(plan.updates.iter().map(|(cid, bytes)| {

@@ -201,6 +201,15 @@ pub fn validate_key_material(
     user: &UserUri,
     trust: &Trust,
 ) -> Result<Vec<(ClientIdentity, KeyPackage)>> {
+    use mimi::wire::KeyMaterialUserCode;
+    if let code @ (KeyMaterialUserCode::NoConsent | KeyMaterialUserCode::NoConsentForThisRoom) =
+        resp.user_status
+    {
+        return Err(Error::NoConsent {
+            user: user.to_string(),
+            for_this_room: code == KeyMaterialUserCode::NoConsentForThisRoom,
+        });
+    }
     let crypto = openmls_rust_crypto::RustCrypto::default();
     let mut out = Vec::new();
     for c in &resp.clients {

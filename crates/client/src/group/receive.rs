@@ -7,11 +7,9 @@ use mimi::policy::{self, Item, Preset};
 use mimi::room::{Roster, check_proposal, commit_items, proposal_item, resolve_app_data};
 use mimi::uri::{RoomUri, UserUri};
 use mimi::wire::{FanoutExtra, FanoutMessage, Frank, MlsMessage, RatchetTreeOption, encode};
-use openmls::framing::SafeAad;
 use openmls::prelude::{MlsMessageBodyIn, ProcessedMessageContent, ProcessedWelcome, Sender};
 use openmls_traits::OpenMlsProvider as _;
 use rusqlite::{Connection, params};
-use tls_codec::DeserializeBytes as _;
 
 use super::*;
 use crate::error::{Error, Result};
@@ -19,6 +17,7 @@ use crate::event::ClientEvent;
 use crate::history;
 use crate::identity::{self, Identity};
 use crate::store::{self, Message, Provider, RoomInfo, now_ms};
+use crate::user_key;
 
 /// What processing one queue entry did.
 #[derive(Debug, Default)]
@@ -29,6 +28,9 @@ pub struct Outcome {
     pub joined: bool,
     /// A room that now holds proposals someone must commit.
     pub proposals_in: Option<String>,
+    /// A room where another device of this user was removed: this client gives its own leaf
+    /// fresh keys (post-compromise security; SECURITY.md "Devices").
+    pub update_leaf_in: Option<String>,
 }
 
 /// A handshake the policy engine refused: the room does not change (POLICY; DESIGN "two
@@ -151,6 +153,19 @@ fn join(
             return Ok(dropped(None, format!("refused to join: a member's {e}")));
         }
     }
+    // SECURITY.md "Devices": and every device approved by its user's key (pinned here if new).
+    let mut refusals = Vec::new();
+    for m in staged.members() {
+        if let Err(r) = user_key::check(tx, &id.trust, &m.credential, &m.signature_key)? {
+            refusals.push(r);
+        }
+    }
+    if let Some(first) = refusals.first() {
+        let mut out = dropped(None, format!("refused to join: {}", first.reason));
+        out.events.extend(key_changes(&refusals));
+        return Ok(out);
+    }
+    let inviter_leaf = staged.welcome_sender_index();
     let group = staged.into_group(&provider).map_err(Error::mls)?;
     let uri = String::from_utf8_lossy(group.group_id().as_slice()).into_owned();
     // PROTO §6.1: every leaf of a pseudonymous room is pseudonymous and it has a wrapper key;
@@ -171,6 +186,12 @@ fn join(
             })
     } else {
         Some("the room's policy components do not decode".to_owned())
+    };
+    // SECURITY.md "Joiners check what they join": the member who sent the Welcome may have
+    // added this client (POLICY §8.1, judged on the room as joined).
+    let refusal = match refusal {
+        Some(r) => Some(r),
+        None => inviter_refusal(&group, id, inviter_leaf)?,
     };
     if let Some(reason) = refusal {
         let mut group = group;
@@ -210,7 +231,7 @@ fn join(
             unread: 0,
         })],
         joined: true,
-        proposals_in: None,
+        ..Default::default()
     })
 }
 
@@ -256,9 +277,7 @@ fn on_room_message(
     };
     let sender = processed.sender().clone();
     let aad = processed.aad().to_vec();
-    let frank_aad = SafeAad::tls_deserialize_bytes(processed.aad())
-        .ok()
-        .and_then(|(aad, _)| aad.get(ids::FRANK_AAD).map(<[u8]>::to_vec));
+    let frank_aad = mimi::franking::frank_aad_item(processed.aad());
     let roster = GroupRoster {
         group: &group,
         trust: &id.trust,
@@ -417,6 +436,20 @@ fn on_room_message(
                 }
             };
             let (items, links) = items;
+            // SECURITY.md "Devices": no device its user's pinned key did not approve commits,
+            // joins or changes its leaf, whatever the hub accepted.
+            let refusals = unapproved(tx, id, &group, &staged, &sender)?;
+            if let Some(first) = refusals.first() {
+                let mut out = refused(
+                    room,
+                    policy::Denied {
+                        rule: "user_key",
+                        reason: first.reason.clone(),
+                    },
+                );
+                out.events.extend(key_changes(&refusals));
+                return Ok(out);
+            }
             // Never merge before the policy engine said yes, even if the hub accepted it.
             if let Err(d) = policy::check_commit(&before, &committer, &items) {
                 return Ok(refused(room, d));
@@ -461,8 +494,16 @@ fn on_room_message(
                     epoch,
                 });
             }
+            let sibling_removed = !removed_me
+                && items.iter().any(|p| match &p.item {
+                    Item::RemoveClient(c) | Item::SelfRemove(c) => {
+                        c.user == id.user && c.client != id.client
+                    }
+                    _ => false,
+                });
             Ok(Outcome {
                 events,
+                update_leaf_in: sibling_removed.then(|| room.to_owned()),
                 ..Default::default()
             })
         }
@@ -477,6 +518,84 @@ fn on_room_message(
         }
         _ => Ok(dropped(Some(room), "an unsupported message kind")),
     }
+}
+
+/// Why the member at `inviter_leaf` may not have added this client to `group`, if so.
+fn inviter_refusal(
+    group: &openmls::prelude::MlsGroup,
+    id: &Identity,
+    inviter_leaf: openmls::prelude::LeafNodeIndex,
+) -> Result<Option<String>> {
+    let who = |leaf: Option<openmls::prelude::Member>| {
+        leaf.and_then(|m| id.trust.identify(&m.credential, &m.signature_key).ok())
+    };
+    let inviter = who(group.members().find(|m| m.index == inviter_leaf));
+    let me = who(group.members().find(|m| m.index == group.own_leaf_index()));
+    let (Some(inviter), Some(me)) = (inviter, me) else {
+        return Ok(Some("the Welcome's sender is not a member".to_owned()));
+    };
+    let state = state_of(group, &id.trust)?;
+    Ok(mimi::room::check_inviter(&state, &inviter, &me)
+        .err()
+        .map(|d| format!("{} ({})", d.reason, d.rule)))
+}
+
+/// The devices a commit brings in, changes the leaf of, or is sent by, that their users' pinned
+/// keys did not approve (SECURITY.md "Devices").
+fn unapproved(
+    tx: &Connection,
+    id: &Identity,
+    group: &openmls::prelude::MlsGroup,
+    staged: &openmls::prelude::StagedCommit,
+    sender: &Sender,
+) -> Result<Vec<user_key::Refusal>> {
+    let mut leaves: Vec<(openmls::prelude::Credential, Vec<u8>)> = Vec::new();
+    if let Sender::Member(leaf) = sender
+        && let Some(m) = group.members().find(|m| m.index == *leaf)
+    {
+        leaves.push((m.credential, m.signature_key));
+    }
+    for a in staged.add_proposals() {
+        let l = a.add_proposal().key_package().leaf_node();
+        leaves.push((
+            l.credential().clone(),
+            l.signature_key().as_slice().to_vec(),
+        ));
+    }
+    for u in staged.update_proposals() {
+        let l = u.update_proposal().leaf_node();
+        leaves.push((
+            l.credential().clone(),
+            l.signature_key().as_slice().to_vec(),
+        ));
+    }
+    if let Some(l) = staged.update_path_leaf_node() {
+        leaves.push((
+            l.credential().clone(),
+            l.signature_key().as_slice().to_vec(),
+        ));
+    }
+    let mut out = Vec::new();
+    for (credential, key) in &leaves {
+        if let Err(r) = user_key::check(tx, &id.trust, credential, key)? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// The warnings for users whose key was just seen to change.
+pub(crate) fn key_changes(refusals: &[user_key::Refusal]) -> Vec<ClientEvent> {
+    let mut users: Vec<&str> = refusals
+        .iter()
+        .filter(|r| r.key_changed)
+        .map(|r| r.user.as_str())
+        .collect();
+    users.dedup();
+    users
+        .into_iter()
+        .map(|u| ClientEvent::UserKeyChanged { user: u.to_owned() })
+        .collect()
 }
 
 /// After joining `room` by a Welcome: whether the room joined is the room the hub follows at

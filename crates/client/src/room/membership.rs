@@ -81,7 +81,40 @@ impl Room {
             .map_err(|e| Error::Mls(format!("signing: {e:?}")))?
             .into();
         let resp = self.c.hub.key_material(encode(&req)).await?;
-        group::validate_key_material(&resp, user, &self.c.id.trust)
+        let packages = group::validate_key_material(&resp, user, &self.c.id.trust)?;
+        // SECURITY.md "Devices": a device its user's pinned key did not approve is not added,
+        // even when the hub serves it (a client playing a misbehaving member skips this).
+        if self.c.switches.skip_precheck() {
+            return Ok(packages);
+        }
+        let mut kept = Vec::new();
+        let mut refusals = Vec::new();
+        {
+            let conn = self.c.conn.lock().await;
+            for (who, kp) in packages {
+                let leaf = kp.leaf_node();
+                match crate::user_key::check(
+                    &conn,
+                    &self.c.id.trust,
+                    leaf.credential(),
+                    leaf.signature_key().as_slice(),
+                )? {
+                    Ok(()) => kept.push((who, kp)),
+                    Err(r) => refusals.push(r),
+                }
+            }
+        }
+        let mut events = group::key_changes(&refusals);
+        for r in &refusals {
+            tracing::warn!(room = %room, client = %r.client, reason = %r.reason, "not adding a device");
+            events.push(ClientEvent::Refused {
+                room: room.to_string(),
+                rule: "user_key".into(),
+                reason: r.reason.clone(),
+            });
+        }
+        self.c.emit(events);
+        Ok(kept)
     }
 
     /// Invites users (names on this hub, or user URIs) to a room as the first role the local
@@ -144,8 +177,8 @@ impl Room {
         let me = self.me_as().await?;
         let mut plan = Plan::default();
         let mut added = ParticipantListUpdate::default();
-        let mut wrapped_keys = Vec::new();
-        let mut links = Vec::new();
+        let mut adds = Vec::new();
+        let mut wrapper_key = None;
         for u in users {
             let user = self.c.resolve_user(u)?;
             let (ck, wrapper) = {
@@ -177,29 +210,61 @@ impl Room {
                     role_index: role,
                 });
             }
-            for (who, kp, link_key) in checked {
-                let sealed = wrapper
-                    .wrap(&crypto, &who.client, &link_key, rand::random())
-                    .map_err(|e| Error::Mls(e.to_string()))?;
-                links.push((who.client.to_string(), sealed.to_bytes()));
-                wrapped_keys.push(sealed);
-                plan.adds.push((who, kp));
-            }
-            plan.welcome_extension = Some(
-                mimi::identity::IdentityLinkExtension {
-                    identity_link_wrapper_key: wrapper,
-                }
-                .to_bytes(),
-            );
+            adds.extend(checked);
+            wrapper_key = Some(wrapper);
         }
         if !added.added_participants.is_empty() {
             plan.updates.push((ids::PARTICIPANT_LIST, added.to_bytes()));
         }
-        plan.add_aad = Some(group::AddAadPlan {
-            aad: mimi::identity::AddAad { wrapped_keys }.to_bytes(),
-            links,
-        });
+        if let Some(wrapper) = wrapper_key {
+            plan_pseudonymous_adds(&mut plan, wrapper, adds)?;
+        }
         self.commit(&plan).await
+    }
+
+    /// Adds this user's other devices waiting to join this pseudonymous room as client
+    /// pseudonyms of this client's user pseudonym here (`crate::siblings`): claims what they left
+    /// at the hub, keeps each KeyPackage whose identity link resolves to this very user, and
+    /// commits the Adds as any pseudonymous add (MIMIMI §4.1). Returns how many were added.
+    pub(crate) async fn add_sibling_pseudonyms(&self) -> Result<usize> {
+        let r = self.uri.to_string();
+        let (hub, wrapper, user_pseudonym) = {
+            let conn = self.c.conn.lock().await;
+            let hub = self.c.in_room(&conn, &r)?.hub(&self.c).clone();
+            let wrapper = pseudonymous::wrapper_key(&conn, &r)?
+                .ok_or_else(|| Error::Mls(format!("this device lacks the wrapper key of {r}")))?;
+            let me = pseudonymous::in_room(&conn, &r)?
+                .ok_or_else(|| Error::Mls(format!("this device has no pseudonym in {r}")))?;
+            (hub, wrapper, me.user)
+        };
+        let packages = hub.claim_sibling_key_packages().await?;
+        if packages.is_empty() {
+            return Ok(0);
+        }
+        let ck = crate::connections::my_connection_key(self.c.secrets.as_ref())?;
+        let mut adds = Vec::new();
+        for kp in packages {
+            // One at a time: a KeyPackage planted under this user pseudonym by someone else
+            // resolves to no device of this user and is left out alone.
+            match pseudonymous::check_set(
+                &self.c.id,
+                &self.c.id.user,
+                &ck,
+                &user_pseudonym,
+                std::slice::from_ref(&kp),
+            ) {
+                Ok(checked) => adds.extend(checked),
+                Err(e) => tracing::warn!(room = %r, error = %e, "not adding a sibling KeyPackage"),
+            }
+        }
+        let n = adds.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut plan = Plan::default();
+        plan_pseudonymous_adds(&mut plan, wrapper, adds)?;
+        self.commit(&plan).await?;
+        Ok(n)
     }
 
     /// Leaves a room: a SelfRemove proposal that the next committer includes (MLSEXT §6.3).
@@ -240,4 +305,40 @@ impl Room {
         }
         Err(Shared::kept_moving(room))
     }
+}
+
+/// Puts checked pseudonymous KeyPackages into `plan` as Adds, with their identity_link_keys
+/// wrapped under the room's wrapper key in the commit's AddAAD, and the wrapper key in the
+/// Welcome's GroupInfo (MIMIMI §4.1).
+fn plan_pseudonymous_adds(
+    plan: &mut Plan,
+    wrapper: mimi::identity::IdentityLinkWrapperKey,
+    adds: Vec<(
+        mimi::credential::ClientIdentity,
+        KeyPackage,
+        mimi::identity::IdentityLinkKey,
+    )>,
+) -> Result<()> {
+    let crypto = openmls_rust_crypto::RustCrypto::default();
+    let mut wrapped_keys = Vec::new();
+    let mut links = Vec::new();
+    for (who, kp, link_key) in adds {
+        let sealed = wrapper
+            .wrap(&crypto, &who.client, &link_key, rand::random())
+            .map_err(|e| Error::Mls(e.to_string()))?;
+        links.push((who.client.to_string(), sealed.to_bytes()));
+        wrapped_keys.push(sealed);
+        plan.adds.push((who, kp));
+    }
+    plan.welcome_extension = Some(
+        mimi::identity::IdentityLinkExtension {
+            identity_link_wrapper_key: wrapper,
+        }
+        .to_bytes(),
+    );
+    plan.add_aad = Some(group::AddAadPlan {
+        aad: mimi::identity::AddAad { wrapped_keys }.to_bytes(),
+        links,
+    });
+    Ok(())
 }

@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+pub mod encrypt;
+
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_room_events.sql")),
@@ -23,15 +25,28 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0009_replies_reactions_edits.sql"),
     ),
     (10, include_str!("../../migrations/0010_reconcile.sql")),
+    (11, include_str!("../../migrations/0011_user_keys.sql")),
 ];
 
 /// Opens (creating) the database and applies pending migrations.
-pub fn open(path: &Path) -> Result<Connection> {
-    conclave_sqlite::open(path, MIGRATIONS).map_err(|e| match e {
+/// `key` is the SQLCipher key of the file (SECURITY.md "Secrets at rest"); `None` opens a plain
+/// file (the benchmarks' baseline and tools; a client's home is always keyed, [`encrypt`]).
+pub fn open(path: &Path, key: Option<&Key>) -> Result<Connection> {
+    let opened = match key {
+        Some(k) => conclave_sqlite::open_keyed(path, k, MIGRATIONS),
+        None => conclave_sqlite::open(path, MIGRATIONS),
+    };
+    opened.map_err(|e| match e {
         conclave_sqlite::Error::Sqlite(e) => Error::Store(e),
+        conclave_sqlite::Error::Unreadable => Error::Unreadable {
+            path: path.display().to_string(),
+            why: "the key is not this database's, or the file is damaged".into(),
+        },
         other => Error::Io(other.to_string()),
     })
 }
+
+pub use conclave_sqlite::cipher::Key;
 
 pub use conclave_sqlite::{JsonCodec, Provider, now_ms};
 
