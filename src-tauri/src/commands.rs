@@ -4,7 +4,8 @@
 
 use conclave_client::connections::ConnectionInfo;
 use conclave_client::roles::RoleInfo;
-use conclave_client::transport::Device;
+use conclave_client::transport::{Consents, Device};
+use conclave_client::user_key::ChangedKey;
 use conclave_client::{FiledReport, MemberInfo, Message, RoomInfo};
 use mimi::policy::Action;
 
@@ -92,10 +93,26 @@ commands! {
     }
 
     /// Removes this device from its account: it leaves every room it is in and the hub revokes
-    /// its token at once; the session ends with it. Another device removes itself on its own
-    /// (removing it from here needs the user key, planned).
+    /// its token at once; the session ends with it.
     fn remove_this_device(app) -> () {
         app.with_client(|c| async move { c.remove_this_device().await }).await
+    }
+
+    /// Removes another device of this user (its client URI): the removal is signed with the
+    /// user key, the hub revokes its token at once, and this device removes it from its rooms.
+    fn remove_device(app, device: String) -> () {
+        app.with_client(|c| async move { c.remove_device(&device).await }).await
+    }
+
+    /// Users whose key changed since this device first saw it; devices the new key approved
+    /// are refused until the change is accepted. Changes come as `user_key_changed` events.
+    fn changed_user_keys(app) -> Vec<ChangedKey> {
+        app.with_client(|c| async move { c.changed_user_keys().await }).await
+    }
+
+    /// Accepts `user`'s new key, once the user checked with them.
+    fn accept_user_key(app, user: String) -> () {
+        app.with_client(|c| async move { c.accept_user_key(&user).await }).await
     }
 
     /// The rooms this client is in.
@@ -139,6 +156,27 @@ commands! {
     /// Accepts a user's request to connect.
     fn accept_connection(app, user: String) -> () {
         app.with_client(|c| async move { c.accept_connection(&user).await }).await
+    }
+
+    /// The consents to be added this user gave and received, and the requests both ways
+    /// (inviting someone needs their consent, or a connection with them).
+    fn consents(app) -> Consents {
+        app.with_client(|c| async move { c.consents().await }).await
+    }
+
+    /// Asks a user to consent to being added to rooms by this user.
+    fn request_consent(app, user: String) -> () {
+        app.with_client(|c| async move { c.request_consent(&user, None).await }).await
+    }
+
+    /// Consents to being added to rooms by a user.
+    fn grant_consent(app, user: String) -> () {
+        app.with_client(|c| async move { c.grant_consent(&user, None).await }).await
+    }
+
+    /// Withdraws the consent given to a user.
+    fn revoke_consent(app, user: String) -> () {
+        app.with_client(|c| async move { c.revoke_consent(&user, None).await }).await
     }
 
     /// Blocks a user (a name on this hub or a user URI): their connection requests and

@@ -14,6 +14,10 @@
 //!
 //! The room is created once (its URI is kept in `<data dir>/demo/room`); a later start only
 //! brings the bots back online.
+//!
+//! The user's client invites the bots, and inviting someone needs their consent (SECURITY.md
+//! "KeyPackages"): each bot, once online, consents to being added by the user who started it.
+//! The consent is the bots' (demo accounts), so nothing is given away on the user's behalf.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -124,9 +128,10 @@ async fn set_up(app: &AppHandle) -> Result<(), String> {
     for persona in Persona::ALL {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let (bot_dir, hub, set) = (dir.join(persona.name()), hub_url.clone(), bots.clone());
+        let owner = user.clone();
         std::thread::Builder::new()
             .name(format!("demo-{}", persona.name()))
-            .spawn(move || run_bot(persona, &bot_dir, &hub, set, tx))
+            .spawn(move || run_bot(persona, &bot_dir, &hub, &owner, set, tx))
             .map_err(|e| format!("cannot start the bot {}: {e}", persona.name()))?;
         let uri = rx
             .await
@@ -161,11 +166,13 @@ async fn set_up(app: &AppHandle) -> Result<(), String> {
     Ok(())
 }
 
-/// A bot's life: open (or register) its client, report its URI, then long-poll and answer.
+/// A bot's life: open (or register) its client, consent to being added by `owner` (the user
+/// who started the demo, who invites it), report its URI, then long-poll and answer.
 fn run_bot(
     persona: Persona,
     dir: &Path,
     hub_url: &str,
+    owner: &str,
     bots: Arc<RwLock<HashSet<String>>>,
     ready: tokio::sync::oneshot::Sender<Result<String, String>>,
 ) {
@@ -187,6 +194,14 @@ fn run_bot(
                 return;
             }
         };
+        // Granted on every start: granting again changes nothing.
+        if let Err(e) = client.grant_consent(owner, None).await {
+            let _ = ready.send(Err(format!(
+                "the bot {} cannot consent to being added by {owner}: {e}",
+                persona.name()
+            )));
+            return;
+        }
         let _ = ready.send(Ok(client.user().to_string()));
         let me = client.user().to_string();
         let mut events = client.subscribe();

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     NotAllowed,
     /// The invited user has no device that could be added.
     NothingToAdd,
+    /// The invited user did not consent to be added by this user: the UI offers to ask them.
+    NoConsent,
     /// Anything else (MLS, local store, I/O): a bug or a damaged data directory.
     Internal,
 }
@@ -76,6 +78,7 @@ impl From<Error> for IpcError {
             Error::Uri { .. } => (ErrorCode::InvalidInput, None),
             Error::NotAllowed { .. } => (ErrorCode::NotAllowed, None),
             Error::NothingToAdd { .. } => (ErrorCode::NothingToAdd, None),
+            Error::NoConsent { .. } => (ErrorCode::NoConsent, None),
             Error::Usage { .. } => (ErrorCode::InvalidInput, None),
             _ => (ErrorCode::Internal, None),
         };

@@ -206,6 +206,14 @@ enum Command {
         #[command(flatten)]
         json: Json,
     },
+    /// Consent to be added to rooms (a claim of someone's KeyPackages needs theirs, or a
+    /// connection with them): `consent` lists what you gave, received and were asked.
+    Consent {
+        #[command(subcommand)]
+        cmd: Option<ConsentCmd>,
+        #[command(flatten)]
+        json: Json,
+    },
     /// This user's connections; `connections accept USER` answers a request.
     Connections {
         #[command(subcommand)]
@@ -227,6 +235,9 @@ enum Command {
     },
     /// Follow events (one JSON object a line) until interrupted.
     Tail,
+    /// Other users' keys this device pinned (SECURITY.md "Devices").
+    #[command(subcommand)]
+    Keys(KeysCmd),
     /// Tools that need neither a home nor a hub.
     #[command(subcommand)]
     Debug(DebugCmd),
@@ -241,11 +252,26 @@ enum DeviceCmd {
         #[command(flatten)]
         json: Json,
     },
-    /// Remove a device: it leaves its rooms and its token is revoked at once. A device removes
-    /// only itself for now (removing another needs the user key, planned).
+    /// Remove a device: its token is revoked at once and it leaves every room. Another device
+    /// of this user is removed with the removal signed by the user key.
     Remove {
         /// The device's client URI or id (`device list`).
         device: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Users whose key changed since this device first saw it: their devices approved by the
+    /// new key are refused until you accept it.
+    Changed {
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Accept USER's new key, once you checked with them that they reset their devices.
+    Accept {
+        /// The user.
+        user: String,
     },
 }
 
@@ -255,6 +281,42 @@ enum ConnectionsCmd {
     Accept {
         /// The requester.
         user: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsentCmd {
+    /// Ask USER to consent to being added by you (to ROOM, or any room).
+    Request {
+        /// The user.
+        user: String,
+        /// Only for this room (URI or id).
+        #[arg(long)]
+        room: Option<String>,
+    },
+    /// Withdraw your request to USER.
+    Cancel {
+        /// The user.
+        user: String,
+        /// The room the request was for.
+        #[arg(long)]
+        room: Option<String>,
+    },
+    /// Consent to being added by USER (to ROOM, or any room).
+    Grant {
+        /// The user.
+        user: String,
+        /// Only for this room (URI or id).
+        #[arg(long)]
+        room: Option<String>,
+    },
+    /// Withdraw your consent to USER (for ROOM, or every one).
+    Revoke {
+        /// The user.
+        user: String,
+        /// Only this room's.
+        #[arg(long)]
+        room: Option<String>,
     },
 }
 
@@ -467,6 +529,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     options.hub_override = cli.hub.clone();
     let c = Client::open(&home, &options)?;
+    let warn_keys = !matches!(cli.command, Command::Keys(_));
     match cli.command {
         Command::Register { .. } | Command::Debug(_) => unreachable!("handled above"),
         Command::Whoami { json } => {
@@ -474,11 +537,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "user": c.user().to_string(),
                 "client": c.client_uri().to_string(),
                 "hub": c.hub_url(),
+                "keystore": c.keystore(),
             });
             if json.json {
-                println!("{v}");
+                println!("{}", safe_json(&v.to_string()));
             } else {
-                println!("{}\n{}\n{}", c.user(), c.client_uri(), c.hub_url());
+                // The keystore holds the database key too (SECURITY.md "Secrets at rest").
+                println!(
+                    "{}\n{}\n{}\n{}; the database key is there too",
+                    c.user(),
+                    c.client_uri(),
+                    c.hub_url(),
+                    one_line(&c.keystore())
+                );
             }
         }
         Command::Device(DeviceCmd::Link) => {
@@ -498,14 +569,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
         }
         Command::Device(DeviceCmd::Remove { device }) => {
-            let me = c.client_uri();
-            if device != me.to_string() && device != me.local() {
-                anyhow::bail!(
-                    "a device removes only itself for now: run `device remove` on {device}; removing another device needs the user key (planned)"
-                );
-            }
-            c.remove_this_device().await?;
-            println!("removed {me}");
+            c.remove_device(&device).await?;
+            println!("removed {}", one_line(&device));
+        }
+        Command::Keys(KeysCmd::Changed { json }) => {
+            let k = c.changed_user_keys().await?;
+            print(json, &k, |k| {
+                format!("{}\t{} -> {}", one_line(&k.user), k.pinned, k.new)
+            })?;
+        }
+        Command::Keys(KeysCmd::Accept { user }) => {
+            c.accept_user_key(&user).await?;
+            println!("accepted the new key of {}", one_line(&user));
         }
         Command::Room(RoomCmd::Create {
             name,
@@ -599,6 +674,51 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Blocked { json } => {
             let list = c.blocked().await?;
             print(json, &list, |u| u.clone())?;
+        }
+        Command::Consent { cmd: None, json } => {
+            let k = c.consents().await?;
+            if json.json {
+                println!("{}", safe_json(&serde_json::to_string(&k)?));
+            } else {
+                for (what, list) in [
+                    ("granted", &k.granted),
+                    ("received", &k.received),
+                    ("asks you", &k.requests_in),
+                    ("asked", &k.requests_out),
+                ] {
+                    for e in list {
+                        let room = e.room.as_deref().unwrap_or("any room");
+                        println!("{what}\t{}\t{}", one_line(&e.user), one_line(room));
+                    }
+                }
+            }
+        }
+        Command::Consent { cmd: Some(cmd), .. } => {
+            let room_of = |r: Option<String>| -> anyhow::Result<Option<mimi::uri::RoomUri>> {
+                Ok(r.map(|r| c.resolve_room(&r))
+                    .transpose()?
+                    .map(|r| r.uri().clone()))
+            };
+            let said = match cmd {
+                ConsentCmd::Request { user, room } => {
+                    c.request_consent(&user, room_of(room)?.as_ref()).await?;
+                    format!("asked {}", one_line(&user))
+                }
+                ConsentCmd::Cancel { user, room } => {
+                    c.cancel_consent_request(&user, room_of(room)?.as_ref())
+                        .await?;
+                    format!("withdrew the request to {}", one_line(&user))
+                }
+                ConsentCmd::Grant { user, room } => {
+                    c.grant_consent(&user, room_of(room)?.as_ref()).await?;
+                    format!("{} may add you", one_line(&user))
+                }
+                ConsentCmd::Revoke { user, room } => {
+                    c.revoke_consent(&user, room_of(room)?.as_ref()).await?;
+                    format!("{} may no longer add you", one_line(&user))
+                }
+            };
+            println!("{said}");
         }
         Command::Connections { cmd: None, json } => {
             c.sync().await?;
@@ -803,6 +923,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             printer.abort();
+        }
+    }
+    // SECURITY.md "Devices": a user whose key changed is said after every command until the
+    // change is accepted.
+    if warn_keys {
+        for k in c.changed_user_keys().await.unwrap_or_default() {
+            eprintln!(
+                "warning: the user key of {} changed ({} -> {}): devices it approved are refused; check with them, then run `conclave keys accept {}`",
+                one_line(&k.user),
+                k.pinned,
+                k.new,
+                one_line(&k.user)
+            );
         }
     }
     Ok(())

@@ -396,18 +396,21 @@ impl App {
 
     /// The app started with these arguments on the session bus at `bus`.
     pub async fn start_on_bus(args: &[&str], bus: &str) -> Result<App> {
-        let home = tempfile::tempdir()?;
-        let path = home.path().to_str().context("utf-8 temp path")?;
-        let (driver, web) = Driver::launch(
-            &[
-                ("CONCLAVE_HOME", path),
-                ("DBUS_SESSION_BUS_ADDRESS", bus),
-                ("NO_AT_BRIDGE", "1"),
-            ],
-            &workspace_bin("conclave-desktop")?,
+        App::start_in(
+            tempfile::tempdir()?,
+            &[("DBUS_SESSION_BUS_ADDRESS", bus)],
             args,
         )
-        .await?;
+        .await
+    }
+
+    /// The app started on the data directory `home` (prepared by the story), with `env` (which
+    /// must name the session bus, `DBUS_SESSION_BUS_ADDRESS`) and these arguments.
+    pub async fn start_in(home: TempDir, env: &[(&str, &str)], args: &[&str]) -> Result<App> {
+        let path = home.path().to_str().context("utf-8 temp path")?;
+        let mut all = vec![("CONCLAVE_HOME", path), ("NO_AT_BRIDGE", "1")];
+        all.extend_from_slice(env);
+        let (driver, web) = Driver::launch(&all, &workspace_bin("conclave-desktop")?, args).await?;
         Ok(App {
             web,
             _driver: driver,
@@ -721,6 +724,33 @@ pub async fn invite(web: &WebDriver, names: &str) -> Result<()> {
         .click()
         .await?;
     Ok(())
+}
+
+/// The app's user lets `name` add them to rooms (SECURITY.md "KeyPackages": inviting someone
+/// needs their consent, or a connection): answers `name`'s consent request from the Connections
+/// dialog, and closes it. `name` asked first (`request_consent`).
+pub async fn allow_to_add(web: &WebDriver, name: &str) -> Result<()> {
+    // "Connections", or "Connections, 1 request to answer" once the request is in.
+    element(web, "button[aria-label^='Connections']")
+        .await?
+        .click()
+        .await?;
+    element(
+        web,
+        &format!("button[aria-label=\"Let {name} add you to rooms\"]"),
+    )
+    .await?
+    .click()
+    .await?;
+    element(
+        web,
+        &format!(
+            "ul[aria-label='Consent to be added'] \
+             li[data-user='mimi://localhost/u/{name}'][data-state='consent-granted']"
+        ),
+    )
+    .await?;
+    escape_dialog(web).await
 }
 
 /// Presses Esc in the open dialog and waits until no dialog is left.

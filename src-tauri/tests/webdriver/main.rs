@@ -14,6 +14,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod at_rest;
 mod moderation;
 mod notifications;
 mod onboarding;

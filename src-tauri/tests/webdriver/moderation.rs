@@ -22,6 +22,9 @@ async fn a_moderator_reports_a_message_and_bans_a_cli_user_from_the_moderation_p
 
     let story = async {
         sign_up(web, &hub.url, "alice").await?;
+        // Bob and carol agreed to be added by alice (inviting needs the invitee's consent).
+        bob.grant_consent("alice", None).await?;
+        carol.run(&["consent", "grant", "alice"]).await?;
 
         // When alice creates a moderated room and invites bob and carol…
         create_room(web, "Town hall", "moderated").await?;
@@ -305,6 +308,9 @@ async fn a_muted_user_sees_the_composer_disabled_with_the_reason() -> Result<()>
 
     let story = async {
         sign_up(web, &hub.url, "alice").await?;
+        // Bob asks alice to let him add her to rooms, and she allows it.
+        bob.request_consent("alice", None).await?;
+        allow_to_add(web, "bob").await?;
         let room = bob
             .create_room_with("Stage", conclave_desktop::policy::preset("moderated")?)
             .await?;

@@ -23,6 +23,9 @@ async fn a_message_in_the_background_raises_an_os_notification_unless_turned_off
 
     let story = async {
         sign_up(web, &hub.url, "alice").await?;
+        // Bob asks alice to let him add her to rooms, and she allows it.
+        bob.request_consent("alice", None).await?;
+        allow_to_add(web, "bob").await?;
         let room = bob.create_room("Porch").await?;
         bob.room(&room).invite(&["alice".to_owned()]).await?;
         xpath(web, "//nav[@aria-label='Rooms']//button[contains(., 'Porch')]").await?;

@@ -56,6 +56,8 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         let badge = element(&web, "[aria-label='Keys are kept in a file, not in the OS keyring']")
             .await?;
         ensure!(badge.text().await?.contains("Keys in a file"));
+        // Bob agreed to be added by her (inviting needs the invitee's consent).
+        bob.grant_consent("alice", None).await?;
 
         // She creates a room and invites bob.
         element(&web, "button[aria-label='New room']")
@@ -240,7 +242,11 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
         .await?;
         screenshot(&web, "replies-reactions-edits").await?;
 
-        // When bob invites alice to a room of his and writes there, it appears with an unread
+        // When bob asks alice to let him add her to rooms and she allows it from the
+        // Connections dialog…
+        bob.request_consent("alice", None).await?;
+        allow_to_add(&web, "bob").await?;
+        // …and bob invites alice to a room of his and writes there, it appears with an unread
         // count while alice stays in Team.
         let bobs = bob.create_room("Bob's corner").await?;
         bob.room(&bobs).invite(&["alice".to_owned()]).await?;

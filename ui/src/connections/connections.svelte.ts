@@ -1,25 +1,40 @@
 // This user's connections (MIMIMI §5): only connected users can add each other to pseudonymous
 // rooms. Requests and answers arrive with the sync (`connection_requested`, `connected` events),
 // which reload the list.
-import { asIpcError, call, Loads, type ClientEvent, type ConnectionInfo, type IpcError } from "../ipc";
+import {
+  asIpcError,
+  call,
+  Loads,
+  type ClientEvent,
+  type ConnectionInfo,
+  type Consents,
+  type IpcError,
+} from "../ipc";
 
 class ConnectionsState {
   list = $state<ConnectionInfo[]>([]);
   /** The users this user blocked (user URIs). */
   blocked = $state<string[]>([]);
   error = $state<IpcError | null>(null);
-  /** How many users asked to connect and wait for an answer. */
-  incoming = $derived(this.list.filter((c) => c.state === "incoming").length);
+  /** Consents to be added: given, received, and requests both ways. */
+  consents = $state<Consents>({ granted: [], received: [], requests_in: [], requests_out: [] });
+  /** How many users asked to connect, or asked consent to add this user, and wait for an answer. */
+  incoming = $derived(this.list.filter((c) => c.state === "incoming").length + this.consents.requests_in.length);
 
   private loads = new Loads();
 
   async load(): Promise<void> {
     const latest = this.loads.start();
     try {
-      const [list, blocked] = await Promise.all([call("connections", {}), call("blocked_users", {})]);
+      const [list, blocked, consents] = await Promise.all([
+        call("connections", {}),
+        call("blocked_users", {}),
+        call("consents", {}),
+      ]);
       if (!latest()) return;
       this.list = list;
       this.blocked = blocked;
+      this.consents = consents;
       this.error = null;
     } catch (e) {
       if (latest()) this.error = asIpcError(e);
@@ -38,6 +53,18 @@ class ConnectionsState {
     await this.load();
   }
 
+  /** Lets `user` add this user to rooms. */
+  async grant(user: string): Promise<void> {
+    await call("grant_consent", { user });
+    await this.load();
+  }
+
+  /** Withdraws the consent given to `user`. */
+  async revoke(user: string): Promise<void> {
+    await call("revoke_consent", { user });
+    await this.load();
+  }
+
   /** Blocks `user`: their requests and invitations no longer reach this user. */
   async block(user: string): Promise<void> {
     await call("block_user", { user });
@@ -51,7 +78,13 @@ class ConnectionsState {
   }
 
   onEvent(ev: ClientEvent): void {
-    if (ev.type === "connection_requested" || ev.type === "connected") void this.load();
+    if (
+      ev.type === "connection_requested" ||
+      ev.type === "connected" ||
+      ev.type === "consent_requested" ||
+      ev.type === "consent_granted"
+    )
+      void this.load();
   }
 }
 

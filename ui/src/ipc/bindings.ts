@@ -23,6 +23,27 @@ group: string,
 reserved: boolean, };
 
 /**
+ * A user whose key changed since it was pinned.
+ */
+export type ChangedKey = { 
+/**
+ * The user.
+ */
+user: string, 
+/**
+ * When the new key was first seen, ms.
+ */
+seen_at: number, 
+/**
+ * The pinned key's fingerprint and the new one's (hex of their first 8 bytes).
+ */
+pinned: string, 
+/**
+ * The new key's fingerprint.
+ */
+new: string, };
+
+/**
  * Something that happened, as a UI wants to hear it.
  */
 export type ClientEvent = { "type": "message" } & Message | { "type": "message_updated" } & Message | { "type": "room_joined" } & RoomInfo | { "type": "room_left", 
@@ -53,11 +74,31 @@ user: string, } | { "type": "connected",
 /**
  * The peer.
  */
-user: string, } | { "type": "device_added", 
+user: string, } | { "type": "consent_requested", 
+/**
+ * The requester.
+ */
+user: string, 
+/**
+ * The room it is for, if one.
+ */
+room: string | null, } | { "type": "consent_granted", 
+/**
+ * The user who consented.
+ */
+user: string, 
+/**
+ * The room it is for, if one.
+ */
+room: string | null, } | { "type": "device_added", 
 /**
  * The new device.
  */
-client: string, } | { "type": "refused", 
+client: string, } | { "type": "user_key_changed", 
+/**
+ * The user.
+ */
+user: string, } | { "type": "refused", 
 /**
  * The room.
  */
@@ -93,6 +134,40 @@ user: string,
 state: string, };
 
 /**
+ * One consent to be added, or one request for it (`GET /v1/consent`).
+ */
+export type ConsentEntry = { 
+/**
+ * The other user.
+ */
+user: string, 
+/**
+ * The room it is for; none for any room.
+ */
+room: string | null, };
+
+/**
+ * This user's consents to be added (SECURITY.md "KeyPackages"; PROTO §5.7).
+ */
+export type Consents = { 
+/**
+ * Users this user consented to be added by.
+ */
+granted: Array<ConsentEntry>, 
+/**
+ * Users who consented to be added by this user.
+ */
+received: Array<ConsentEntry>, 
+/**
+ * Users who ask this user's consent.
+ */
+requests_in: Array<ConsentEntry>, 
+/**
+ * Users this user asked.
+ */
+requests_out: Array<ConsentEntry>, };
+
+/**
  * A device of the user.
  */
 export type Device = { 
@@ -116,7 +191,7 @@ removed: boolean, };
 /**
  * What went wrong, as the UI branches on it.
  */
-export type ErrorCode = "no_keyring" | "keystore" | "not_registered" | "already_registered" | "not_open" | "hub" | "transport" | "insecure_hub" | "unknown_room" | "invalid_input" | "not_allowed" | "nothing_to_add" | "internal";
+export type ErrorCode = "no_keyring" | "keystore" | "not_registered" | "already_registered" | "not_open" | "hub" | "transport" | "insecure_hub" | "unknown_room" | "invalid_input" | "not_allowed" | "nothing_to_add" | "no_consent" | "internal";
 
 /**
  * An abuse report this client filed.
@@ -491,10 +566,23 @@ export type Commands = {
   devices: { args: Record<string, never>; result: Array<Device> };
   /**
    * Removes this device from its account: it leaves every room it is in and the hub revokes
-   * its token at once; the session ends with it. Another device removes itself on its own
-   * (removing it from here needs the user key, planned).
+   * its token at once; the session ends with it.
    */
   remove_this_device: { args: Record<string, never>; result: null };
+  /**
+   * Removes another device of this user (its client URI): the removal is signed with the
+   * user key, the hub revokes its token at once, and this device removes it from its rooms.
+   */
+  remove_device: { args: { device: string }; result: null };
+  /**
+   * Users whose key changed since this device first saw it; devices the new key approved
+   * are refused until the change is accepted. Changes come as `user_key_changed` events.
+   */
+  changed_user_keys: { args: Record<string, never>; result: Array<ChangedKey> };
+  /**
+   * Accepts `user`'s new key, once the user checked with them.
+   */
+  accept_user_key: { args: { user: string }; result: null };
   /**
    * The rooms this client is in.
    */
@@ -530,6 +618,23 @@ export type Commands = {
    * Accepts a user's request to connect.
    */
   accept_connection: { args: { user: string }; result: null };
+  /**
+   * The consents to be added this user gave and received, and the requests both ways
+   * (inviting someone needs their consent, or a connection with them).
+   */
+  consents: { args: Record<string, never>; result: Consents };
+  /**
+   * Asks a user to consent to being added to rooms by this user.
+   */
+  request_consent: { args: { user: string }; result: null };
+  /**
+   * Consents to being added to rooms by a user.
+   */
+  grant_consent: { args: { user: string }; result: null };
+  /**
+   * Withdraws the consent given to a user.
+   */
+  revoke_consent: { args: { user: string }; result: null };
   /**
    * Blocks a user (a name on this hub or a user URI): their connection requests and
    * invitations no longer reach this user, and a request of theirs waiting here is dropped.
