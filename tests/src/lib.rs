@@ -7,6 +7,7 @@
 
 pub mod proxy;
 pub mod raw;
+pub mod rogue;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -314,6 +315,15 @@ pub fn options() -> Options {
     }
 }
 
+/// The client database of the home `dir` (the tests' file keystore), opened with its key as the
+/// client opens it (SECURITY.md "Secrets at rest"): for the stories that read or hold the
+/// client's rows.
+pub fn client_db(dir: &Path) -> rusqlite::Connection {
+    let secrets = conclave_client::keystore::open(KeystoreKind::File, dir).expect("keystore");
+    conclave_client::store::encrypt::open_home(&dir.join("conclave.sqlite3"), secrets.as_ref())
+        .expect("the client's database")
+}
+
 /// A client in its own directory; it can be closed and reopened.
 pub struct TestClient {
     dir: TempDir,
@@ -425,14 +435,22 @@ impl TestClient {
         self.wait_membership(room, true).await;
     }
 
-    /// Creates a room with `preset`, invites `members` with the preset's default role, and
-    /// waits until each of them is in it.
+    /// Creates a room with `preset`, invites `members` with the preset's default role (each
+    /// consents to being added by this client's user first: [`introduce`]), and waits until
+    /// each of them is in it.
     pub async fn room_with(
         &self,
         name: &str,
         preset: mimi::policy::Preset,
         members: &[&TestClient],
     ) -> RoomUri {
+        for m in members {
+            if m.user() != self.user() {
+                m.grant_consent(&self.user().to_string(), None)
+                    .await
+                    .expect("grant consent");
+            }
+        }
         let room = self
             .create_room_with(name, preset)
             .await
@@ -446,6 +464,21 @@ impl TestClient {
             m.wait_for_room(&room).await;
         }
         room
+    }
+}
+
+/// Makes each of `clients`' users consent to being added by each other's (SECURITY.md
+/// "KeyPackages": a claim needs the target's consent, or a connection): what people who know
+/// each other have done before they invite each other.
+pub async fn introduce(clients: &[&Client]) {
+    for a in clients {
+        for b in clients {
+            if a.user() != b.user() {
+                a.grant_consent(&b.user().to_string(), None)
+                    .await
+                    .expect("grant consent");
+            }
+        }
     }
 }
 

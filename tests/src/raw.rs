@@ -29,6 +29,16 @@ pub async fn call(
     (status, body)
 }
 
+/// What the hub answers a bodiless request with `token`: the status and its error code (empty on
+/// success).
+pub async fn answer(method: reqwest::Method, url: String, token: &str) -> (u16, String) {
+    let (status, body) = call(method, url, Some(token), None, false).await;
+    (
+        status.as_u16(),
+        body["code"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
 /// The bearer token a client keeps in its file keystore.
 pub fn token_of(dir_keystore: &std::path::Path) -> String {
     let raw = std::fs::read(dir_keystore.join("keystore.json")).expect("keystore file");

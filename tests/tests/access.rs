@@ -9,12 +9,19 @@
 //! in the room), a pseudonym of bob's, a pseudonym whose row names alice's client (planted in
 //! the database, since registration refuses it, so that every later step is tried anyway), a
 //! token past its expiry, and the token of a device that removed itself.
+//!
+//! A route may have more than one row when it is asked otherwise: `DELETE /v1/devices/{client}`
+//! of alice's third device with the removal signed by a wrong key, then by her user key (the
+//! control), and of her second device with no signature at all (SECURITY.md "Devices").
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use base64::Engine as _;
 use conclave_e2e::TestHub;
 use conclave_e2e::raw::token_of;
+use ed25519_dalek::SigningKey;
+use mimi::credential::{DEVICE_REMOVAL_LABEL, device_removal_content, sign_with_label};
 use mimi::identity::PseudonymousCredential;
 use mimi::uri::{ClientUri, UserUri};
 use mimi::wire::{IdentifierUri, Inline, KeyMaterialRequest, Protocol};
@@ -57,6 +64,7 @@ const UNAUTH: Expect = Expect(401, "unauthenticated");
 const FORBIDDEN: Expect = Expect(403, "forbidden");
 const NOT_YOURS: Expect = Expect(403, "not_your_identity");
 const NOT_MEMBER: Expect = Expect(403, "not_member");
+const NOT_APPROVED: Expect = Expect(403, "device_not_approved");
 const MALFORMED: Expect = Expect(400, "malformed_body");
 const NOT_FOUND: Expect = Expect(404, "not_found");
 const EXPIRED: Expect = Expect(401, "token_expired");
@@ -85,6 +93,33 @@ fn json_body(v: serde_json::Value) -> Option<(Vec<u8>, bool)> {
 
 fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// A secret a client keeps in its file keystore (read off its disk, as [`token_of`] reads the
+/// token).
+fn secret_of(dir: &Path, name: &str) -> Vec<u8> {
+    let raw = std::fs::read(dir.join("keystore.json")).expect("keystore file");
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&raw).expect("json");
+    let value = map
+        .get(name)
+        .and_then(|v| v.as_str())
+        .unwrap_or_else(|| panic!("no {name} in the keystore"));
+    base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .expect("base64")
+}
+
+/// The body of `DELETE /v1/devices/{client}` of another device: the removal of `client` now,
+/// signed with `key`.
+fn signed_removal(key: &SigningKey, client: &ClientUri) -> Option<(Vec<u8>, bool)> {
+    let at = conclave_client::store::now_ms();
+    let signature = sign_with_label(
+        key,
+        DEVICE_REMOVAL_LABEL,
+        &device_removal_content(client, at),
+    );
+    json_body(json!({ "at": at, "signature": b64(&signature) }))
 }
 
 struct Tokens {
@@ -136,15 +171,20 @@ async fn ask(url: &str, tokens: &Tokens, caller: Caller, row: &Row, n: usize) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
-    // Given alice in a room, her second device (not yet in it), bob with a pseudonym of his own,
-    // and a planted pseudonym row naming alice's client
+    // Given alice in a room, her second and third devices (not yet in it), bob with a pseudonym
+    // of his own, and a planted pseudonym row naming alice's client
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let room = alice.create_room("matrix").await.unwrap();
     let alice2 = hub.link_device(&alice).await;
+    let alice3 = hub.link_device(&alice).await;
     let bob = hub.user("bob").await;
-    let _carol = hub.user("carol").await;
-    // One commit of alice's, whose status only she may ask for.
+    let carol = hub.user("carol").await;
+    // One commit of alice's, whose status only she may ask for (adding carol, who consented).
+    carol
+        .grant_consent(&alice.user().to_string(), None)
+        .await
+        .unwrap();
     alice.room(&room).invite(&["carol".into()]).await.unwrap();
     let url = hub.url();
     let bob_token = token_of(bob.data_dir());
@@ -246,6 +286,14 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
     let alice_uri = alice.user().to_string();
     let encoded_alice = alice_uri.replace(':', "%3A").replace('/', "%2F");
     let garbage = Some((vec![0u8; 64], false));
+    // Alice's user key (her first device holds it), and a key that is not hers.
+    let alice_user_key = SigningKey::from_bytes(
+        &secret_of(alice.data_dir(), "user_key")
+            .try_into()
+            .expect("a 32-byte user key"),
+    );
+    let wrong_key = SigningKey::from_bytes(&[0x5a; 32]);
+    let alice3_path = format!("/v1/devices/{}", alice3.client_uri().local());
 
     let rows = vec![
         Row {
@@ -266,7 +314,11 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             method: Method::POST,
             route: "/v1/register",
             path: "/v1/register".into(),
-            body: json_body(json!({ "name": "newcomer{n}", "signature_key": b64(&[9; 32]) })),
+            body: json_body(json!({
+                "name": "newcomer{n}",
+                "signature_key": b64(&[9; 32]),
+                "user_key": b64(SigningKey::from_bytes(&[8; 32]).verifying_key().as_bytes()),
+            })),
             // Anyone may register; a token sent along is ignored.
             expect: PUBLIC,
         },
@@ -335,6 +387,24 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             expect: [
                 UNAUTH, UNAUTH, OK, OK, OK, FORBIDDEN, NOT_YOURS, EXPIRED, REVOKED,
             ],
+        },
+        Row {
+            method: Method::POST,
+            route: "/v1/consent",
+            path: "/v1/consent".into(),
+            body: json_body(json!({ "operation": "grant", "user": alice_uri })),
+            // Consent is between two users: alice (either device) cannot consent to herself;
+            // bob consents to being added by her.
+            expect: [
+                UNAUTH, UNAUTH, MALFORMED, OK, MALFORMED, FORBIDDEN, NOT_YOURS, EXPIRED, REVOKED,
+            ],
+        },
+        Row {
+            method: Method::GET,
+            route: "/v1/consent",
+            path: "/v1/consent".into(),
+            body: None,
+            expect: ACCOUNT_OWN,
         },
         Row {
             method: Method::POST,
@@ -447,6 +517,30 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             ],
         },
         Row {
+            method: Method::POST,
+            route: "/v1/pseudonyms/sibling-key-package",
+            path: "/v1/pseudonyms/sibling-key-package".into(),
+            body: json_body(json!({ "key_package": b64(&alice_kp) })),
+            // Only a client pseudonym leaves one, and only a KeyPackage of its own pseudonyms:
+            // alice's real one is refused to bob's pseudonym as not pseudonymous.
+            expect: [
+                UNAUTH, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, MALFORMED, NOT_YOURS, EXPIRED,
+                REVOKED,
+            ],
+        },
+        Row {
+            method: Method::POST,
+            route: "/v1/pseudonyms/sibling-key-packages/claim",
+            path: "/v1/pseudonyms/sibling-key-packages/claim".into(),
+            body: None,
+            // Only a client pseudonym that is in a room claims its user pseudonym's; bob's is
+            // in none.
+            expect: [
+                UNAUTH, UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_MEMBER, NOT_YOURS, EXPIRED,
+                REVOKED,
+            ],
+        },
+        Row {
             method: Method::GET,
             route: "/v1/pseudonymous-key-packages/{token}",
             path: format!("/v1/pseudonymous-key-packages/{connection_token}"),
@@ -523,15 +617,56 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
             })),
             expect: [UNAUTH; 9],
         },
-        // The last two change tokens: alice2 removes itself, then everyone renews their own.
+        // The last four change tokens: alice3 is removed, alice2 removes itself, then everyone
+        // renews their own.
+        Row {
+            method: Method::DELETE,
+            route: "/v1/devices/{client}",
+            path: alice3_path.clone(),
+            body: signed_removal(&wrong_key, alice3.client_uri()),
+            // Another device of the user is removed only with the removal signed by the user
+            // key: a signature by another key removes nothing, whichever device of alice's sends
+            // it; bob learns only that alice3 is no device of his.
+            expect: [
+                UNAUTH,
+                UNAUTH,
+                NOT_APPROVED,
+                NOT_FOUND,
+                NOT_APPROVED,
+                FORBIDDEN,
+                NOT_YOURS,
+                EXPIRED,
+                REVOKED,
+            ],
+        },
+        Row {
+            method: Method::DELETE,
+            route: "/v1/devices/{client}",
+            path: alice3_path,
+            body: signed_removal(&alice_user_key, alice3.client_uri()),
+            // The control: signed by alice's user key, either of her devices removes alice3 (the
+            // second time, it is gone already).
+            expect: [
+                UNAUTH, UNAUTH, OK, NOT_FOUND, OK, FORBIDDEN, NOT_YOURS, EXPIRED, REVOKED,
+            ],
+        },
         Row {
             method: Method::DELETE,
             route: "/v1/devices/{client}",
             path: format!("/v1/devices/{}", alice2.client_uri().local()),
             body: None,
-            // A device removes only itself: not even alice's other device may remove alice2.
+            // Without a signature a device removes only itself: not even alice's other device
+            // may remove alice2.
             expect: [
-                UNAUTH, UNAUTH, NOT_YOURS, NOT_YOURS, OK, FORBIDDEN, NOT_YOURS, EXPIRED, REVOKED,
+                UNAUTH,
+                UNAUTH,
+                NOT_APPROVED,
+                NOT_FOUND,
+                OK,
+                FORBIDDEN,
+                NOT_YOURS,
+                EXPIRED,
+                REVOKED,
             ],
         },
         Row {
@@ -561,7 +696,12 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
         missing.is_empty() && stale.is_empty(),
         "routes without rows: {missing:?}; rows for no route: {stale:?}"
     );
-    assert_eq!(rows.len(), routed.len(), "one row set per route");
+    // A route has more than one row set only to ask it otherwise (another path or body).
+    let asked: BTreeSet<_> = rows
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.clone(), r.body.clone()))
+        .collect();
+    assert_eq!(asked.len(), rows.len(), "a row set is there twice");
 
     let mut wrong = Vec::new();
     let mut n = 0;

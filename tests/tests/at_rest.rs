@@ -103,6 +103,7 @@ fn a_hub_and_clients_under_a_wide_umask_leave_nothing_readable_by_others() {
 
     conclave(&a, &["--hub", &hub.url, "register", "alice"]);
     conclave(&b, &["--hub", &hub.url, "register", "bob"]);
+    conclave(&b, &["consent", "grant", "alice"]);
     let (room, _) = conclave(&a, &["room", "create", "--name", "Files"]);
     conclave(&a, &["room", "invite", &room, "bob"]);
     conclave(&a, &["send", &room, "private, please"]);

@@ -1,8 +1,9 @@
 //! Bad input gets a clear error with a stable code and the right status, and changes nothing the
 //! hub has stored.
 
+use base64::Engine as _;
 use conclave_e2e::raw::{call, token_of};
-use conclave_e2e::{TestHub, settle};
+use conclave_e2e::{TestHub, introduce, settle};
 use reqwest::StatusCode;
 
 struct Case<'a> {
@@ -14,6 +15,18 @@ struct Case<'a> {
     json: bool,
     status: StatusCode,
     code: &'a str,
+    /// Words the error's message must hold, when it must name what was wrong.
+    says: Option<&'a str>,
+}
+
+impl<'a> Case<'a> {
+    /// The case whose message must name `words`.
+    fn saying(self, words: &'a str) -> Self {
+        Case {
+            says: Some(words),
+            ..self
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -36,7 +49,14 @@ fn case<'a>(
         json,
         status,
         code,
+        says: None,
     }
+}
+
+/// The public half of a user key, in base64: what a new user registers with.
+fn user_key() -> String {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[8; 32]);
+    base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes())
 }
 
 #[tokio::test]
@@ -47,6 +67,7 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     let carol = hub.user("carol").await;
+    introduce(&[&alice, &bob]).await;
     let room = alice.create_room("").await.unwrap();
     alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
@@ -61,6 +82,8 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
     let carol_token = token_of(carol.data_dir());
     let room_id = room.local().to_owned();
     let bob_id = bob.client_uri().local().to_owned();
+    let some_key = "A".repeat(43) + "=";
+    let user_key = user_key();
 
     let cases: Vec<Case> = vec![
         case(
@@ -89,16 +112,57 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
             format!("{url}/v1/register"),
             None,
             Some(
-                format!(
-                    r#"{{"name":"alice","signature_key":"{}"}}"#,
-                    "A".repeat(43) + "="
-                )
-                .into_bytes(),
+                format!(r#"{{"name":"alice","signature_key":"{some_key}","user_key":"{user_key}"}}"#)
+                    .into_bytes(),
             ),
             true,
             StatusCode::CONFLICT,
             "user_exists",
         ),
+        case(
+            "a new user without a user key",
+            Method::POST,
+            format!("{url}/v1/register"),
+            None,
+            Some(format!(r#"{{"name":"newcomer","signature_key":"{some_key}"}}"#).into_bytes()),
+            true,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        )
+        .saying("user_key"),
+        case(
+            "a new user with a 31-byte user key",
+            Method::POST,
+            format!("{url}/v1/register"),
+            None,
+            Some(
+                format!(
+                    r#"{{"name":"newcomer","signature_key":"{some_key}","user_key":"{}"}}"#,
+                    "A".repeat(40) + "AA=="
+                )
+                .into_bytes(),
+            ),
+            true,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        )
+        .saying("user_key must be a 32-byte Ed25519 public key"),
+        case(
+            "a linked device that brings a user key",
+            Method::POST,
+            format!("{url}/v1/register"),
+            None,
+            Some(
+                format!(
+                    r#"{{"name":"alice","signature_key":"{some_key}","user_key":"{user_key}","link_code":"AAAAA-BBBBB"}}"#
+                )
+                .into_bytes(),
+            ),
+            true,
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+        )
+        .saying("user_key"),
         case(
             "bad link code",
             Method::POST,
@@ -106,8 +170,7 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
             None,
             Some(
                 format!(
-                    r#"{{"name":"alice","signature_key":"{}","link_code":"AAAAA-BBBBB"}}"#,
-                    "A".repeat(43) + "="
+                    r#"{{"name":"alice","signature_key":"{some_key}","link_code":"AAAAA-BBBBB"}}"#
                 )
                 .into_bytes(),
             ),
@@ -285,6 +348,7 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
         json,
         status,
         code,
+        says,
     } in cases
     {
         let (s, b) = call(method, u, token, body, json).await;
@@ -293,6 +357,12 @@ async fn garbage_wrong_tokens_foreign_queues_and_foreign_rooms_are_refused_and_c
             b["message"].as_str().is_some_and(|m| !m.is_empty()),
             "{what}: no message"
         );
+        if let Some(words) = says {
+            assert!(
+                b["message"].as_str().is_some_and(|m| m.contains(words)),
+                "{what}: the message does not say {words:?}: {b}"
+            );
+        }
     }
 
     // Inviting a user who does not exist is a 404 through the real client too

@@ -84,6 +84,8 @@ fn alice_and_bob_talk_through_the_cli_and_a_hub_process() {
     // The hub URL is remembered: no --hub from here on.
     let who: Value = serde_json::from_str(&ok(&a, &["whoami", "--json"])).unwrap();
     assert_eq!(who["hub"], hub.1.as_str());
+    // bob agrees to being added by alice.
+    ok(&b, &["consent", "grant", "alice"]);
 
     let room = ok(&a, &["room", "create", "--name", "Book club"]);
     assert!(room.starts_with("mimi://localhost/r/"), "{room}");
@@ -153,6 +155,7 @@ fn replies_reactions_edits_and_deletes_through_the_cli() {
     let (a, b) = (tmp.path().join("alice"), tmp.path().join("bob"));
     assert!(conclave(&a, Some(&hub.1), &["register", "alice"]).0);
     assert!(conclave(&b, Some(&hub.1), &["register", "bob"]).0);
+    ok(&b, &["consent", "grant", "alice"]);
     let room = ok(&a, &["room", "create", "--name", "Garden"]);
     ok(&a, &["room", "invite", &room, "bob"]);
     ok(&b, &["sync"]);
@@ -323,6 +326,8 @@ fn moderation_through_the_cli_names_what_is_missing() {
     for (home, name) in [(&a, "alice"), (&b, "bob"), (&c, "carol")] {
         assert!(conclave(home, Some(&hub.1), &["register", name]).0);
     }
+    ok(&b, &["consent", "grant", "alice"]);
+    ok(&c, &["consent", "grant", "alice"]);
     let room = ok(
         &a,
         &["room", "create", "--preset", "moderated", "--name", "Q&A"],
@@ -433,6 +438,7 @@ fn a_report_from_the_cli_reaches_the_operator_while_the_hub_serves() {
     let (a, b) = (tmp.path().join("alice"), tmp.path().join("bob"));
     assert!(conclave(&a, Some(&hub.1), &["register", "alice"]).0);
     assert!(conclave(&b, Some(&hub.1), &["register", "bob"]).0);
+    ok(&b, &["consent", "grant", "alice"]);
     let room = ok(&a, &["room", "create", "--preset", "cooperative"]);
     ok(&a, &["room", "invite", &room, "bob"]);
     ok(&b, &["sync"]);
@@ -564,6 +570,11 @@ fn hostile_text_and_look_alike_names_are_printed_as_text() {
     );
     for (home, name) in [(&a, "alice"), (&fake, "aIice"), (&b, "bob")] {
         assert!(conclave(home, Some(&hub.1), &["register", name]).0);
+    }
+    // alice adds bob; bob adds alice and the look-alike, who each agreed to it.
+    ok(&b, &["consent", "grant", "alice"]);
+    for home in [&a, &fake] {
+        ok(home, &["consent", "grant", "bob"]);
     }
     // A room without look-alike names marks nobody.
     let plain = ok(&a, &["room", "create", "--name", "Plain"]);

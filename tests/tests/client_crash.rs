@@ -61,6 +61,9 @@ async fn count_in(c: &TestClient, room: &RoomUri, text: &str) -> usize {
 async fn setup(hub: &TestHub, home: &Path) -> (TestClient, RoomUri, String) {
     conclave(home, Some(&hub.url()), None, &["register", "alice"]);
     let bob = hub.user("bob").await;
+    bob.grant_consent("alice", None)
+        .await
+        .expect("bob consents");
     let room = conclave(home, None, None, &["room", "create", "--name", "crashes"]);
     conclave(home, None, None, &["room", "invite", &room, "bob"]);
     let uri = RoomUri::parse(&room).expect("room uri");
@@ -76,6 +79,10 @@ async fn a_client_killed_inside_a_commit_comes_back_in_step() {
         let home = tmp.path().join("alice");
         let (bob, uri, room) = setup(&hub, &home).await;
         let carol = hub.user("carol").await;
+        carol
+            .grant_consent("alice", None)
+            .await
+            .expect("carol consents");
 
         // When alice's process dies inside the commit that adds carol
         conclave(

@@ -58,7 +58,7 @@ async fn alice_asks_bob_to_connect_bob_accepts_and_both_are_connected() {
         map["connection_key"].as_str().unwrap().to_owned()
     };
     let learned = |c: &conclave_e2e::TestClient, peer: &str| -> Vec<u8> {
-        let conn = rusqlite::Connection::open(c.data_dir().join("conclave.sqlite3")).unwrap();
+        let conn = conclave_e2e::client_db(c.data_dir());
         conn.query_row(
             "SELECT their_key FROM connections WHERE user_uri = ?1",
             [peer],

@@ -1,20 +1,17 @@
 //! Devices the user controls (SECURITY.md): tokens expire and are renewed, a stolen token stops
 //! working, and a device that removes itself can neither read nor send in any room.
 
-use conclave_e2e::raw::token_of;
-use conclave_e2e::{TestHub, settle};
+use conclave_e2e::raw::{answer, token_of};
+use conclave_e2e::{TestHub, introduce, settle};
 
 /// What the hub answers `GET /v1/devices` with `token`: the status and error code.
 async fn ask(hub: &TestHub, token: &str) -> (u16, String) {
-    let r = reqwest::Client::new()
-        .get(format!("{}/v1/devices", hub.url()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("the hub answers");
-    let status = r.status().as_u16();
-    let v: serde_json::Value = r.json().await.unwrap_or_default();
-    (status, v["code"].as_str().unwrap_or("").to_owned())
+    answer(
+        reqwest::Method::GET,
+        format!("{}/v1/devices", hub.url()),
+        token,
+    )
+    .await
 }
 
 fn expire(hub: &TestHub, client: &str) {
@@ -31,6 +28,7 @@ async fn an_expired_token_is_refused_and_the_device_key_renews_it() {
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     let room = alice.create_room("tokens").await.unwrap();
     alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
@@ -73,6 +71,7 @@ async fn a_device_that_removed_itself_can_neither_read_nor_send_in_any_room() {
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     let one = alice.create_room("one").await.unwrap();
     let two = alice.create_room("two").await.unwrap();
     for r in [&one, &two] {

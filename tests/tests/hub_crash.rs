@@ -15,7 +15,8 @@ use std::time::Duration;
 use conclave_client::transport::answer_unknown;
 use conclave_client::{Client, MessageKind};
 use conclave_e2e::{
-    PATIENCE, bin, listening_line, listening_url, register_at, settle_clients, wait_membership,
+    PATIENCE, bin, introduce, listening_line, listening_url, register_at, settle_clients,
+    wait_membership,
 };
 use mimi::uri::RoomUri;
 use tokio::sync::watch;
@@ -56,6 +57,7 @@ async fn acknowledged_messages_reach_everyone_once_in_one_order_across_hub_kills
         members.push(register_at(&url, name).await);
     }
     let (alice, bob, carol) = (&members[0].1, &members[1].1, &members[2].1);
+    introduce(&[alice, bob, carol]).await;
     // What each drops of what arrives (a message it cannot read) is told as an event.
     let mut events: Vec<_> = [alice, bob, carol].iter().map(|c| c.subscribe()).collect();
     let room = alice.create_room("Crash course").await.unwrap();

@@ -10,7 +10,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use conclave_client::Client;
-use conclave_e2e::{PATIENCE, TestHub, bin, raw, register_at};
+use conclave_e2e::{PATIENCE, TestHub, bin, introduce, raw, register_at};
 use mimi::policy::Preset;
 use mimi::uri::RoomUri;
 use reqwest::Method;
@@ -377,8 +377,9 @@ async fn hub_command(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// Alice's private room with bob in it.
+/// Alice's private room with bob in it (they consent to being added by each other first).
 async fn room_of_two(alice: &Client, bob: &Client) -> RoomUri {
+    introduce(&[alice, bob]).await;
     let room = alice
         .create_room_with("Two", Preset::Private)
         .await

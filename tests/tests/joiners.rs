@@ -3,7 +3,7 @@
 //! each refused: the joiner stays out, says why, and its sync goes on. The hub's part is played
 //! by editing its rows, as a hub that lies would serve them.
 
-use conclave_e2e::{TestClient, TestHub, settle};
+use conclave_e2e::{TestClient, TestHub, introduce, settle};
 use mimi::uri::RoomUri;
 use mimi::wire::{FanoutExtra, FanoutMessage, decode, encode};
 
@@ -45,7 +45,7 @@ fn replace_entry(hub: &TestHub, client: &TestClient, seq: i64, room: &str, f: &F
 }
 
 fn unreadable(c: &TestClient) -> Vec<String> {
-    let conn = rusqlite::Connection::open(c.data_dir().join("conclave.sqlite3")).expect("db");
+    let conn = conclave_e2e::client_db(c.data_dir());
     let mut st = conn
         .prepare("SELECT reason FROM unreadable_entries ORDER BY seq")
         .expect("prepare");
@@ -58,6 +58,7 @@ fn unreadable(c: &TestClient) -> Vec<String> {
 async fn two_rooms(hub: &TestHub) -> (TestClient, TestClient, RoomUri, RoomUri) {
     let alice = hub.user("alice").await;
     let carol = hub.user("carol").await;
+    introduce(&[&alice, &carol]).await;
     let one = alice.create_room("one").await.unwrap();
     let two = alice.create_room("two").await.unwrap();
     alice.room(&one).invite(&["carol".into()]).await.unwrap();
@@ -71,6 +72,7 @@ async fn a_welcome_with_another_groups_tree_is_refused() {
     let (seq_one, mut welcome) = welcome_for(&hub, &carol);
     // A tree from another room's Welcome: well formed, and not this group's.
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     alice.room(&two).invite(&["bob".into()]).await.unwrap();
     let (_, other) = welcome_for(&hub, &bob);
     let FanoutExtra::Welcome { ratchet_tree } = other.extra else {
@@ -145,4 +147,55 @@ async fn a_room_that_is_not_the_one_the_hub_follows_is_left_at_once() {
         }
     }
     assert!(refused, "carol was told why");
+}
+
+/// Every event `rx` holds now.
+fn drained(rx: &mut tokio::sync::broadcast::Receiver<conclave_client::ClientEvent>) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        if let conclave_client::ClientEvent::Dropped { reason, .. } = e {
+            out.push(reason);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_welcome_from_a_member_whose_role_may_not_add_is_refused_by_the_joiner() {
+    // A hub whose policy checks are off lets through what the policy forbids.
+    let hub = TestHub::spawn_without_policy_checks().await;
+    let alice = hub.user("alice").await;
+    let bob = hub.user("bob").await;
+    let dave = hub.user("dave").await;
+    introduce(&[&alice, &bob, &dave]).await;
+    let room = alice
+        .create_room_with("Town hall", mimi::policy::Preset::Moderated)
+        .await
+        .unwrap();
+    alice.room(&room).invite(&["bob".into()]).await.unwrap();
+    bob.wait_for_room(&room).await;
+
+    // When bob, an attendee (who adds no one), adds dave anyway, skipping his own checks
+    bob.set_skip_local_policy_check(true);
+    bob.room(&room)
+        .invite_as(&["dave".into()], Some("attendee"))
+        .await
+        .expect("the hub lets it through");
+
+    // Then dave does not join, and says who may not have added him
+    let mut events = dave.subscribe();
+    dave.sync().await.expect("the sync goes on");
+    let reasons = drained(&mut events);
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("refused to join") && r.contains("canAddParticipant")),
+        "{reasons:?}"
+    );
+    assert!(dave.rooms().await.unwrap().is_empty());
+    // And a Welcome from someone who may add (alice) is taken as before
+    bob.set_skip_local_policy_check(false);
+    let other = alice.create_room("other").await.unwrap();
+    alice.room(&other).invite(&["dave".into()]).await.unwrap();
+    dave.wait_for_room(&other).await;
 }

@@ -45,6 +45,24 @@ async fn keys_live_in_the_os_keyring_and_survive_a_restart_of_the_client() {
         .filter(|m| m.kind == conclave_client::MessageKind::Message)
         .collect();
     assert_eq!(texts.len(), 1);
+    drop(alice);
+    // and the database is encrypted with a key from the keyring too: no file in the data
+    // directory holds the message or the plain SQLite header (SECURITY.md "Secrets at rest")
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        for needle in [
+            b"signed with the key from the keyring".as_slice(),
+            b"SQLite format 3\0".as_slice(),
+        ] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} holds {:?}",
+                path.display(),
+                String::from_utf8_lossy(needle)
+            );
+        }
+    }
 }
 
 #[test]

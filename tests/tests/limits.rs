@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use conclave_e2e::raw::{call, token_of};
-use conclave_e2e::{TestHub, settle};
+use conclave_e2e::{TestHub, introduce, settle};
 use conclave_hub::limits::Limits;
 use mimi::policy::Preset;
 use reqwest::{Method, StatusCode};
@@ -49,6 +49,13 @@ where
 
 fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// The public half of a user key: what a new user registers with.
+fn user_key() -> [u8; 32] {
+    ed25519_dalek::SigningKey::from_bytes(&[8; 32])
+        .verifying_key()
+        .to_bytes()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,10 +105,14 @@ async fn floods_of_connection_requests_and_registrations_are_cut_short_and_other
     });
     let (connections, carol) = tokio::join!(requests, sender);
 
-    // and 2,000 registrations come from one address
+    // and 2,000 registrations (each well-formed, with its user key) come from one address
+    let user_key = b64(&user_key());
     let registrations = flood(2000, |i| {
-        http.post(format!("{url}/v1/register"))
-            .json(&json!({ "name": format!("flood{i}"), "signature_key": b64(&[i as u8; 32]) }))
+        http.post(format!("{url}/v1/register")).json(&json!({
+            "name": format!("flood{i}"),
+            "signature_key": b64(&[i as u8; 32]),
+            "user_key": user_key,
+        }))
     })
     .await;
 
@@ -346,6 +357,8 @@ async fn a_blocked_users_requests_and_invitations_no_longer_reach_the_blocker() 
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
+    // They knew each other: alice had consented to being added by bob before she blocked him.
+    introduce(&[&alice, &bob]).await;
     alice.block("bob").await.unwrap();
     assert_eq!(alice.blocked().await.unwrap(), [bob.user().to_string()]);
 
@@ -353,15 +366,34 @@ async fn a_blocked_users_requests_and_invitations_no_longer_reach_the_blocker() 
     bob.connect("alice").await.unwrap();
     alice.sync().await.unwrap();
     assert!(alice.connections().await.unwrap().is_empty());
-    // Bob cannot add alice to a room.
+    // Bob cannot add alice to a room: the block withdrew her consent, so his claim of her
+    // KeyPackages now answers noConsent (before consent existed, it found no KeyPackage).
     let room = bob.create_room("lure").await.unwrap();
     let e = bob.room(&room).invite(&["alice".into()]).await.unwrap_err();
     println!("bob's invitation: {e}");
+    assert!(
+        matches!(
+            &e,
+            conclave_client::Error::NoConsent { user, for_this_room: false }
+                if *user == alice.user().to_string()
+        ),
+        "{e:?}"
+    );
     alice.sync().await.unwrap();
     assert!(alice.rooms().await.unwrap().is_empty());
 
-    // Unblocked, bob's invitation reaches her.
+    // Unblocking does not give the consent back: once she consents again, bob's invitation
+    // reaches her.
     assert!(alice.unblock("bob").await.unwrap());
+    let e = bob.room(&room).invite(&["alice".into()]).await.unwrap_err();
+    assert!(
+        matches!(e, conclave_client::Error::NoConsent { .. }),
+        "{e:?}"
+    );
+    alice
+        .grant_consent(&bob.user().to_string(), None)
+        .await
+        .unwrap();
     bob.room(&room).invite(&["alice".into()]).await.unwrap();
     alice.wait_for_room(&room).await;
 }
@@ -396,7 +428,14 @@ async fn key_package_claims_are_rate_limited_per_claimer_and_others_still_claim(
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     for name in ["carol", "dave", "erin"] {
-        hub.user(name).await;
+        // Each consents to being added by alice and bob: what is limited is the claims.
+        let target = hub.user(name).await;
+        for claimer in [&alice, &bob] {
+            target
+                .grant_consent(&claimer.user().to_string(), None)
+                .await
+                .unwrap();
+        }
     }
     let room = alice.create_room("claims").await.unwrap();
 

@@ -6,7 +6,7 @@
 //! message reaches everyone exactly once.
 
 use conclave_e2e::proxy::Proxy;
-use conclave_e2e::{TestClient, TestHub, settle};
+use conclave_e2e::{TestClient, TestHub, introduce, settle};
 use mimi::uri::RoomUri;
 
 /// How often the hub accepted something from `client` of `kind` ('commit', 'proposal',
@@ -50,6 +50,7 @@ async fn room_through_proxy(hub: &TestHub) -> (Proxy, TestClient, TestClient, Te
     let mut alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     let carol = hub.user("carol").await;
+    introduce(&[&alice, &bob, &carol]).await;
     let room = alice.create_room("lossy").await.expect("create");
     alice
         .room(&room)

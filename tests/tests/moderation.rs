@@ -2,7 +2,7 @@
 //! every client.
 
 use conclave_client::{ClientEvent, Error};
-use conclave_e2e::{TestClient, TestHub, settle};
+use conclave_e2e::{TestClient, TestHub, introduce, settle};
 use mimi::policy::Preset;
 use mimi::uri::RoomUri;
 
@@ -14,6 +14,7 @@ async fn moderated_room(
     let mia = hub.user("mia").await;
     let bob = hub.user("bob").await;
     let carol = hub.user("carol").await;
+    introduce(&[&alice, &mia, &bob, &carol]).await;
     let room = alice
         .create_room_with("Town hall", Preset::Moderated)
         .await

@@ -4,7 +4,7 @@
 //! commits again with it.
 
 use conclave_client::ClientEvent;
-use conclave_e2e::{TestHub, settle};
+use conclave_e2e::{TestHub, introduce, settle};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leave_stops_fan_out_at_once_and_the_next_commit_must_include_it() {
@@ -12,7 +12,8 @@ async fn a_leave_stops_fan_out_at_once_and_the_next_commit_must_include_it() {
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
     let carol = hub.user("carol").await;
-    let _dave = hub.user("dave").await;
+    let dave = hub.user("dave").await;
+    introduce(&[&alice, &bob, &carol, &dave]).await;
     let room = alice.create_room("leaving").await.unwrap();
     alice
         .room(&room)

@@ -3,13 +3,14 @@
 //! failure (the client's database locked) stops the sync without acknowledging anything, and
 //! the next sync catches up with nothing lost or doubled.
 
-use conclave_e2e::{TestHub, settle};
+use conclave_e2e::{TestHub, introduce, settle};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_entry_is_recorded_acknowledged_and_the_sync_goes_on() {
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     let room = alice.create_room("poison").await.unwrap();
     alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
@@ -43,8 +44,7 @@ async fn an_unreadable_entry_is_recorded_acknowledged_and_the_sync_goes_on() {
         history.iter().any(|h| h.contains("could not be read")),
         "bob's timeline shows it: {history:?}"
     );
-    let kept: (i64, Vec<u8>) = rusqlite::Connection::open(bob.data_dir().join("conclave.sqlite3"))
-        .expect("bob's db")
+    let kept: (i64, Vec<u8>) = conclave_e2e::client_db(bob.data_dir())
         .query_row(
             "SELECT COUNT(*), MAX(data) FROM unreadable_entries",
             [],
@@ -65,6 +65,7 @@ async fn a_locked_database_stops_the_sync_unacknowledged_and_the_next_sync_catch
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     let room = alice.create_room("busy").await.unwrap();
     alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
@@ -76,7 +77,7 @@ async fn a_locked_database_stops_the_sync_unacknowledged_and_the_next_sync_catch
         .unwrap();
 
     // When another process holds bob's database for writing while he syncs
-    let lock = rusqlite::Connection::open(bob.data_dir().join("conclave.sqlite3")).expect("db");
+    let lock = conclave_e2e::client_db(bob.data_dir());
     lock.execute_batch("BEGIN EXCLUSIVE").expect("lock");
     let failed = bob.sync().await;
 

@@ -130,6 +130,11 @@ async fn only_connected_users_can_be_added_and_rooms_keep_their_kind() {
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let dave = hub.user("dave").await;
+    // Dave consents to being added by alice, and is not connected with her: consent is enough
+    // for a plain room, not for a pseudonymous one.
+    dave.grant_consent(&alice.user().to_string(), None)
+        .await
+        .expect("grant consent");
     settle(&[&alice, &dave]).await;
     let room = alice
         .create_room_opts("Hideout", Preset::Cooperative, true)
@@ -498,7 +503,48 @@ async fn a_users_devices_share_one_pseudonym_and_a_linked_device_gets_the_users_
 }
 
 #[tokio::test]
-async fn a_link_code_with_a_wrong_secret_is_refused_and_a_short_one_carries_no_keys() {
+async fn a_device_linked_later_joins_the_users_pseudonymous_rooms_under_the_users_pseudonym() {
+    let hub = TestHub::spawn().await;
+    let (alice, bob, carol, room) = pseudonymous_room(&hub, Preset::Cooperative).await;
+    let alice_pseudonym = pseudonym_of(&bob, &room, &alice).await;
+
+    // When alice links a new device after the room was made
+    let phone = hub.link_device(&alice).await;
+    // Then her first device adds it at its next sync, as a client pseudonym of her pseudonym
+    settle(&[&alice, &phone, &bob, &carol]).await;
+    phone.wait_for_room(&room).await;
+    settle(&[&alice, &phone, &bob, &carol]).await;
+    let joined = phone.rooms().await.unwrap();
+    assert!(
+        joined
+            .iter()
+            .any(|r| r.uri == room.to_string() && r.pseudonymous),
+        "{joined:?}"
+    );
+    // And every member, the new device too, resolves both of alice's leaves to her, verified
+    for viewer in [&alice, &phone, &bob, &carol] {
+        let members = viewer.room(&room).members().await.unwrap();
+        let a = members
+            .iter()
+            .find(|m| m.real_user.as_deref() == Some(&alice.user().to_string()))
+            .unwrap_or_else(|| panic!("{} resolves alice: {members:?}", viewer.client_uri()));
+        assert_eq!(a.user, alice_pseudonym, "the same user pseudonym");
+        assert_eq!(a.clients.len(), 2, "{a:?}");
+        assert!(
+            !a.clients.contains(&phone.client_uri().to_string()),
+            "the room lists a pseudonym, not the device: {a:?}"
+        );
+        assert_eq!(a.verified, Some(true), "{a:?}");
+    }
+    // And it speaks there as alice's pseudonym
+    phone.room(&room).send_text("from the phone").await.unwrap();
+    let got = bob.wait_for_messages(&room, 1).await;
+    assert_eq!(got[0].sender, alice_pseudonym);
+    assert_eq!(got[0].text.as_deref(), Some("from the phone"));
+}
+
+#[tokio::test]
+async fn a_link_code_with_a_wrong_secret_or_without_its_secret_half_is_refused() {
     let hub = TestHub::spawn().await;
     let _alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
@@ -540,10 +586,11 @@ async fn a_link_code_with_a_wrong_secret_is_refused_and_a_short_one_carries_no_k
         "{err}"
     );
 
-    // The first half alone links a device that holds no connection keys.
+    // The first half alone links no device: without the secret half there is no user key, so
+    // no device its user's members would accept.
     let (code, _) = bob.link_code().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let bob3 = conclave_client::Client::register(
+    let err = conclave_client::Client::register(
         dir.path(),
         &hub.url(),
         "bob",
@@ -551,11 +598,17 @@ async fn a_link_code_with_a_wrong_secret_is_refused_and_a_short_one_carries_no_k
         &conclave_e2e::options(),
     )
     .await
+    .err()
     .expect("a short code");
-    let err = bob3.connect("alice").await.expect_err("no connection keys");
     assert!(
-        matches!(&err, Error::Usage(m) if m.contains("connection key")),
+        matches!(&err, Error::Usage(m) if m.contains("type it in full")),
         "{err}"
+    );
+    let devices = bob.devices().await.unwrap();
+    assert_eq!(
+        devices.iter().filter(|d| !d.removed).count(),
+        1,
+        "the device that failed to open the keys withdrew itself: {devices:?}"
     );
 }
 
@@ -631,7 +684,7 @@ async fn a_pseudonym_the_hub_does_not_know_neither_breaks_sync_nor_lingers() {
     settle(&[&alice]).await;
     // As if a sync had been dropped between saving a pseudonym and the hub accepting it, and a
     // pseudonym whose token the hub lost.
-    let conn = rusqlite::Connection::open(alice.data_dir().join("conclave.sqlite3")).unwrap();
+    let conn = conclave_e2e::client_db(alice.data_dir());
     // "dropped": never registered; "lost": registered, in no room, unknown to the hub (its set
     // was withdrawn); "gone": unknown to the hub but in a room (kept, and reported).
     for (client, registered, room) in [
@@ -653,7 +706,7 @@ async fn a_pseudonym_the_hub_does_not_know_neither_breaks_sync_nor_lingers() {
     }
     drop(conn);
     let count = || {
-        let conn = rusqlite::Connection::open(alice.data_dir().join("conclave.sqlite3")).unwrap();
+        let conn = conclave_e2e::client_db(alice.data_dir());
         conn.query_row(
             "SELECT COUNT(*) FROM pseudonyms WHERE client_uri IN ('mimi://localhost/d/dropped', 'mimi://localhost/d/lost', 'mimi://localhost/d/gone')",
             [],

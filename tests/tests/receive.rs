@@ -2,7 +2,7 @@
 //! hub (it refuses and withholds) and by every client (it hides), with numbers.
 
 use conclave_client::Error;
-use conclave_e2e::{TestClient, TestHub, settle};
+use conclave_e2e::{TestClient, TestHub, introduce, settle};
 use mimi::policy::Preset;
 use mimi::uri::RoomUri;
 
@@ -13,6 +13,7 @@ async fn room_with_bob_on_two_devices(
     let alice = hub.user("alice").await;
     let carol = hub.user("carol").await;
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &carol, &bob]).await;
     let bob2 = hub.link_device(&bob).await;
     let room = alice
         .create_room_with("Stage", Preset::Moderated)

@@ -9,7 +9,7 @@
 //! caused can go that way, and none of those is a message (replayed messages are not fanned out).
 
 use conclave_e2e::proxy::{Proxy, exchange};
-use conclave_e2e::{TestHub, settle};
+use conclave_e2e::{TestHub, introduce, settle};
 
 /// A small deterministic generator (xorshift64*), so a failure replays the same way.
 struct Rng(u64);
@@ -101,6 +101,7 @@ async fn replayed_and_mutated_traffic_gets_no_5xx_and_the_clients_go_on() {
     let mut alice = hub.user("alice").await;
     let mut bob = hub.user("bob").await;
     let carol = hub.user("carol").await;
+    introduce(&[&alice, &bob, &carol]).await;
     alice.reopen_through(&proxy.url());
     bob.reopen_through(&proxy.url());
 

@@ -18,7 +18,7 @@ async fn room(hub: &TestHub, preset: Preset) -> (TestClient, TestClient, TestCli
 
 /// What alice stored of a message: the exact content bytes, the Frank and the timestamp.
 fn stored(client: &TestClient, room: &RoomUri, id: &str) -> AbusiveMessage {
-    let conn = rusqlite::Connection::open(client.data_dir().join("conclave.sqlite3")).unwrap();
+    let conn = conclave_e2e::client_db(client.data_dir());
     let (content, frank, ts): (Vec<u8>, Vec<u8>, i64) = conn
         .query_row(
             "SELECT content, frank, timestamp FROM messages WHERE room_uri = ?1 AND id = ?2",
@@ -211,7 +211,7 @@ async fn a_receiver_cannot_frame_a_sender_and_a_forged_tag_is_never_verified() {
     alice.wait_for_messages(&room, 1).await;
 
     // alice edits her stored copy to make bob say something else, and reports it
-    let conn = rusqlite::Connection::open(alice.data_dir().join("conclave.sqlite3")).unwrap();
+    let conn = conclave_e2e::client_db(alice.data_dir());
     let content: Vec<u8> = conn
         .query_row(
             "SELECT content FROM messages WHERE id = ?1",
@@ -350,7 +350,7 @@ async fn a_report_whose_proof_did_not_verify_cannot_be_upheld_only_dismissed() {
     let id = bob.room(&room).send_text("see you at noon").await.unwrap();
     alice.wait_for_messages(&room, 1).await;
     // alice frames bob: her stored copy now says something else, and she reports it.
-    let conn = rusqlite::Connection::open(alice.data_dir().join("conclave.sqlite3")).unwrap();
+    let conn = conclave_e2e::client_db(alice.data_dir());
     let mut stored = stored(&alice, &room, &id)
         .message_content
         .as_slice()

@@ -1,7 +1,7 @@
 //! End-to-end stories of the walking skeleton: real clients against a real hub on 127.0.0.1.
 
 use conclave_client::ClientEvent;
-use conclave_e2e::{TestHub, settle};
+use conclave_e2e::{TestHub, introduce, settle};
 use mimi::policy::Preset;
 
 #[tokio::test]
@@ -60,6 +60,7 @@ async fn a_linked_device_joins_alices_rooms_and_its_messages_show_as_alices() {
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     let room = alice.create_room("").await.unwrap();
     alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
@@ -115,6 +116,7 @@ async fn a_closed_client_gets_everything_sent_meanwhile_when_reopened() {
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let mut bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     let room = alice.create_room("").await.unwrap();
     alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
@@ -146,6 +148,7 @@ async fn a_hub_restart_between_messages_loses_nothing_acknowledged() {
     let mut hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     let room = alice.create_room("").await.unwrap();
     alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
@@ -175,6 +178,7 @@ async fn two_commits_in_one_epoch_the_second_gets_wrong_epoch_catches_up_and_ret
     let bob = hub.user("bob").await;
     let carol = hub.user("carol").await;
     let dave = hub.user("dave").await;
+    introduce(&[&alice, &bob, &carol, &dave]).await;
     let room = alice.create_room("").await.unwrap();
     alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
@@ -218,6 +222,7 @@ async fn a_member_who_leaves_is_removed_by_the_next_committer_and_gets_nothing_m
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     let room = alice.create_room("").await.unwrap();
     alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
@@ -238,6 +243,7 @@ async fn a_command_runs_while_a_sync_waits_for_the_hub() {
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     let room = alice.create_room("").await.unwrap();
     alice.room(&room).invite(&["bob".into()]).await.unwrap();
     bob.wait_for_room(&room).await;
@@ -278,6 +284,7 @@ async fn the_room_list_shows_each_rooms_preset_kind_and_unread_count_until_read(
     let hub = TestHub::spawn().await;
     let alice = hub.user("alice").await;
     let bob = hub.user("bob").await;
+    introduce(&[&alice, &bob]).await;
     let room = alice
         .create_room_with("Town hall", mimi::policy::Preset::Moderated)
         .await
