@@ -1,4 +1,5 @@
-//! Credentials and identity links: `ProviderCredential` (every leaf, KeyPackage and member list)
+//! Credentials and identity links: `ProviderCredential` with the user's approval after it (every
+//! leaf, KeyPackage and member list)
 //! and the structs of `mimi::identity` (pseudonymous rooms, connections), which members read from
 //! other members' leaves, commits and sealed messages relayed by the hub. The first byte picks
 //! the decoder (`conclave_fuzz::identity`).
@@ -17,7 +18,7 @@ use conclave_fuzz::identity as sel;
 use conclave_fuzz::{assert_same_bytes, assert_tls_canonical, select};
 use ed25519_dalek::SigningKey;
 use libfuzzer_sys::fuzz_target;
-use mimi::credential::ProviderCredential;
+use mimi::credential::{ProviderCredential, UserEndorsement, endorsement_of};
 use mimi::identity::{
     AddAad, ConnectionRequest, ConnectionResponse, IdentityLinkExtension, IdentityLinkKey,
     IdentityLinkTbe, PseudonymousCredential, PseudonymousCredentialTbs, Sealed,
@@ -62,7 +63,16 @@ fuzz_target!(|data: &[u8]| {
     match selector {
         sel::PROVIDER_CREDENTIAL => {
             if let Ok(c) = ProviderCredential::from_bytes(bytes) {
-                assert_tls_canonical("ProviderCredential", bytes, &c);
+                // The provider's part, then nothing or exactly one UserEndorsement (the user
+                // key's approval of the device, SECURITY.md "Devices").
+                let (provider, approval) = bytes.split_at(c.to_bytes().len());
+                assert_tls_canonical("ProviderCredential", provider, &c);
+                if !approval.is_empty() {
+                    let e = UserEndorsement::tls_deserialize_exact(approval)
+                        .expect("from_bytes accepted what follows as one UserEndorsement");
+                    assert_tls_canonical("UserEndorsement", approval, &e);
+                }
+                let _ = endorsement_of(bytes);
                 let _ = c.verify(
                     sel::DOMAIN,
                     &f.trust.provider_key,

@@ -166,7 +166,9 @@ impl Client {
         let file = IdentityFile::load(fixture)?;
         let id = file.identity()?;
         crate::copy_private_dir_files(fixture, &into, &[STORE])?;
-        let conn = conclave_client::store::open(&into.join(STORE))
+        // The store unkeyed: process_fanout is the same on a keyed connection, and the
+        // fixture stays readable with the sqlite3 tool.
+        let conn = conclave_client::store::open(&into.join(STORE), None)
             .map_err(|e| format!("opening the client's store: {e}"))?;
         Ok(Client {
             conn,

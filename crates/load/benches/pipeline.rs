@@ -132,6 +132,7 @@ fn timed(iters: u64, part: Part, mut one: impl FnMut() -> (Duration, Duration)) 
 fn pipeline(c: &mut Criterion) {
     let mut disk = Conclave::new(StoreAt::Disk);
     let mut tmpfs = Conclave::new(StoreAt::Tmpfs);
+    let mut plain = Conclave::new(StoreAt::DiskUnencrypted);
     let mut raw = Raw::new();
     for (group, part, on_tmpfs) in [
         ("p1", Part::Both, false),
@@ -149,6 +150,16 @@ fn pipeline(c: &mut Criterion) {
         });
         g.finish();
     }
+    // What encryption at rest costs: the same pipeline with both client stores encrypted
+    // (SQLCipher, as clients keep them) vs unencrypted.
+    let mut g = c.benchmark_group("p1_cipher");
+    g.bench_function("ours", |b| {
+        b.iter_custom(|iters| timed(iters, Part::Both, || disk.message()))
+    });
+    g.bench_function("raw", |b| {
+        b.iter_custom(|iters| timed(iters, Part::Both, || plain.message()))
+    });
+    g.finish();
 }
 
 fn config() -> Criterion {

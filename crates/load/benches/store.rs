@@ -7,7 +7,11 @@
 //! - `p6_list`: `store::messages(room, 10_000)` vs the same `SELECT` through a prepared
 //!   statement into plain tuples.
 //! - `p6_open`: opening a room in the UI, the first page: `Room::messages(50)` on a
-//!   `Client` opened on that home vs the raw `SELECT … LIMIT 50`.
+//!   `Client` opened on that home vs the raw `SELECT … LIMIT 50` (on the same encrypted file).
+//! - `p6_cipher_insert`, `p6_cipher_list`: what encryption at rest costs: our code on the
+//!   encrypted store (as clients keep it) vs our code on an unencrypted one.
+//!
+//! P6.insert and P6.list compare our code with raw SQL, both on unencrypted stores.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -42,12 +46,40 @@ fn key() -> SigningKey {
     SigningKey::from_bytes(&seed)
 }
 
-/// A registered client's home made offline: its store with one room, its keystore (file), and
-/// the settings `Client::open` reads. Returns the room.
-fn home(dir: &Path) -> RoomUri {
+/// The store of the home `dir`: encrypted with the key its keystore keeps, as clients keep it,
+/// or unencrypted.
+fn open_store(dir: &Path, encrypted: bool) -> Connection {
+    let path = dir.join("conclave.sqlite3");
+    if encrypted {
+        let secrets = conclave_client::keystore::open(KeystoreKind::File, dir).expect("keystore");
+        cstore::encrypt::open_home(&path, secrets.as_ref()).expect("store")
+    } else {
+        cstore::open(&path, None).expect("store")
+    }
+}
+
+/// A raw rusqlite connection on the encrypted store of the home `dir`: its key set, nothing
+/// else of ours.
+fn raw_keyed(dir: &Path) -> Connection {
+    let secrets = conclave_client::keystore::open(KeystoreKind::File, dir).expect("keystore");
+    let key: cstore::Key = secrets
+        .get(cstore::encrypt::KEY_SECRET)
+        .expect("keystore")
+        .expect("the database key")
+        .try_into()
+        .expect("32 bytes");
+    let conn = Connection::open(dir.join("conclave.sqlite3")).expect("open");
+    conclave_sqlite::cipher::apply_key(&conn, &key).expect("key");
+    conn
+}
+
+/// A registered client's home made offline: its store (encrypted or not) with one room, its
+/// keystore (file), and the settings `Client::open` reads. Returns the room.
+fn home(dir: &Path, encrypted: bool) -> RoomUri {
     let issuer = Issuer::new(key());
-    let id = issuer.identity("reader").expect("identity");
-    let mut conn = cstore::open(&dir.join("conclave.sqlite3")).expect("store");
+    let (id, user_key) = issuer.identity_with_user_key("reader").expect("identity");
+    let secrets = conclave_client::keystore::open(KeystoreKind::File, dir).expect("keystore");
+    let mut conn = open_store(dir, encrypted);
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     for (k, v) in [
         ("hub_url", "http://127.0.0.1:9".to_owned()),
@@ -61,7 +93,6 @@ fn home(dir: &Path) -> RoomUri {
     ] {
         cstore::set_meta(&conn, k, &v).expect("meta");
     }
-    let secrets = conclave_client::keystore::open(KeystoreKind::File, dir).expect("keystore");
     secrets
         .set(
             "signature_key",
@@ -69,6 +100,14 @@ fn home(dir: &Path) -> RoomUri {
         )
         .expect("set key");
     secrets.set("token", b"bench").expect("set token");
+    // The user key, kept and pinned as registration does (SECURITY.md "Devices").
+    conclave_client::user_key::keep(secrets.as_ref(), &user_key).expect("set user key");
+    conclave_client::user_key::pin(
+        &conn,
+        &id.user.to_string(),
+        user_key.verifying_key().as_bytes(),
+    )
+    .expect("pin user key");
     let hub_credential: openmls::prelude::Credential =
         BasicCredential::new(format!("mimi://{DOMAIN}").into_bytes()).into();
     let parts = HubParts {
@@ -180,12 +219,15 @@ fn select_raw(conn: &Connection, room: &str, limit: u32) -> Vec<RawRow> {
 }
 
 fn store(c: &mut Criterion) {
-    let ours_dir = temp_dir(StoreAt::Disk).expect("tempdir");
+    let enc_dir = temp_dir(StoreAt::Disk).expect("tempdir");
+    let plain_dir = temp_dir(StoreAt::Disk).expect("tempdir");
     let raw_dir = temp_dir(StoreAt::Disk).expect("tempdir");
-    let room = home(ours_dir.path());
+    let room = home(enc_dir.path(), true);
     let r = room.to_string();
-    let raw_room = home(raw_dir.path()).to_string();
+    let plain_room = home(plain_dir.path(), false).to_string();
+    let raw_room = home(raw_dir.path(), false).to_string();
     let rows = messages(&r);
+    let plain_rows = messages(&plain_room);
     let raw_rows: Vec<_> = messages(&raw_room)
         .into_iter()
         .map(|(m, content, frank)| {
@@ -193,46 +235,70 @@ fn store(c: &mut Criterion) {
             (m, id, content, frank)
         })
         .collect();
-    let mut ours = cstore::open(&ours_dir.path().join("conclave.sqlite3")).expect("store");
-    let mut raw = cstore::open(&raw_dir.path().join("conclave.sqlite3")).expect("store");
+    let mut enc = open_store(enc_dir.path(), true);
+    let mut plain = open_store(plain_dir.path(), false);
+    let mut raw = open_store(raw_dir.path(), false);
 
     let mut g = c.benchmark_group("p6_insert");
     g.sampling_mode(SamplingMode::Flat);
     g.bench_function("ours", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| insert_ours(&mut ours, &rows)).sum())
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| insert_ours(&mut plain, &plain_rows))
+                .sum()
+        })
     });
     g.bench_function("raw", |b| {
         b.iter_custom(|iters| (0..iters).map(|_| insert_raw(&mut raw, &raw_rows)).sum())
     });
     g.finish();
-
-    // The room now holds 10,000 messages; the raw side reads the same database.
-    insert_ours(&mut ours, &rows);
-    let plain = Connection::open(ours_dir.path().join("conclave.sqlite3")).expect("open");
-    let mut g = c.benchmark_group("p6_list");
+    let mut g = c.benchmark_group("p6_cipher_insert");
     g.sampling_mode(SamplingMode::Flat);
     g.bench_function("ours", |b| {
-        b.iter(|| {
-            let all = cstore::messages(&ours, &r, MESSAGES as u32).expect("messages");
-            assert_eq!(all.len(), MESSAGES);
-            black_box(all)
-        })
+        b.iter_custom(|iters| (0..iters).map(|_| insert_ours(&mut enc, &rows)).sum())
     });
     g.bench_function("raw", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| insert_ours(&mut plain, &plain_rows))
+                .sum()
+        })
+    });
+    g.finish();
+
+    // Each room now holds 10,000 messages; the raw side reads the unencrypted database.
+    insert_ours(&mut enc, &rows);
+    insert_ours(&mut plain, &plain_rows);
+    let plain_raw = Connection::open(plain_dir.path().join("conclave.sqlite3")).expect("open");
+    let list = |conn: &Connection, room: &str| {
+        let all = cstore::messages(conn, room, MESSAGES as u32).expect("messages");
+        assert_eq!(all.len(), MESSAGES);
+        black_box(all)
+    };
+    let mut g = c.benchmark_group("p6_list");
+    g.sampling_mode(SamplingMode::Flat);
+    g.bench_function("ours", |b| b.iter(|| list(&plain, &plain_room)));
+    g.bench_function("raw", |b| {
         b.iter(|| {
-            let all = select_raw(&plain, &r, MESSAGES as u32);
+            let all = select_raw(&plain_raw, &plain_room, MESSAGES as u32);
             assert_eq!(all.len(), MESSAGES);
             black_box(all)
         })
     });
     g.finish();
+    let mut g = c.benchmark_group("p6_cipher_list");
+    g.sampling_mode(SamplingMode::Flat);
+    g.bench_function("ours", |b| b.iter(|| list(&enc, &r)));
+    g.bench_function("raw", |b| b.iter(|| list(&plain, &plain_room)));
+    g.finish();
 
-    drop(ours);
+    drop(enc);
+    let keyed = raw_keyed(enc_dir.path());
     let options = Options {
         keystore: KeystoreKind::File,
         ..Default::default()
     };
-    let client = Client::open(ours_dir.path(), &options).expect("Client::open");
+    let client = Client::open(enc_dir.path(), &options).expect("Client::open");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
@@ -248,7 +314,7 @@ fn store(c: &mut Criterion) {
     });
     g.bench_function("raw", |b| {
         b.iter(|| {
-            let page = select_raw(&plain, &r, 50);
+            let page = select_raw(&keyed, &r, 50);
             assert_eq!(page.len(), 50);
             black_box(page)
         })

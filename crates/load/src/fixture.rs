@@ -5,6 +5,11 @@
 //!
 //! Members that never need to read the room ("ghosts") get a real credential and KeyPackage whose
 //! private keys are thrown away: the hub and the committer cannot tell them apart from members.
+//!
+//! Every identity is a new user's first device: its credential is approved by a user key of its
+//! own (SECURITY.md "Devices"), as members require. The hub's check that a joiner uploaded such
+//! KeyPackages looks at its `clients` row; the fixture's clients have none (no registration), so
+//! the hub takes them as it takes another provider's.
 
 use std::path::Path;
 
@@ -38,10 +43,13 @@ pub const DOMAIN: &str = "localhost";
 /// Where a SQLite file lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreAt {
-    /// A temporary directory on the system's temp disk: real `fsync`s, as users have.
+    /// A temporary directory on the system's temp disk: real `fsync`s, as users have; the store
+    /// encrypted (SQLCipher), as every client's is.
     Disk,
     /// `/dev/shm` (tmpfs), where `fsync` costs nothing: for setup, and to show what the disk costs.
     Tmpfs,
+    /// As [`StoreAt::Disk`], the store unencrypted: the baseline of what encryption costs.
+    DiskUnencrypted,
 }
 
 /// A fresh temporary directory at `at`.
@@ -79,21 +87,31 @@ impl Issuer {
         }
     }
 
-    /// A new client of a new user `name`, with a signature key and a credential.
+    /// A new client of a new user `name`, with a signature key and a credential its user key
+    /// approved.
     pub fn identity(&self, name: &str) -> Result<Identity> {
+        Ok(self.identity_with_user_key(name)?.0)
+    }
+
+    /// [`Issuer::identity`], with the new user's key.
+    pub fn identity_with_user_key(&self, name: &str) -> Result<(Identity, SigningKey)> {
         let user = UserUri::new(DOMAIN, name)?;
         let client = ClientUri::new(DOMAIN, &random_id(8))?;
         let signer = SignatureKeyPair::new(SignatureScheme::ED25519).or_debug("signature key")?;
-        let credential =
-            ProviderCredential::issue(&self.key, &client, &user, signer.public()).to_bytes();
-        Ok(Identity {
+        let user_key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let credential = mimi::credential::endorse(
+            &user_key,
+            &ProviderCredential::issue(&self.key, &client, &user, signer.public()).to_bytes(),
+        )?;
+        let id = Identity {
             user,
             client,
             signer,
             credential,
             credential_type: mimi::ids::PROVIDER_CREDENTIAL_TYPE,
             trust: self.trust.clone(),
-        })
+        };
+        Ok((id, user_key))
     }
 
     /// A member that never reads the room: a real identity and KeyPackage, private keys dropped.
@@ -128,7 +146,10 @@ impl Member {
     /// A member with a given identity (e.g. one registered over HTTP).
     pub fn with_identity(id: Identity, at: StoreAt) -> Result<Self> {
         let dir = temp_dir(at)?;
-        let conn = cstore::open(&dir.path().join("conclave.sqlite3"))?;
+        // Encrypted as a client's store is, under a random key (SECURITY.md "Secrets at rest").
+        let key: cstore::Key = rand::random();
+        let cipher = (at != StoreAt::DiskUnencrypted).then_some(&key);
+        let conn = cstore::open(&dir.path().join("conclave.sqlite3"), cipher)?;
         cstore::set_meta(&conn, "queue_cursor", "0")?;
         Ok(Member {
             id,

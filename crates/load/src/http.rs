@@ -1,6 +1,7 @@
 //! Hubs on loopback for the load tool: the real hub (`conclave_hub::serve`) in this process or in
 //! a child process (so that its memory can be read apart from the client's), a bare axum endpoint
-//! that answers 200 (the throughput baseline), and registration over HTTP.
+//! that answers 200 (the throughput baseline), and registration over HTTP (with the user key and
+//! the KeyPackage that approve the device).
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
@@ -13,13 +14,16 @@ use axum::body::Bytes;
 use axum::http::{StatusCode, header};
 use axum::routing::post;
 use base64::Engine as _;
-use conclave_client::identity::Identity;
+use conclave_client::identity::{self, CIPHERSUITE, Identity};
 use conclave_client::transport::Hub;
 use conclave_hub::{AppState, Config};
+use ed25519_dalek::SigningKey;
 use mimi::identity::Trust;
 use mimi::uri::{ClientUri, UserUri};
-use openmls::prelude::SignatureScheme;
+use openmls::prelude::{KeyPackage, SignatureScheme};
 use openmls_basic_credential::SignatureKeyPair;
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use tls_codec::Serialize as _;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -166,34 +170,63 @@ fn unb64(s: &str) -> Result<Vec<u8>> {
 
 /// A client registered over HTTP (`POST /v1/register`), as `Client::register` does.
 pub struct Registered {
-    /// Its identity.
+    /// Its identity; its credential is approved by its user key.
     pub id: Identity,
+    /// Its user's key (SECURITY.md "Devices").
+    pub user_key: SigningKey,
     /// Its authenticated transport.
     pub hub: Hub,
     /// Its bearer token.
     pub token: String,
 }
 
-/// Registers a new user `name` with one client over HTTP.
+/// Registers a new user `name` with one client over HTTP, as `Client::register` does: a new user
+/// key whose public half goes with the registration, the hub's credential approved by it, and
+/// one KeyPackage uploaded (its private keys dropped), which approves the device at the hub: only
+/// then may it create a room or be added to one.
 pub async fn register(url: &str, name: &str) -> Result<Registered> {
     let anon = Hub::new(url, None)?;
     let provider = anon.provider().await?;
     let signer = SignatureKeyPair::new(SignatureScheme::ED25519).or_debug("signature key")?;
-    let reg = anon.register(name, signer.public(), None).await?;
+    let user_key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let reg = anon
+        .register(
+            name,
+            signer.public(),
+            Some(user_key.verifying_key().as_bytes()),
+            None,
+        )
+        .await?;
     let id = Identity {
         user: UserUri::parse(&reg.user)?,
         client: ClientUri::parse(&reg.client)?,
         signer,
-        credential: unb64(&reg.credential)?,
+        credential: mimi::credential::endorse(&user_key, &unb64(&reg.credential)?)?,
         credential_type: mimi::ids::PROVIDER_CREDENTIAL_TYPE,
         trust: Trust {
             domain: provider.domain,
             provider_key: unb64(&provider.signature_key)?,
         },
     };
+    let hub = Hub::new(url, Some(reg.token.clone()))?;
+    let kp = KeyPackage::builder()
+        .leaf_node_capabilities(identity::capabilities())
+        .build(
+            CIPHERSUITE,
+            &OpenMlsRustCrypto::default(),
+            &id.signer,
+            id.credential_with_key(),
+        )
+        .or_debug("KeyPackage")?;
+    let bytes = kp
+        .key_package()
+        .tls_serialize_detached()
+        .or_debug("KeyPackage")?;
+    hub.upload_key_packages(&[bytes], None).await?;
     Ok(Registered {
         id,
-        hub: Hub::new(url, Some(reg.token.clone()))?,
+        user_key,
+        hub,
         token: reg.token,
     })
 }

@@ -8,13 +8,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-use conclave_client::identity::{self, CIPHERSUITE};
 use conclave_client::{Client, KeystoreKind, Options as ClientOptions};
-use openmls::prelude::KeyPackage;
-use openmls_rust_crypto::OpenMlsRustCrypto;
-use tls_codec::Serialize as _;
 
-use crate::OrDebug as _;
 use crate::fixture::{StoreAt, temp_dir};
 use crate::http::{ChildHub, register};
 use crate::memory::{self, mib, rss};
@@ -35,32 +30,25 @@ pub struct Options {
 /// The size the issue asks for.
 pub const GOAL_MEMBERS: usize = 10_000;
 
-/// Registers `names` over HTTP, each with one uploaded KeyPackage, `parallel` at a time.
-async fn register_ghosts(url: &str, names: &[String], parallel: usize) -> Result<()> {
+/// Registers `names` over HTTP, each with one uploaded KeyPackage (its user key approved its
+/// credential; [`register`] uploads it), `parallel` at a time; each consents to being added by
+/// `inviter` (a user URI), whose claims of their KeyPackages need it (SECURITY.md "KeyPackages").
+async fn register_ghosts(
+    url: &str,
+    names: &[String],
+    inviter: &str,
+    parallel: usize,
+) -> Result<()> {
     let mut pending = names.to_vec();
     while !pending.is_empty() {
         let take = pending.len().min(parallel);
         let wave: Vec<String> = pending.drain(..take).collect();
         let mut tasks = Vec::new();
         for name in wave {
-            let url = url.to_owned();
+            let (url, inviter) = (url.to_owned(), inviter.to_owned());
             tasks.push(tokio::spawn(async move {
-                let reg = register(&url, &name).await?;
-                let provider = OpenMlsRustCrypto::default();
-                let kp = KeyPackage::builder()
-                    .leaf_node_capabilities(identity::capabilities())
-                    .build(
-                        CIPHERSUITE,
-                        &provider,
-                        &reg.id.signer,
-                        reg.id.credential_with_key(),
-                    )
-                    .or_debug("KeyPackage")?;
-                let bytes = kp
-                    .key_package()
-                    .tls_serialize_detached()
-                    .or_debug("KeyPackage")?;
-                reg.hub.upload_key_packages(&[bytes], None).await?;
+                let ghost = register(&url, &name).await?;
+                ghost.hub.consent("grant", &inviter, None).await?;
                 anyhow::Ok(())
             }));
         }
@@ -89,20 +77,22 @@ pub async fn run(opts: &Options) -> Result<Vec<Row>> {
     let hub = ChildHub::spawn(data.path())?;
     let names: Vec<String> = (1..n).map(|i| format!("user-{i}")).collect();
     let extra: Vec<String> = (0..opts.adds).map(|i| format!("late-{i}")).collect();
-    let t = Instant::now();
-    register_ghosts(&hub.url, &names, 4).await?;
-    register_ghosts(&hub.url, &extra, 4).await?;
-    eprintln!(
-        "P4: registered {} users with a KeyPackage each in {:.1} s",
-        names.len() + extra.len(),
-        t.elapsed().as_secs_f64()
-    );
+    // The creator first: every other user consents to being added by them.
     let home = temp_dir(StoreAt::Disk)?;
     let options = ClientOptions {
         keystore: KeystoreKind::File,
         ..Default::default()
     };
     let client = Client::register(home.path(), &hub.url, "creator", None, &options).await?;
+    let creator = client.user().to_string();
+    let t = Instant::now();
+    register_ghosts(&hub.url, &names, &creator, 4).await?;
+    register_ghosts(&hub.url, &extra, &creator, 4).await?;
+    eprintln!(
+        "P4: registered {} users with a KeyPackage each, consenting to the creator, in {:.1} s",
+        names.len() + extra.len(),
+        t.elapsed().as_secs_f64()
+    );
 
     let me = std::process::id();
     let (hub_rss0, _) = rss(hub.pid()).context("reading the hub's /proc status")?;

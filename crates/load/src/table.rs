@@ -65,6 +65,12 @@ const BEFORE_P2: &[Spec] = &[
         group: "p1_tmpfs",
         kind: Kind::Time,
     },
+    Spec {
+        code: "P1.cipher",
+        what: "P1 (client stores encrypted, as clients keep them) vs the same pipeline with unencrypted stores: what encryption at rest costs",
+        group: "p1_cipher",
+        kind: Kind::Time,
+    },
 ];
 
 const BEFORE_P4: &[Spec] = &[
@@ -111,6 +117,18 @@ const AFTER_P4: &[Spec] = &[
         code: "P6.list",
         what: "client store: list 10,000 messages (store::messages) vs a raw SELECT of the same rows",
         group: "p6_list",
+        kind: Kind::Time,
+    },
+    Spec {
+        code: "P6.cipher.insert",
+        what: "P6.insert on the encrypted store (as clients keep it) vs on an unencrypted one",
+        group: "p6_cipher_insert",
+        kind: Kind::Time,
+    },
+    Spec {
+        code: "P6.cipher.list",
+        what: "P6.list on the encrypted store vs on an unencrypted one",
+        group: "p6_cipher_list",
         kind: Kind::Time,
     },
     Spec {

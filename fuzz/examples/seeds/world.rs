@@ -3,8 +3,9 @@
 //! they reach is kept as the targets' fixtures; the requests and queue entries that come next in
 //! the story, made for exactly that state, are the seeds.
 //!
-//! 1. `alice`, `bob` and `carol` register; bob and carol upload KeyPackages, bob publishes a
-//!    connection key.
+//! 1. `alice`, `bob` and `carol` register, each with a user key that approves its device's
+//!    credential (SECURITY.md "Devices"); each uploads KeyPackages (which approves the device at
+//!    the hub: only then may it be in a room), bob publishes a connection key.
 //! 2. alice creates a room (Cooperative), claims bob's key material, adds him; bob joins from
 //!    the Welcome and sends a message; alice receives it (verified, so it can be reported).
 //! 3. alice creates a second room and adds bob; his Welcome waits in his queue.
@@ -144,6 +145,8 @@ struct Member {
     id: Identity,
     /// The Ed25519 seed of its signature key.
     seed: [u8; 32],
+    /// Its user's key, which approved its credential.
+    user_key: ed25519_dalek::SigningKey,
     token: String,
     conn: Connection,
     cursor: u64,
@@ -166,21 +169,29 @@ impl Member {
             .to_bytes();
         let signer =
             SignatureKeyPair::from_raw(SignatureScheme::ED25519, seed.to_vec(), public.to_vec());
-        let body = json!({ "name": name, "signature_key": b64(signer.public()) });
+        // A new user's first device makes the user key and registers its public half; the
+        // credential its leaves carry is the hub's, approved by that key.
+        let user_key = ed25519_dalek::SigningKey::from_bytes(&random::<32>());
+        let body = json!({
+            "name": name,
+            "signature_key": b64(signer.public()),
+            "user_key": b64(user_key.verifying_key().as_bytes()),
+        });
         let r = api.json(Method::POST, "/v1/register", None, Payload::Json(&body))?;
         let id = Identity {
             user: UserUri::parse(r["user"].as_str().unwrap_or_default())?,
             client: ClientUri::parse(r["client"].as_str().unwrap_or_default())?,
             signer,
-            credential: unb64(&r["credential"])?,
+            credential: mimi::credential::endorse(&user_key, &unb64(&r["credential"])?)?,
             credential_type: mimi::ids::PROVIDER_CREDENTIAL_TYPE,
             trust: trust.clone(),
         };
         let dir = tempfile::tempdir()?;
-        let conn = cstore::open(&dir.path().join("conclave.sqlite3"))?;
+        let conn = cstore::open(&dir.path().join("conclave.sqlite3"), None)?;
         Ok(Member {
             id,
             seed,
+            user_key,
             token: r["token"].as_str().unwrap_or_default().to_owned(),
             conn,
             cursor: 0,
@@ -382,6 +393,20 @@ fn signed_renewal(m: &Member) -> Result<Value> {
     Ok(json!({ "client": m.id.client.to_string(), "at": at, "signature": b64(&signature) }))
 }
 
+/// `DELETE /v1/devices/{client}`'s body for another device of the user: the removal of `client`
+/// signed with the user key at the current time.
+fn signed_removal(m: &Member, client: &ClientUri) -> Result<Value> {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as u64;
+    let signature = mimi::credential::sign_with_label(
+        &m.user_key,
+        mimi::credential::DEVICE_REMOVAL_LABEL,
+        &mimi::credential::device_removal_content(client, at),
+    );
+    Ok(json!({ "at": at, "signature": b64(&signature) }))
+}
+
 /// Whether an outcome used its entry: no drop or refusal.
 fn used(o: &Outcome) -> bool {
     !o.events
@@ -463,6 +488,13 @@ pub fn world(out: &mut Corpus) -> Result<()> {
         credential: Credential::tls_deserialize_exact(unb64(&provider["hub_credential"])?)?,
     };
     let mut alice = Member::register(&api, "alice", &trust)?;
+    // Her KeyPackage approves her device: the hub lets no other create or join a room.
+    api.call(
+        Method::POST,
+        "/v1/key-packages",
+        alice.token(),
+        Payload::Json(&json!({ "key_packages": [b64(&alice.key_package()?)] })),
+    )?;
     let mut bob = Member::register(&api, "bob", &trust)?;
     let kps: Vec<String> = (0..3)
         .map(|_| bob.key_package().map(|k| b64(&k)))
@@ -481,6 +513,16 @@ pub fn world(out: &mut Corpus) -> Result<()> {
         carol.token(),
         Payload::Json(&json!({ "key_packages": [b64(&carol.key_package()?)] })),
     )?;
+    // Bob and carol consent to being added by alice: a claim of their KeyPackages needs it
+    // (SECURITY.md "KeyPackages"), so that her claims below (and the key-material seed) get some.
+    for m in [&bob, &carol] {
+        api.call(
+            Method::POST,
+            "/v1/consent",
+            m.token(),
+            Payload::Json(&json!({ "operation": "grant", "user": alice.id.user.to_string() })),
+        )?;
+    }
     let crypto = RustCrypto::default();
     let bob_establishment = connection_hpke_keypair(&crypto, &random::<32>())?.public;
     api.call(
@@ -605,6 +647,7 @@ pub fn world(out: &mut Corpus) -> Result<()> {
     let mut seeds: Vec<(&str, Method, &str, Vec<u8>)> = Vec::new();
     let json_seed = |v: Value| v.to_string().into_bytes();
     let dave = SignatureKeyPair::new(SignatureScheme::ED25519).map_err(debug("key"))?;
+    let dave_user_key = SignatureKeyPair::new(SignatureScheme::ED25519).map_err(debug("key"))?;
     let (_, new_room_body) = alice.create_room(NEW_ROOM, &parts)?;
     let proposals = croom::leave_proposals(&mut alice.conn, &alice.id, &room.to_string())?;
     let (message, _) = alice.encrypt(&room, "the message bob gets")?;
@@ -623,6 +666,8 @@ pub fn world(out: &mut Corpus) -> Result<()> {
     let (set2, _) =
         conclave_client::pseudonymous::create(&alice.conn, &alice.id, &connection_key, None)?;
     let set2_kp = conclave_client::pseudonymous::key_package(&alice.conn, &alice.id, &set2)?;
+    // The registered pseudonym's own KeyPackage, as a new device leaves it for its sibling.
+    let sibling_kp = conclave_client::pseudonymous::key_package(&alice.conn, &alice.id, &pseudonym)?;
     let report = AbuseReport {
         reporting_user: IdentifierUri::new(&alice.id.user),
         alleged_abuser_uri: IdentifierUri::new(&user),
@@ -646,7 +691,11 @@ pub fn world(out: &mut Corpus) -> Result<()> {
             "register",
             Method::POST,
             "/v1/register",
-            json_seed(json!({ "name": "dave", "signature_key": b64(dave.public()) })),
+            json_seed(json!({
+                "name": "dave",
+                "signature_key": b64(dave.public()),
+                "user_key": b64(dave_user_key.public()),
+            })),
         ),
         ("devices", Method::GET, "/v1/devices", Vec::new()),
         (
@@ -676,10 +725,25 @@ pub fn world(out: &mut Corpus) -> Result<()> {
         ),
         ("unblock", Method::DELETE, "/v1/blocks/{user}", Vec::new()),
         (
+            "consent",
+            Method::POST,
+            "/v1/consent",
+            json_seed(json!({ "operation": "grant", "user": bob_user })),
+        ),
+        ("consents", Method::GET, "/v1/consent", Vec::new()),
+        (
             "remove-device",
             Method::DELETE,
             "/v1/devices/{client}",
             Vec::new(),
+        ),
+        // The body a removal of another device carries; here of alice's own device, which
+        // needs none (the seed must get through), so that the fuzzer has its form.
+        (
+            "remove-device-signed",
+            Method::DELETE,
+            "/v1/devices/{client}",
+            json_seed(signed_removal(&alice, &alice.id.client)?),
         ),
         ("renew-token", Method::POST, "/v1/token", Vec::new()),
         (
@@ -756,6 +820,18 @@ pub fn world(out: &mut Corpus) -> Result<()> {
             json_seed(json!({ "credential": b64(&pseudonym2.credential), "token": pseudonym2.token })),
         ),
         (
+            "sibling-key-package",
+            Method::POST,
+            "/v1/pseudonyms/sibling-key-package",
+            json_seed(json!({ "key_package": b64(&sibling_kp) })),
+        ),
+        (
+            "sibling-claim",
+            Method::POST,
+            "/v1/pseudonyms/sibling-key-packages/claim",
+            Vec::new(),
+        ),
+        (
             "pseudonymous-sets",
             Method::GET,
             "/v1/pseudonymous-key-packages/{token}",
@@ -801,10 +877,21 @@ pub fn world(out: &mut Corpus) -> Result<()> {
     }
     let scratch_root = tmp.path().join("checks");
     std::fs::create_dir_all(&scratch_root)?;
+    // Seeds that act as the registered pseudonym, and the status each must get: the pseudonym is
+    // in no room, so its claim is refused as the matrix says (`tests/tests/access.rs`).
+    let as_pseudonym = |name: &str| match name {
+        "sibling-key-package" => Some(200),
+        "sibling-claim" => Some(403),
+        _ => None,
+    };
     for (i, (name, method, path, body)) in seeds.iter().enumerate() {
         let route = fhub::route_index(method, path)
             .ok_or_else(|| anyhow!("{method} {path} is not a route"))?;
-        let input = fhub::seed(route, fhub::flags::AUTH_ACCOUNT, body);
+        let flag = match as_pseudonym(name) {
+            Some(_) => fhub::flags::AUTH_PSEUDONYM,
+            None => fhub::flags::AUTH_ACCOUNT,
+        };
+        let input = fhub::seed(route, flag, body);
         // Each request is alice's next one from the fixture's state: it must get through.
         let hub = fhub::Hub::open(&hub_fixture, scratch_root.join(format!("hub{i}")))
             .map_err(|e| anyhow!(e))?;
@@ -816,7 +903,7 @@ pub fn world(out: &mut Corpus) -> Result<()> {
         };
         let (status, answer) = check.send(req)?;
         ensure!(
-            status.is_success(),
+            as_pseudonym(name).map_or(status.is_success(), |want| status.as_u16() == want),
             "hub_request seed {name} ({method} {path}) answered {status}: {}",
             String::from_utf8_lossy(&answer)
         );
