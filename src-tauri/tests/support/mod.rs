@@ -231,6 +231,28 @@ pub async fn click_xpath(web: &WebDriver, path: &str) -> Result<()> {
     clicked.with_context(|| format!("the last refusal: {last:?}"))
 }
 
+/// Types `text` into the field at `css`, replacing what it held, and waits until the field holds
+/// exactly that before the story moves on. Under load WebKitWebDriver can deliver a field's last
+/// keystrokes after `send_keys` answered, into whatever has the focus by then (seen in CI: a hub
+/// URL's last digit typed into the user name). A field that never gets there is typed again.
+pub async fn fill(web: &WebDriver, css: &str, text: &str) -> Result<()> {
+    let mut polls = 0u32;
+    eventually(&format!("{css} to hold {text:?}"), async || {
+        let e = element(web, css).await?;
+        if e.prop("value").await?.as_deref() == Some(text) {
+            return Ok(Some(()));
+        }
+        // Typed now, and again after each second it does not hold the text.
+        if polls % 10 == 0 {
+            e.clear().await?;
+            e.send_keys(text).await?;
+        }
+        polls += 1;
+        Ok(None)
+    })
+    .await
+}
+
 /// Saves a screenshot as a test artefact; answers its path.
 pub async fn screenshot(web: &WebDriver, name: &str) -> Result<PathBuf> {
     let dir = bin_dir()?.with_file_name("tmp").join("webdriver");
@@ -628,13 +650,8 @@ impl Drop for NotificationServer {
 
 /// Registers `name` on `hub` through onboarding, choosing the key file on the no-keyring screen.
 pub async fn sign_up(web: &WebDriver, hub: &str, name: &str) -> Result<()> {
-    let hub_field = element(web, "input[aria-label='Hub URL']").await?;
-    hub_field.clear().await?;
-    hub_field.send_keys(hub).await?;
-    element(web, "input[aria-label='User name']")
-        .await?
-        .send_keys(name)
-        .await?;
+    fill(web, "input[aria-label='Hub URL']", hub).await?;
+    fill(web, "input[aria-label='User name']", name).await?;
     element(web, "form button[type='submit']")
         .await?
         .click()
@@ -668,10 +685,7 @@ pub async fn create_room_with(
         .await?
         .click()
         .await?;
-    element(web, "input[aria-label='Room name']")
-        .await?
-        .send_keys(name)
-        .await?;
+    fill(web, "input[aria-label='Room name']", name).await?;
     if pseudonymous {
         element(web, "input[aria-label='Pseudonymous room']")
             .await?
@@ -706,10 +720,7 @@ pub async fn invite(web: &WebDriver, names: &str) -> Result<()> {
         .await?
         .click()
         .await?;
-    element(web, "input[aria-label='User names to invite']")
-        .await?
-        .send_keys(names)
-        .await?;
+    fill(web, "input[aria-label='User names to invite']", names).await?;
     element(web, "dialog form button[type='submit']")
         .await?
         .click()

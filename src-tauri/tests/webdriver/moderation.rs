@@ -128,10 +128,12 @@ async fn a_moderator_reports_a_message_and_bans_a_cli_user_from_the_moderation_p
             .await?
             .select_by_value("Spam")
             .await?;
-        element(web, "textarea[aria-label=\"Note for the hub's operator\"]")
-            .await?
-            .send_keys("He posts this in every room")
-            .await?;
+        fill(
+            web,
+            "textarea[aria-label=\"Note for the hub's operator\"]",
+            "He posts this in every room",
+        )
+        .await?;
         screenshot(web, "report-dialog").await?;
         element(web, "button[aria-label='Send the report']")
             .await?

@@ -36,13 +36,8 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
 
     let story = async {
         // When alice registers through onboarding…
-        let hub_field = element(&web, "input[aria-label='Hub URL']").await?;
-        hub_field.clear().await?;
-        hub_field.send_keys(&hub.url).await?;
-        element(&web, "input[aria-label='User name']")
-            .await?
-            .send_keys("alice")
-            .await?;
+        fill(&web, "input[aria-label='Hub URL']", &hub.url).await?;
+        fill(&web, "input[aria-label='User name']", "alice").await?;
         screenshot(&web, "onboarding").await?;
         element(&web, "form button[type='submit']").await?.click().await?;
 
@@ -64,10 +59,7 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
             .await?
             .click()
             .await?;
-        element(&web, "input[aria-label='Room name']")
-            .await?
-            .send_keys("Team")
-            .await?;
+        fill(&web, "input[aria-label='Room name']", "Team").await?;
         element(&web, "dialog form button[type='submit']")
             .await?
             .click()
@@ -77,10 +69,7 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
             .await?
             .click()
             .await?;
-        element(&web, "input[aria-label='User names to invite']")
-            .await?
-            .send_keys("bob")
-            .await?;
+        fill(&web, "input[aria-label='User names to invite']", "bob").await?;
         element(&web, "dialog form button[type='submit']")
             .await?
             .click()
