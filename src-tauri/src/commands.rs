@@ -73,17 +73,20 @@ commands! {
     }
 
     /// Opens the client registered in the data directory. Fails with `not_registered` (show
-    /// onboarding) or `no_keyring` (the keys are in an OS keyring that cannot be reached).
-    fn session(app) -> Session {
-        app.open().await
+    /// onboarding), `no_keyring` (the keys are in an OS keyring that cannot be reached), or
+    /// `passphrase_needed` (ask for it and call again with it; a wrong one is
+    /// `wrong_passphrase`).
+    fn session(app, passphrase: Option<String>) -> Session {
+        app.open(passphrase).await
     }
 
     /// Registers a new user on a hub and opens its client. `keystore` is the user's explicit
     /// choice after a `no_keyring` answer; `null` uses the default (the OS keyring). A plain
     /// `http://` hub on another machine fails with `insecure_hub` unless `insecure` is true: the
-    /// user's confirmation, remembered for that URL.
-    fn register(app, hub_url: String, name: String, keystore: Option<Keystore>, insecure: bool) -> Session {
-        app.register(&hub_url, &name, keystore, insecure).await
+    /// user's confirmation, remembered for that URL. With the `passphrase` keystore,
+    /// `passphrase` is the one the user chose.
+    fn register(app, hub_url: String, name: String, keystore: Option<Keystore>, insecure: bool, passphrase: Option<String>) -> Session {
+        app.register(&hub_url, &name, keystore, insecure, passphrase).await
     }
 
     /// This user's devices at the hub, oldest first, with each one's last activity; the

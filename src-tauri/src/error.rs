@@ -12,6 +12,10 @@ pub enum ErrorCode {
     /// No OS keyring is reachable and the file fallback was not chosen: the UI explains and
     /// offers the explicit choice.
     NoKeyring,
+    /// The keys are sealed under a passphrase: the UI asks for it and opens again with it.
+    PassphraseNeeded,
+    /// The passphrase typed does not open the keys: the UI says so and asks again.
+    WrongPassphrase,
     /// The keystore failed otherwise (a key is missing, the key file is readable by others).
     Keystore,
     /// The data directory has no registered client: the UI shows onboarding.
@@ -68,6 +72,8 @@ impl From<Error> for IpcError {
         let message = e.to_string();
         let (code, hub_code) = match e {
             Error::NoKeyring { .. } => (ErrorCode::NoKeyring, None),
+            Error::PassphraseNeeded => (ErrorCode::PassphraseNeeded, None),
+            Error::WrongPassphrase => (ErrorCode::WrongPassphrase, None),
             Error::Keystore { .. } => (ErrorCode::Keystore, None),
             Error::NotRegistered => (ErrorCode::NotRegistered, None),
             Error::AlreadyRegistered { .. } => (ErrorCode::AlreadyRegistered, None),

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use conclave_client::keystore::KEYSTORE_ENV;
-use conclave_client::{Client, KeystoreKind, Options};
+use conclave_client::{Client, KeystoreKind, Options, Passphrase};
 use serde::{Deserialize, Serialize};
 use tauri::AppHandle;
 use tokio::sync::Notify;
@@ -53,6 +53,8 @@ pub enum Keystore {
     Os,
     /// The explicit fallback: a file readable only by the user (mode 0600) in the data directory.
     File,
+    /// That file sealed under a passphrase the app asks for at every start.
+    Passphrase,
 }
 
 impl From<Keystore> for KeystoreKind {
@@ -60,8 +62,24 @@ impl From<Keystore> for KeystoreKind {
         match k {
             Keystore::Os => KeystoreKind::Os,
             Keystore::File => KeystoreKind::File,
+            Keystore::Passphrase => KeystoreKind::Passphrase,
         }
     }
+}
+
+impl From<KeystoreKind> for Keystore {
+    fn from(k: KeystoreKind) -> Self {
+        match k {
+            KeystoreKind::Os => Keystore::Os,
+            KeystoreKind::File => Keystore::File,
+            KeystoreKind::Passphrase => Keystore::Passphrase,
+        }
+    }
+}
+
+/// A passphrase typed in the UI, for the client.
+fn passphrase(typed: Option<String>) -> Result<Option<Passphrase>, IpcError> {
+    Ok(typed.map(Passphrase::new).transpose()?)
 }
 
 /// Who is signed in, for the UI.
@@ -197,14 +215,18 @@ impl App {
     }
 
     /// Opens the client registered in the data directory (once; later calls answer the same).
-    pub async fn open(&self) -> Result<Session, IpcError> {
+    /// `passphrase` is what the user typed when a first try answered `passphrase_needed`.
+    pub async fn open(&self, passphrase: Option<String>) -> Result<Session, IpcError> {
         let _one_at_a_time = self.opening.lock().await;
         if let Ok(c) = self.current() {
             return Ok(self.session(&c));
         }
         let keystore = self.keystore_choice()?;
         let dir = self.data_dir.clone();
-        let options = options(keystore);
+        let options = Options {
+            passphrase: self::passphrase(passphrase)?,
+            ..options(keystore)
+        };
         // Opening talks to the keyring over D-Bus, which blocks.
         let client = tokio::task::spawn_blocking(move || Client::open(&dir, &options))
             .await
@@ -215,18 +237,21 @@ impl App {
     /// Registers a new user on a hub and opens its client. `keystore` is the user's explicit
     /// choice from the no-keyring screen; `None` means the default (see the module doc).
     /// `insecure` is the user's confirmation that a plain-HTTP hub on another machine is meant.
+    /// `passphrase` is the new passphrase for [`Keystore::Passphrase`].
     pub async fn register(
         &self,
         hub_url: &str,
         name: &str,
         keystore: Option<Keystore>,
         insecure: bool,
+        passphrase: Option<String>,
     ) -> Result<Session, IpcError> {
         let _one_at_a_time = self.opening.lock().await;
         let keystore = match keystore {
             Some(k) => k,
             None => self.keystore_choice()?,
         };
+        let new_passphrase = self::passphrase(passphrase)?;
         let (dir, hub_url, name) = (
             self.data_dir.clone(),
             hub_url.trim().to_owned(),
@@ -236,18 +261,21 @@ impl App {
             .on_client_thread(move || async move {
                 let options = Options {
                     insecure,
+                    passphrase: new_passphrase,
                     ..options(keystore)
                 };
                 Client::register(&dir, &hub_url, &name, None, &options).await
             })
             .await?;
-        if keystore == Keystore::File {
+        if keystore != Keystore::Os {
             self.remember(keystore)?;
         }
         Ok(self.install(client, keystore))
     }
 
     fn install(&self, client: Client, keystore: Keystore) -> Session {
+        // A home sealed under a passphrase opens only that way, whatever was chosen.
+        let keystore = KeystoreKind::from(keystore).for_home(&self.data_dir).into();
         let client = Arc::new(client);
         if let Ok(mut k) = self.keystore.write() {
             *k = keystore;
@@ -271,10 +299,7 @@ impl App {
 
     fn keystore_choice(&self) -> Result<Keystore, IpcError> {
         if std::env::var_os(KEYSTORE_ENV).is_some() {
-            return Ok(match KeystoreKind::from_env()? {
-                KeystoreKind::File => Keystore::File,
-                KeystoreKind::Os => Keystore::Os,
-            });
+            return Ok(KeystoreKind::from_env()?.into());
         }
         Ok(read_settings(&self.data_dir)
             .keystore

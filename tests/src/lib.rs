@@ -178,14 +178,22 @@ impl TestHub {
 
     /// Registers a new user with one client in a fresh directory.
     pub async fn user(&self, name: &str) -> TestClient {
+        self.user_with(name, |_| {}).await
+    }
+
+    /// Registers a new user with the stories' client options changed by `change` (another
+    /// keystore, a passphrase); later reopenings use the same options.
+    pub async fn user_with(&self, name: &str, change: impl FnOnce(&mut Options)) -> TestClient {
         let dir = tempfile::tempdir().expect("tempdir");
-        let client = Client::register(dir.path(), &self.url(), name, None, &self.client_options)
+        let mut options = self.client_options.clone();
+        change(&mut options);
+        let client = Client::register(dir.path(), &self.url(), name, None, &options)
             .await
             .expect("register");
         TestClient {
             dir,
             client: Some(client),
-            options: self.client_options.clone(),
+            options,
         }
     }
 
@@ -319,7 +327,7 @@ pub fn options() -> Options {
 /// client opens it (SECURITY.md "Secrets at rest"): for the stories that read or hold the
 /// client's rows.
 pub fn client_db(dir: &Path) -> rusqlite::Connection {
-    let secrets = conclave_client::keystore::open(KeystoreKind::File, dir).expect("keystore");
+    let secrets = conclave_client::keystore::open(KeystoreKind::File, dir, None).expect("keystore");
     conclave_client::store::encrypt::open_home(&dir.join("conclave.sqlite3"), secrets.as_ref())
         .expect("the client's database")
 }
@@ -339,6 +347,11 @@ impl std::ops::Deref for TestClient {
 }
 
 impl TestClient {
+    /// Its data directory, open or closed.
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Closes the client (as if the app quit).
     pub fn close(&mut self) {
         self.client = None;

@@ -14,6 +14,8 @@ use mimi::content::{MimiContent, message_id};
 use mimi::display::{json as safe_json, one_line};
 use mimi::policy::{Decision, Preset};
 
+mod passphrase;
+
 #[derive(Parser)]
 #[command(name = "conclave", version, about = "Headless Conclave (MIMI) client")]
 struct Cli {
@@ -238,6 +240,9 @@ enum Command {
     /// Other users' keys this device pinned (SECURITY.md "Devices").
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// The passphrase this device's keys are sealed under (CONCLAVE_KEYSTORE=passphrase).
+    #[command(subcommand)]
+    Passphrase(PassphraseCmd),
     /// Tools that need neither a home nor a hub.
     #[command(subcommand)]
     Debug(DebugCmd),
@@ -258,6 +263,14 @@ enum DeviceCmd {
         /// The device's client URI or id (`device list`).
         device: String,
     },
+}
+
+#[derive(Subcommand)]
+enum PassphraseCmd {
+    /// Change it (asks for the current one and twice for the new one, or reads
+    /// CONCLAVE_PASSPHRASE and CONCLAVE_NEW_PASSPHRASE), and re-key the database. The app and
+    /// other commands on this home must be closed.
+    Change,
 }
 
 #[derive(Subcommand)]
@@ -518,6 +531,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let mut options = Options::from_env()?;
     options.insecure = cli.insecure;
+    if let Command::Passphrase(PassphraseCmd::Change) = &cli.command {
+        return passphrase::change(&home);
+    }
+    passphrase::fill(
+        &mut options,
+        &home,
+        matches!(cli.command, Command::Register { .. }),
+    )?;
     if let Command::Register { name, link } = &cli.command {
         let hub = cli
             .hub
@@ -531,7 +552,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let c = Client::open(&home, &options)?;
     let warn_keys = !matches!(cli.command, Command::Keys(_));
     match cli.command {
-        Command::Register { .. } | Command::Debug(_) => unreachable!("handled above"),
+        Command::Register { .. } | Command::Debug(_) | Command::Passphrase(_) => {
+            unreachable!("handled above")
+        }
         Command::Whoami { json } => {
             let v = serde_json::json!({
                 "user": c.user().to_string(),

@@ -17,6 +17,19 @@ pub enum Error {
         /// What the keyring said.
         detail: String,
     },
+    /// The home keeps its secrets under a passphrase and none was given.
+    #[error(
+        "this device's keys are sealed under a passphrase: give it (the CLI reads \
+         CONCLAVE_PASSPHRASE or asks on the terminal)"
+    )]
+    PassphraseNeeded,
+    /// The passphrase does not open the home's keystore. Nothing was changed.
+    #[error(
+        "the passphrase is wrong: it does not open this device's keys. Nothing was changed. A \
+         forgotten passphrase cannot be recovered: set this device up again with a link code \
+         from another of your devices"
+    )]
+    WrongPassphrase,
     /// The keystore failed otherwise.
     #[error("keystore: {0}")]
     Keystore(String),

@@ -43,11 +43,11 @@ pub mod user_key;
 /// Keeping the data directory private (0700 directories, 0600 files), shared with the hub.
 pub use conclave_sqlite::private;
 
-pub use account::{Client, Options};
+pub use account::{Client, Options, change_passphrase};
 pub use error::{Error, Result};
 pub use event::ClientEvent;
 pub use group::MemberInfo;
-pub use keystore::KeystoreKind;
+pub use keystore::{KeystoreKind, Passphrase};
 pub use room::Room;
 pub use store::{FiledReport, Message, MessageKind, Quote, Reaction, RoomInfo};
 pub use sync::SyncReport;

@@ -42,6 +42,8 @@ pub(crate) struct Shared {
     pub(crate) secrets: Box<dyn SecretStore>,
     /// How many devices the user has, as last asked (0: ask again); sizes KeyPackage sets.
     pub(crate) device_count: std::sync::atomic::AtomicU32,
+    /// The home's shared lock, held while the client is open (`account::passphrase`).
+    pub(crate) _home: std::fs::File,
 }
 
 impl Shared {

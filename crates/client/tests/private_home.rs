@@ -28,7 +28,7 @@ fn a_home_copied_readable_by_others_is_narrowed_to_0700_and_0600_when_opened() {
     // Given a home made by an earlier start (the encrypted database, its key in the keystore
     // file)…
     conclave_client::private::create_dir(&home).unwrap();
-    let secrets = conclave_client::keystore::open(KeystoreKind::File, &home).unwrap();
+    let secrets = conclave_client::keystore::open(KeystoreKind::File, &home, None).unwrap();
     drop(
         conclave_client::store::encrypt::open_home(&home.join("conclave.sqlite3"), &*secrets)
             .unwrap(),

@@ -51,7 +51,7 @@ fn key() -> SigningKey {
 fn open_store(dir: &Path, encrypted: bool) -> Connection {
     let path = dir.join("conclave.sqlite3");
     if encrypted {
-        let secrets = conclave_client::keystore::open(KeystoreKind::File, dir).expect("keystore");
+        let secrets = conclave_client::keystore::open(KeystoreKind::File, dir, None).expect("keystore");
         cstore::encrypt::open_home(&path, secrets.as_ref()).expect("store")
     } else {
         cstore::open(&path, None).expect("store")
@@ -61,7 +61,7 @@ fn open_store(dir: &Path, encrypted: bool) -> Connection {
 /// A raw rusqlite connection on the encrypted store of the home `dir`: its key set, nothing
 /// else of ours.
 fn raw_keyed(dir: &Path) -> Connection {
-    let secrets = conclave_client::keystore::open(KeystoreKind::File, dir).expect("keystore");
+    let secrets = conclave_client::keystore::open(KeystoreKind::File, dir, None).expect("keystore");
     let key: cstore::Key = secrets
         .get(cstore::encrypt::KEY_SECRET)
         .expect("keystore")
@@ -78,7 +78,7 @@ fn raw_keyed(dir: &Path) -> Connection {
 fn home(dir: &Path, encrypted: bool) -> RoomUri {
     let issuer = Issuer::new(key());
     let (id, user_key) = issuer.identity_with_user_key("reader").expect("identity");
-    let secrets = conclave_client::keystore::open(KeystoreKind::File, dir).expect("keystore");
+    let secrets = conclave_client::keystore::open(KeystoreKind::File, dir, None).expect("keystore");
     let mut conn = open_store(dir, encrypted);
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     for (k, v) in [

@@ -24,6 +24,9 @@ fn key_literal(key: &Key) -> String {
 /// Sets `key` on a connection just opened, and checks that the file opens with it: a wrong key,
 /// a plain database or a damaged file is [`Error::Unreadable`]; nothing is written.
 pub fn apply_key(conn: &Connection, key: &Key) -> Result<(), Error> {
+    // A wrong key is our caller's to explain (Error::Unreadable); SQLCipher would also print
+    // "hmac check failed" on stderr, which to a user reads like damage.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     // The key is ours (hex), never outside text: no injection.
     conn.execute_batch(&format!("PRAGMA key = \"{}\";", key_literal(key)))?;
     readable(conn)

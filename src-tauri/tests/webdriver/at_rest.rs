@@ -54,3 +54,91 @@ async fn a_home_made_before_encryption_opens_in_the_app_with_its_rooms() -> Resu
     .await;
     app.finish("encrypted-home", story).await
 }
+
+/// The app on `home`, with no keyring reachable.
+async fn launch_on(home: &Path) -> Result<(Driver, fantoccini::Client)> {
+    use anyhow::Context as _;
+    let home = home.to_str().context("utf-8 temp path")?;
+    Driver::launch(
+        &[
+            ("CONCLAVE_HOME", home),
+            (
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/conclave-test",
+            ),
+            ("NO_AT_BRIDGE", "1"),
+        ],
+        &workspace_bin("conclave-desktop")?,
+        &[],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: `make test` runs it"]
+async fn a_user_who_chose_a_passphrase_is_asked_for_it_at_every_start() -> Result<()> {
+    let _one_app = ONE_APP.lock().await;
+    let hub = Hub::spawn().await?;
+    let app_home = tempfile::tempdir()?;
+    let passphrase = "a long walk in the hills";
+
+    // Given alice signing up on a machine without a keyring, who seals her keys under a
+    // passphrase, told that a forgotten one cannot be recovered
+    let (driver, web) = launch_on(app_home.path()).await?;
+    let story = async {
+        fill(&web, "input[aria-label='Hub URL']", &hub.url).await?;
+        fill(&web, "input[aria-label='User name']", "alice").await?;
+        element(&web, "form button[type='submit']").await?.click().await?;
+        let choice = element(&web, "form[aria-labelledby='choice-passphrase']").await?;
+        ensure!(
+            choice.text().await?.contains("cannot be recovered"),
+            "the passphrase choice does not say a forgotten one is lost"
+        );
+        for field in ["New passphrase", "New passphrase again"] {
+            fill(&web, &format!("input[aria-label='{field}']"), passphrase).await?;
+        }
+        xpath(&web, "//button[contains(., 'Use a passphrase')]")
+            .await?
+            .click()
+            .await?;
+        element(&web, "button[aria-label='Settings']").await?;
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    if let Err(e) = story {
+        let _ = screenshot(&web, "passphrase-signup-failure").await;
+        return Err(e);
+    }
+    web.close().await?;
+    drop(driver);
+    // Then her keys are sealed, in no file in clear
+    ensure!(app_home.path().join("keystore.sealed").exists());
+    ensure!(!app_home.path().join("keystore.json").exists());
+
+    // When the app starts again, it asks for the passphrase; a wrong one is refused
+    let (_driver, web) = launch_on(app_home.path()).await?;
+    let story = async {
+        element(&web, "#unlock").await?;
+        screenshot(&web, "unlock").await?;
+        fill(
+            &web,
+            "input[aria-label='Passphrase']",
+            "a short walk in the hills",
+        )
+        .await?;
+        element(&web, "form button[type='submit']").await?.click().await?;
+        let alert = element(&web, "[role='alert']").await?;
+        ensure!(alert.text().await?.contains("does not open"));
+        // and the right one opens her account
+        fill(&web, "input[aria-label='Passphrase']", passphrase).await?;
+        element(&web, "form button[type='submit']").await?.click().await?;
+        element(&web, "button[aria-label='Settings']").await?;
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    if story.is_err() {
+        let _ = screenshot(&web, "unlock-failure").await;
+    }
+    web.close().await?;
+    story
+}

@@ -191,7 +191,7 @@ removed: boolean, };
 /**
  * What went wrong, as the UI branches on it.
  */
-export type ErrorCode = "no_keyring" | "keystore" | "not_registered" | "already_registered" | "not_open" | "hub" | "transport" | "insecure_hub" | "unknown_room" | "invalid_input" | "not_allowed" | "nothing_to_add" | "no_consent" | "internal";
+export type ErrorCode = "no_keyring" | "passphrase_needed" | "wrong_passphrase" | "keystore" | "not_registered" | "already_registered" | "not_open" | "hub" | "transport" | "insecure_hub" | "unknown_room" | "invalid_input" | "not_allowed" | "nothing_to_add" | "no_consent" | "internal";
 
 /**
  * An abuse report this client filed.
@@ -246,7 +246,7 @@ hub_code: string | null, };
 /**
  * Where the client keeps its secrets.
  */
-export type Keystore = "os" | "file";
+export type Keystore = "os" | "file" | "passphrase";
 
 /**
  * A member as listed to users: a listed user, its role and its clients in the room.
@@ -549,16 +549,19 @@ export type Commands = {
   sync_state: { args: Record<string, never>; result: SyncState | null };
   /**
    * Opens the client registered in the data directory. Fails with `not_registered` (show
-   * onboarding) or `no_keyring` (the keys are in an OS keyring that cannot be reached).
+   * onboarding), `no_keyring` (the keys are in an OS keyring that cannot be reached), or
+   * `passphrase_needed` (ask for it and call again with it; a wrong one is
+   * `wrong_passphrase`).
    */
-  session: { args: Record<string, never>; result: Session };
+  session: { args: { passphrase: string | null }; result: Session };
   /**
    * Registers a new user on a hub and opens its client. `keystore` is the user's explicit
    * choice after a `no_keyring` answer; `null` uses the default (the OS keyring). A plain
    * `http://` hub on another machine fails with `insecure_hub` unless `insecure` is true: the
-   * user's confirmation, remembered for that URL.
+   * user's confirmation, remembered for that URL. With the `passphrase` keystore,
+   * `passphrase` is the one the user chose.
    */
-  register: { args: { hub_url: string; name: string; keystore: Keystore | null; insecure: boolean }; result: Session };
+  register: { args: { hub_url: string; name: string; keystore: Keystore | null; insecure: boolean; passphrase: string | null }; result: Session };
   /**
    * This user's devices at the hub, oldest first, with each one's last activity; the
    * session's `client` is this device.

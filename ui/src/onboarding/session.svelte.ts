@@ -18,6 +18,8 @@ export type Screen =
       pending: Pending | null;
       error: IpcError | null;
     }
+  /** The keys are sealed under a passphrase: ask for it (`error`: the last one was wrong). */
+  | { kind: "unlock"; error: IpcError | null }
   | { kind: "failed"; error: IpcError }
   | { kind: "main"; session: Session };
 
@@ -26,15 +28,22 @@ class SessionState {
   dataDir = $state("");
   busy = $state(false);
 
-  /** Opens the account in the data directory, or shows onboarding if there is none. */
-  async boot(): Promise<void> {
+  /**
+   * Opens the account in the data directory, or shows onboarding if there is none. `passphrase`
+   * is what the user typed on the unlock screen.
+   */
+  async boot(passphrase: string | null = null): Promise<void> {
     this.busy = true;
     try {
       this.dataDir = await call("data_dir", {});
-      this.screen = { kind: "main", session: await call("session", {}) };
+      this.screen = { kind: "main", session: await call("session", { passphrase }) };
     } catch (e) {
       const err = asIpcError(e);
-      if (err.code === "not_registered") {
+      if (err.code === "passphrase_needed") {
+        this.screen = { kind: "unlock", error: null };
+      } else if (err.code === "wrong_passphrase") {
+        this.screen = { kind: "unlock", error: err };
+      } else if (err.code === "not_registered") {
         this.screen = { kind: "onboarding", error: null, hub_url: DEFAULT_HUB, name: "" };
       } else if (err.code === "no_keyring") {
         this.screen = { kind: "no_keyring", detail: err.message, pending: null, error: null };
@@ -47,14 +56,21 @@ class SessionState {
   }
 
   /**
-   * Registers a new account. `keystore` is null for the default (the OS keyring) and "file" only
-   * when the user chose the file fallback on the no-keyring screen; `insecure` only when the user
-   * confirmed a plain-HTTP hub on another machine after an `insecure_hub` answer.
+   * Registers a new account. `keystore` is null for the default (the OS keyring), and "file" or
+   * "passphrase" (with the `passphrase` chosen) only when the user chose so on the no-keyring
+   * screen; `insecure` only when the user confirmed a plain-HTTP hub on another machine after an
+   * `insecure_hub` answer.
    */
-  async register(hub_url: string, name: string, keystore: Keystore | null, insecure = false): Promise<void> {
+  async register(
+    hub_url: string,
+    name: string,
+    keystore: Keystore | null,
+    insecure = false,
+    passphrase: string | null = null,
+  ): Promise<void> {
     this.busy = true;
     try {
-      const session = await call("register", { hub_url, name, keystore, insecure });
+      const session = await call("register", { hub_url, name, keystore, insecure, passphrase });
       this.screen = { kind: "main", session };
     } catch (e) {
       const err = asIpcError(e);

@@ -4,9 +4,11 @@
 mod connections;
 mod devices;
 mod keys;
+mod passphrase;
 mod tokens;
 
 use devices::split_link_code;
+pub use passphrase::change_passphrase;
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::event::ClientEvent;
 use crate::group;
 use crate::identity::Identity;
-use crate::keystore::{self, KeystoreKind, SecretStore};
+use crate::keystore::{self, KeystoreKind, Passphrase, SecretStore};
 use crate::pseudonymous;
 use crate::room::Room;
 use crate::shared::Shared;
@@ -45,6 +47,9 @@ pub struct Options {
     pub insecure: bool,
     /// A PEM file of CA certificates to trust besides the system's (`CONCLAVE_CA_CERT`).
     pub ca_cert: Option<PathBuf>,
+    /// The passphrase of a home whose keys are sealed under one ([`KeystoreKind::Passphrase`]);
+    /// at registration with that keystore, the new passphrase.
+    pub passphrase: Option<Passphrase>,
 }
 
 impl Options {
@@ -109,7 +114,17 @@ impl Client {
         // Refuse an insecure URL before anything is written.
         let hub = Hub::connect(hub_url, None, &options.reach(options.insecure))?;
         private_home(dir)?;
-        let secrets = keystore::open(options.keystore, dir)?;
+        let home = passphrase::lock_home(dir, false)?;
+        if options.keystore.for_home(dir) == KeystoreKind::Passphrase
+            && !keystore::SealedKeystore::exists(dir)
+        {
+            options
+                .passphrase
+                .as_ref()
+                .ok_or(Error::PassphraseNeeded)?
+                .check_new()?;
+        }
+        let secrets = keystore::open(options.keystore, dir, options.passphrase.as_ref())?;
         let mut conn = open_dir(dir, secrets.as_ref())?;
         if let Some(c) = store::meta(&conn, "client")? {
             return Err(Error::AlreadyRegistered(c));
@@ -199,7 +214,7 @@ impl Client {
         user_key::pin(&tx, &reg.user, user_key.verifying_key().as_bytes())?;
         tx.commit()?;
         drop(conn);
-        let client = Client::open_with(dir, secrets, None, options)?;
+        let client = Client::open_with(dir, home, secrets, None, options)?;
         // Before the first KeyPackages, whose upload tells the user's other devices to add
         // this one: its KeyPackages for their pseudonymous rooms are then waiting.
         client.prepare_siblings().await?;
@@ -217,17 +232,19 @@ impl Client {
             return Err(Error::NotRegistered);
         }
         private_home(dir)?;
-        let secrets = keystore::open(options.keystore, dir)?;
+        let home = passphrase::lock_home(dir, false)?;
+        let secrets = keystore::open(options.keystore, dir, options.passphrase.as_ref())?;
         let conn = open_dir(dir, secrets.as_ref())?;
         if store::meta(&conn, "client")?.is_none() {
             return Err(Error::NotRegistered);
         }
         drop(conn);
-        Client::open_with(dir, secrets, options.hub_override.as_deref(), options)
+        Client::open_with(dir, home, secrets, options.hub_override.as_deref(), options)
     }
 
     fn open_with(
         dir: &Path,
+        home: std::fs::File,
         secrets: Box<dyn SecretStore>,
         hub_override: Option<&str>,
         options: &Options,
@@ -275,6 +292,7 @@ impl Client {
             switches: Default::default(),
             secrets,
             device_count: std::sync::atomic::AtomicU32::new(0),
+            _home: home,
         }))
     }
 

@@ -7,6 +7,10 @@
 //! verified (integrity, every table's row count, `user_version`), then renamed over the plain
 //! file. A crash at any point leaves the plain file or the encrypted one whole, and the next open
 //! finishes the job. A wrong or missing key, or a damaged file, is an error that changes nothing.
+//!
+//! Re-keying ([`rekey`], after a passphrase change) is the same copy under a new key. The old key
+//! stays in the keystore as [`PREVIOUS_KEY_SECRET`] until the new file is in place, so a crash
+//! at any point leaves a file that one of the two keys opens, and the next open finishes.
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +25,8 @@ use crate::switches::failpoint;
 
 /// The keystore entry of the database key.
 pub const KEY_SECRET: &str = "database_key";
+/// The keystore entry of the key being replaced while [`rekey`] runs.
+pub const PREVIOUS_KEY_SECRET: &str = "database_key_previous";
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
@@ -86,44 +92,84 @@ fn database_key(path: &Path, secrets: &dyn SecretStore, plain: bool) -> Result<K
 }
 
 /// Opens (creating) the client's database at `path` with its key from `secrets`, encrypting a
-/// plain one in place first.
+/// plain one in place first, and finishing a re-keying a crash cut short.
 pub fn open_home(path: &Path, secrets: &dyn SecretStore) -> Result<Connection> {
     let plain = cipher::is_plain(path).map_err(|e| io(path, e))?;
     let key = database_key(path, secrets, plain)?;
     let unfinished = with_suffix(path, ".encrypting");
     if plain {
-        encrypt_in_place(path, &unfinished, &key)?;
-    } else {
-        // An export a crash cut short, while the database itself is whole.
-        remove_database(&unfinished)?;
+        copy_in_place(path, &unfinished, None, &key, "encrypt")?;
+        return super::open(path, Some(&key));
     }
-    super::open(path, Some(&key))
+    // An export a crash cut short, while the database itself is whole.
+    remove_database(&unfinished)?;
+    let previous = secrets
+        .get(PREVIOUS_KEY_SECRET)?
+        .and_then(|k| Key::try_from(k.as_slice()).ok());
+    match (super::open(path, Some(&key)), previous) {
+        (Ok(conn), None) => Ok(conn),
+        (Ok(conn), Some(_)) => {
+            // The re-keyed file is in place; only forgetting the old key was left.
+            secrets.remove(PREVIOUS_KEY_SECRET)?;
+            Ok(conn)
+        }
+        (Err(Error::Unreadable { .. }), Some(old)) => {
+            tracing::info!(path = %path.display(), "finishing a re-keying that was cut short");
+            copy_in_place(path, &unfinished, Some(&old), &key, "rekey")?;
+            secrets.remove(PREVIOUS_KEY_SECRET)?;
+            super::open(path, Some(&key))
+        }
+        (Err(e), _) => Err(e),
+    }
 }
 
-/// Encrypts the plain database at `path` under `key` through the file `tmp`.
-fn encrypt_in_place(path: &Path, tmp: &Path, key: &Key) -> Result<()> {
-    tracing::info!(path = %path.display(), "encrypting the database at rest");
+/// Encrypts the database at `path` under a new random key (after a passphrase change: an old
+/// copy of the keystore then opens nothing newer). Nothing else may have it open.
+pub fn rekey(path: &Path, secrets: &dyn SecretStore) -> Result<()> {
+    let conn = open_home(path, secrets)?;
+    drop(conn);
+    let old = database_key(path, secrets, false)?;
+    let mut new = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut new);
+    // Both keys are kept before the file changes (see the module doc).
+    secrets.set(PREVIOUS_KEY_SECRET, &old)?;
+    secrets.set(KEY_SECRET, &new)?;
+    failpoint("rekey:after-keys");
+    copy_in_place(path, &with_suffix(path, ".encrypting"), Some(&old), &new, "rekey")?;
+    secrets.remove(PREVIOUS_KEY_SECRET)?;
+    Ok(())
+}
+
+/// Copies the database at `path` (plain, or under `from`) into a new file encrypted under `to`
+/// through the file `tmp`, verifies the copy and renames it over `path`. `stage` names the
+/// crash-test failpoints (`encrypt:…` for a plain database, `rekey:…`).
+fn copy_in_place(path: &Path, tmp: &Path, from: Option<&Key>, to: &Key, stage: &str) -> Result<()> {
+    tracing::info!(path = %path.display(), stage, "encrypting the database at rest");
     remove_database(tmp)?;
     {
-        let plain = Connection::open(path)?;
-        cipher::readable(&plain).map_err(|e| sqlite(path, e))?;
+        let source = Connection::open(path)?;
+        match from {
+            Some(k) => cipher::apply_key(&source, k),
+            None => cipher::readable(&source),
+        }
+        .map_err(|e| sqlite(path, e))?;
         conclave_sqlite::private::prepare_database(tmp).map_err(|e| io(tmp, e))?;
-        cipher::export_encrypted(&plain, tmp, key).map_err(|e| sqlite(path, e))?;
-        failpoint("encrypt:after-export");
+        cipher::export_encrypted(&source, tmp, to).map_err(|e| sqlite(path, e))?;
+        failpoint(&format!("{stage}:after-export"));
         let enc = Connection::open(tmp)?;
-        cipher::apply_key(&enc, key).map_err(|e| sqlite(tmp, e))?;
-        let same = cipher::verify_copy(&plain, &enc).map_err(|e| sqlite(tmp, e))?;
+        cipher::apply_key(&enc, to).map_err(|e| sqlite(tmp, e))?;
+        let same = cipher::verify_copy(&source, &enc).map_err(|e| sqlite(tmp, e))?;
         drop(enc);
         if !same {
             remove_database(tmp)?;
             return Err(Error::Io(format!(
-                "the encrypted copy of {} differs from it; the plain database is kept as it was",
+                "the encrypted copy of {} differs from it; the database is kept as it was",
                 path.display()
             )));
         }
-        plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        source.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     }
-    failpoint("encrypt:after-verify");
+    failpoint(&format!("{stage}:after-verify"));
     // The plain file's write-ahead log is empty now (checkpointed, and its last connection
     // closed); one left beside the encrypted file would be read as that file's own.
     for suffix in ["-wal", "-shm"] {
@@ -146,6 +192,6 @@ fn encrypt_in_place(path: &Path, tmp: &Path, key: &Key) -> Result<()> {
             .and_then(|d| d.sync_all())
             .map_err(|e| io(dir, e))?;
     }
-    failpoint("encrypt:after-swap");
+    failpoint(&format!("{stage}:after-swap"));
     Ok(())
 }

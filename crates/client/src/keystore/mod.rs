@@ -1,7 +1,11 @@
 //! Where the client keeps its secrets (the MLS signature key, the hub token): the OS keyring by
 //! default. On a machine without one the client refuses with an error that says what to do, unless
 //! the user chose the documented file fallback (`CONCLAVE_KEYSTORE=file`: a 0600 file in the data
-//! directory, with a warning at every start). It never falls back silently (STACK.md "Keyring").
+//! directory, with a warning at every start), or the passphrase keystore (`CONCLAVE_KEYSTORE=
+//! passphrase`: the same secrets sealed under a key Argon2id derives from a passphrase,
+//! [`sealed`]). It never falls back silently (STACK.md "Keyring").
+
+pub mod sealed;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,9 +15,56 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+pub use sealed::SealedKeystore;
 
 /// The environment variable that selects the keystore.
 pub const KEYSTORE_ENV: &str = "CONCLAVE_KEYSTORE";
+/// The environment variable the CLI reads a passphrase from (else it asks on the terminal).
+pub const PASSPHRASE_ENV: &str = "CONCLAVE_PASSPHRASE";
+/// The shortest passphrase accepted for a new keystore.
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+/// A passphrase: wiped from memory when dropped, never printed.
+#[derive(Clone)]
+pub struct Passphrase(zeroize::Zeroizing<String>);
+
+impl Passphrase {
+    /// A passphrase as typed (a final line break removed). Empty is refused.
+    pub fn new(mut s: String) -> Result<Passphrase> {
+        while s.ends_with(['\n', '\r']) {
+            s.pop();
+        }
+        if s.is_empty() {
+            return Err(Error::Usage("the passphrase is empty".into()));
+        }
+        Ok(Passphrase(zeroize::Zeroizing::new(s)))
+    }
+
+    /// Checks that a passphrase chosen for a new keystore is long enough.
+    pub fn check_new(&self) -> Result<()> {
+        if self.0.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(Error::Usage(format!(
+                "the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether two passphrases are the same (the second typing of a new one).
+    pub fn same_as(&self, other: &Passphrase) -> bool {
+        *self.0 == *other.0
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passphrase(…)")
+    }
+}
 const SERVICE: &str = "conclave";
 
 /// A small secret store: named byte strings.
@@ -22,6 +73,8 @@ pub trait SecretStore: Send + Sync {
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>>;
     /// Writes a secret.
     fn set(&self, name: &str, value: &[u8]) -> Result<()>;
+    /// Forgets a secret (none is fine).
+    fn remove(&self, name: &str) -> Result<()>;
     /// A line for the user about where secrets live.
     fn describe(&self) -> String;
 }
@@ -34,30 +87,53 @@ pub enum KeystoreKind {
     Os,
     /// A 0600 file in the data directory.
     File,
+    /// A 0600 file in the data directory sealed under a passphrase ([`sealed`]).
+    Passphrase,
 }
 
 impl KeystoreKind {
-    /// Reads `CONCLAVE_KEYSTORE` (`os`, the default, or `file`).
+    /// Reads `CONCLAVE_KEYSTORE` (`os`, the default, `file` or `passphrase`).
     pub fn from_env() -> Result<Self> {
         match std::env::var(KEYSTORE_ENV).as_deref() {
             Err(_) | Ok("") | Ok("os") => Ok(KeystoreKind::Os),
             Ok("file") => Ok(KeystoreKind::File),
+            Ok("passphrase") => Ok(KeystoreKind::Passphrase),
             Ok(other) => Err(Error::Keystore(format!(
-                "{KEYSTORE_ENV}={other:?} is not understood: use \"os\" or \"file\""
+                "{KEYSTORE_ENV}={other:?} is not understood: use \"os\", \"file\" or \"passphrase\""
             ))),
+        }
+    }
+
+    /// The keystore of the home at `data_dir`: one whose secrets are sealed under a passphrase
+    /// keeps them there whatever was chosen (it cannot be opened any other way, and asking for
+    /// the passphrase weakens nothing); otherwise `self`.
+    pub fn for_home(self, data_dir: &Path) -> KeystoreKind {
+        if SealedKeystore::exists(data_dir) {
+            KeystoreKind::Passphrase
+        } else {
+            self
         }
     }
 }
 
-/// Opens the chosen keystore for a data directory.
-pub fn open(kind: KeystoreKind, data_dir: &Path) -> Result<Box<dyn SecretStore>> {
-    match kind {
+/// Opens the chosen keystore for a data directory; the passphrase keystore needs `passphrase`
+/// ([`Error::PassphraseNeeded`] without one).
+pub fn open(
+    kind: KeystoreKind,
+    data_dir: &Path,
+    passphrase: Option<&Passphrase>,
+) -> Result<Box<dyn SecretStore>> {
+    match kind.for_home(data_dir) {
         KeystoreKind::Os => Ok(Box::new(OsKeyring::open(data_dir)?)),
         KeystoreKind::File => {
             let f = FileKeystore::open(data_dir.join("keystore.json"))?;
             tracing::warn!("{}", f.describe());
             eprintln!("warning: {}", f.describe());
             Ok(Box::new(f))
+        }
+        KeystoreKind::Passphrase => {
+            let p = passphrase.ok_or(Error::PassphraseNeeded)?;
+            Ok(Box::new(SealedKeystore::open(data_dir, p)?))
         }
     }
 }
@@ -106,6 +182,15 @@ impl SecretStore for OsKeyring {
         keyring::Entry::new(SERVICE, &self.account(name))
             .and_then(|e| e.set_secret(value))
             .map_err(|e| Error::Keystore(e.to_string()))
+    }
+
+    fn remove(&self, name: &str) -> Result<()> {
+        let entry = keyring::Entry::new(SERVICE, &self.account(name))
+            .map_err(|e| Error::Keystore(e.to_string()))?;
+        match entry.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(Error::Keystore(e.to_string())),
+        }
     }
 
     fn describe(&self) -> String {
@@ -163,10 +248,16 @@ impl SecretStore for FileKeystore {
             name.to_owned(),
             base64::engine::general_purpose::STANDARD.encode(value),
         );
-        let bytes = serde_json::to_vec_pretty(&map).map_err(|e| Error::Keystore(e.to_string()))?;
-        // A new 0600 file renamed over the old one: a crash leaves one or the other whole.
-        crate::private::write(&self.path, &bytes)
-            .map_err(|e| Error::Io(format!("{}: {e}", self.path.display())))
+        self.write(&map)
+    }
+
+    fn remove(&self, name: &str) -> Result<()> {
+        let _g = self.lock.lock();
+        let mut map = self.read()?;
+        if map.remove(name).is_some() {
+            self.write(&map)?;
+        }
+        Ok(())
     }
 
     fn describe(&self) -> String {
@@ -174,6 +265,15 @@ impl SecretStore for FileKeystore {
             "{KEYSTORE_ENV}=file: keys are kept in {} (mode 0600), not in the OS keyring",
             self.path.display()
         )
+    }
+}
+
+impl FileKeystore {
+    fn write(&self, map: &BTreeMap<String, String>) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(&map).map_err(|e| Error::Keystore(e.to_string()))?;
+        // A new 0600 file renamed over the old one: a crash leaves one or the other whole.
+        crate::private::write(&self.path, &bytes)
+            .map_err(|e| Error::Io(format!("{}: {e}", self.path.display())))
     }
 }
 
