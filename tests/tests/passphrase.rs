@@ -123,7 +123,11 @@ async fn without_its_passphrase_nothing_in_the_home_opens_its_database() {
     let (alice, _bob, room) = conversation(&hub).await;
     let home = alice.home().to_path_buf();
     let before = files(&home);
-    assert!(before.contains_key("keystore.sealed"), "{:?}", before.keys());
+    assert!(
+        before.contains_key("keystore.sealed"),
+        "{:?}",
+        before.keys()
+    );
     assert!(!before.contains_key("keystore.json"));
     // No file holds a message, the plain SQLite header, or the keystore's entry names (its
     // contents are sealed).
@@ -146,7 +150,11 @@ async fn without_its_passphrase_nothing_in_the_home_opens_its_database() {
     ));
     let out = conclave(&home, None, None, &["messages", &room]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("CONCLAVE_PASSPHRASE"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("CONCLAVE_PASSPHRASE"),
+        "{}",
+        stderr(&out)
+    );
     let out = conclave(&home, Some("not it at all"), None, &["messages", &room]);
     assert!(!out.status.success());
     assert!(
@@ -185,8 +193,17 @@ async fn a_changed_passphrase_re_keys_the_database_so_an_old_keystore_opens_noth
     drop(open);
     let out = conclave(&home, Some(FIRST), Some("short"), &["passphrase", "change"]);
     assert!(stderr(&out).contains("too short"), "{}", stderr(&out));
-    let out = conclave(&home, Some("wrong one!"), Some(SECOND), &["passphrase", "change"]);
-    assert!(stderr(&out).contains("passphrase is wrong"), "{}", stderr(&out));
+    let out = conclave(
+        &home,
+        Some("wrong one!"),
+        Some(SECOND),
+        &["passphrase", "change"],
+    );
+    assert!(
+        stderr(&out).contains("passphrase is wrong"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(
         std::fs::read(home.join("keystore.sealed")).unwrap(),
         old_keystore
@@ -194,7 +211,11 @@ async fn a_changed_passphrase_re_keys_the_database_so_an_old_keystore_opens_noth
 
     let out = conclave(&home, Some(FIRST), Some(SECOND), &["passphrase", "change"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("cannot be recovered"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot be recovered"),
+        "{}",
+        stderr(&out)
+    );
     assert!(matches!(
         opening(&home, Some(FIRST)),
         Err(Error::WrongPassphrase)

@@ -51,7 +51,8 @@ fn key() -> SigningKey {
 fn open_store(dir: &Path, encrypted: bool) -> Connection {
     let path = dir.join("conclave.sqlite3");
     if encrypted {
-        let secrets = conclave_client::keystore::open(KeystoreKind::File, dir, None).expect("keystore");
+        let secrets =
+            conclave_client::keystore::open(KeystoreKind::File, dir, None).expect("keystore");
         cstore::encrypt::open_home(&path, secrets.as_ref()).expect("store")
     } else {
         cstore::open(&path, None).expect("store")

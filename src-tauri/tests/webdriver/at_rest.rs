@@ -88,7 +88,10 @@ async fn a_user_who_chose_a_passphrase_is_asked_for_it_at_every_start() -> Resul
     let story = async {
         fill(&web, "input[aria-label='Hub URL']", &hub.url).await?;
         fill(&web, "input[aria-label='User name']", "alice").await?;
-        element(&web, "form button[type='submit']").await?.click().await?;
+        element(&web, "form button[type='submit']")
+            .await?
+            .click()
+            .await?;
         let choice = element(&web, "form[aria-labelledby='choice-passphrase']").await?;
         ensure!(
             choice.text().await?.contains("cannot be recovered"),
@@ -126,12 +129,18 @@ async fn a_user_who_chose_a_passphrase_is_asked_for_it_at_every_start() -> Resul
             "a short walk in the hills",
         )
         .await?;
-        element(&web, "form button[type='submit']").await?.click().await?;
+        element(&web, "form button[type='submit']")
+            .await?
+            .click()
+            .await?;
         let alert = element(&web, "[role='alert']").await?;
         ensure!(alert.text().await?.contains("does not open"));
         // and the right one opens her account
         fill(&web, "input[aria-label='Passphrase']", passphrase).await?;
-        element(&web, "form button[type='submit']").await?.click().await?;
+        element(&web, "form button[type='submit']")
+            .await?
+            .click()
+            .await?;
         element(&web, "button[aria-label='Settings']").await?;
         Ok::<(), anyhow::Error>(())
     }

@@ -261,9 +261,8 @@ impl SealedKeystore {
     }
 
     fn write(&self, s: &Sealing, map: &Map) -> Result<()> {
-        let plain = Zeroizing::new(
-            serde_json::to_vec(map).map_err(|e| Error::Keystore(e.to_string()))?,
-        );
+        let plain =
+            Zeroizing::new(serde_json::to_vec(map).map_err(|e| Error::Keystore(e.to_string()))?);
         let file = SealedFile::seal(&s.kdf, &s.key, &plain)?;
         let bytes = serde_json::to_vec_pretty(&file).map_err(|e| Error::Keystore(e.to_string()))?;
         // A new 0600 file renamed over the old one: a crash leaves one or the other whole.
@@ -349,7 +348,11 @@ mod tests {
         let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
         let b64_token = b64().encode(b"the-hub-token-1234");
         assert!(!bytes.windows(12).any(|w| w == b"the-hub-toke"));
-        assert!(!bytes.windows(b64_token.len()).any(|w| w == b64_token.as_bytes()));
+        assert!(
+            !bytes
+                .windows(b64_token.len())
+                .any(|w| w == b64_token.as_bytes())
+        );
 
         let again = SealedKeystore::open(dir.path(), &pass("correct horse")).unwrap();
         assert_eq!(

@@ -135,7 +135,13 @@ pub fn rekey(path: &Path, secrets: &dyn SecretStore) -> Result<()> {
     secrets.set(PREVIOUS_KEY_SECRET, &old)?;
     secrets.set(KEY_SECRET, &new)?;
     failpoint("rekey:after-keys");
-    copy_in_place(path, &with_suffix(path, ".encrypting"), Some(&old), &new, "rekey")?;
+    copy_in_place(
+        path,
+        &with_suffix(path, ".encrypting"),
+        Some(&old),
+        &new,
+        "rekey",
+    )?;
     secrets.remove(PREVIOUS_KEY_SECRET)?;
     Ok(())
 }
