@@ -102,5 +102,8 @@ fn an_unknown_keystore_choice_is_an_error_not_a_fallback() {
     let e = Options::from_env().unwrap_err();
     unsafe { std::env::remove_var("CONCLAVE_KEYSTORE") };
     assert!(matches!(e, Error::Keystore(_)), "{e}");
-    assert!(e.to_string().contains("\"os\" or \"file\""));
+    assert!(
+        e.to_string().contains("\"os\", \"file\" or \"passphrase\""),
+        "{e}"
+    );
 }

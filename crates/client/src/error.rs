@@ -11,7 +11,8 @@ pub enum Error {
     #[error(
         "no OS keyring is available ({detail}). Start a Secret Service (for example gnome-keyring \
          inside a D-Bus session), or set CONCLAVE_KEYSTORE=file to keep the keys in a file readable \
-         only by you (mode 0600) in the data directory"
+         only by you (mode 0600) in the data directory, or CONCLAVE_KEYSTORE=passphrase to seal \
+         that file under a passphrase"
     )]
     NoKeyring {
         /// What the keyring said.
