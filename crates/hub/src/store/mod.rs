@@ -39,7 +39,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 /// Opens (creating if needed) the database at `path` and brings its schema up to date.
 pub fn open(path: &Path) -> Result<Connection> {
-    conclave_sqlite::open(path, MIGRATIONS).map_err(Error::internal)
+    let conn = conclave_sqlite::open(path, MIGRATIONS).map_err(Error::internal)?;
+    // The hub's rows are ciphertext, public group state and hashes: nothing a deleted page must
+    // not leak, unlike the client's MLS secrets. Zeroing every freed page cost writes.
+    conn.pragma_update(None, "secure_delete", "OFF")?;
+    Ok(conn)
 }
 
 pub use conclave_sqlite::{JsonCodec, Provider, now_ms};
@@ -187,6 +191,42 @@ pub fn room_members(conn: &Connection, room: &str) -> Result<Vec<MemberRow>> {
     )?)
 }
 
+/// Brings a room's member rows to `members`, writing only the rows that differ from the stored
+/// ones: a commit changes a few members of a room, and rewriting every row of a large room on
+/// each commit was most of the hub's SQLite time there (BENCHMARKS.md, P3). The stored rows are
+/// the reference (not the group before the commit), so rows an older hub wrote differently are
+/// put right too.
+pub fn update_room_members(conn: &Connection, room: &str, members: &[MemberRow]) -> Result<()> {
+    let stored: std::collections::HashMap<String, MemberRow> = room_members(conn, room)?
+        .into_iter()
+        .map(|m| (m.client.clone(), m))
+        .collect();
+    let wanted: std::collections::HashSet<&str> =
+        members.iter().map(|m| m.client.as_str()).collect();
+    let mut delete =
+        conn.prepare_cached("DELETE FROM room_members WHERE room_uri = ?1 AND client_uri = ?2")?;
+    for gone in stored.keys().filter(|c| !wanted.contains(c.as_str())) {
+        delete.execute(params![room, gone])?;
+    }
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO room_members (room_uri, client_uri, user_uri, leaf_index, can_send, can_receive)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(room_uri, client_uri) DO UPDATE SET user_uri = ?3, leaf_index = ?4,
+           can_send = ?5, can_receive = ?6",
+    )?;
+    for m in members.iter().filter(|m| stored.get(&m.client) != Some(*m)) {
+        upsert.execute(params![
+            room,
+            m.client,
+            m.user,
+            m.leaf,
+            m.can_send,
+            m.can_receive
+        ])?;
+    }
+    Ok(())
+}
+
 /// Replaces a room's member rows.
 pub fn set_room_members(conn: &Connection, room: &str, members: &[MemberRow]) -> Result<()> {
     conn.execute("DELETE FROM room_members WHERE room_uri = ?1", [room])?;
@@ -240,4 +280,47 @@ pub fn is_member(conn: &Connection, room: &str, client: &str) -> Result<bool> {
         )
         .optional()?
         .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(client: &str, leaf: u32, can_send: bool) -> MemberRow {
+        MemberRow {
+            client: client.into(),
+            user: format!("mimi://h/u/{client}"),
+            leaf,
+            can_send,
+            can_receive: true,
+        }
+    }
+
+    #[test]
+    fn member_rows_are_brought_to_the_new_set_writing_only_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("hub.sqlite3")).unwrap();
+        conn.execute(
+            "INSERT INTO rooms (uri, group_id, creator, epoch, group_info, last_timestamp, created_at)
+             VALUES ('r', x'01', 'o', 0, x'', 0, 0)",
+            [],
+        )
+        .unwrap();
+        let first = [row("a", 0, true), row("b", 1, true), row("c", 2, true)];
+        set_room_members(&conn, "r", &first).unwrap();
+        // b leaves, c is muted, d joins in b's leaf; a is untouched.
+        let next = [row("a", 0, true), row("d", 1, true), row("c", 2, false)];
+        let changes_before = conn.total_changes();
+        update_room_members(&conn, "r", &next).unwrap();
+        assert_eq!(
+            conn.total_changes() - changes_before,
+            3,
+            "b deleted, c and d written"
+        );
+        assert_eq!(room_members(&conn, "r").unwrap(), next);
+        // Nothing changed, nothing written.
+        let changes_before = conn.total_changes();
+        update_room_members(&conn, "r", &next).unwrap();
+        assert_eq!(conn.total_changes(), changes_before);
+    }
 }
