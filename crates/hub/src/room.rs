@@ -584,7 +584,7 @@ pub fn update(
                 params![row.uri, epoch as i64, group_info.0.as_bytes()],
             )?;
             epochs::keep(&tx, &row.uri, epoch, group_info.0.as_bytes())?;
-            store::update_room_members(&tx, &row.uri, &member_rows(&group, trust)?)?;
+            store::set_room_members(&tx, &row.uri, &member_rows(&group, trust)?)?;
             let timestamp = store::next_timestamp(&tx, &row)?;
             let fanout = encode(&FanoutMessage {
                 timestamp,

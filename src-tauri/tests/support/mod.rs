@@ -648,6 +648,25 @@ impl Drop for NotificationServer {
     }
 }
 
+/// The app on the data directory `home`, on a machine whose keyring cannot be reached, for
+/// stories that start it more than once on one home or prepare the home themselves.
+pub async fn launch_without_keyring(home: &Path) -> Result<(Driver, WebDriver)> {
+    let home = home.to_str().context("utf-8 temp path")?;
+    Driver::launch(
+        &[
+            ("CONCLAVE_HOME", home),
+            (
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/conclave-test",
+            ),
+            ("NO_AT_BRIDGE", "1"),
+        ],
+        &workspace_bin("conclave-desktop")?,
+        &[],
+    )
+    .await
+}
+
 /// Registers `name` on `hub` through onboarding, choosing the key file on the no-keyring screen.
 pub async fn sign_up(web: &WebDriver, hub: &str, name: &str) -> Result<()> {
     fill(web, "input[aria-label='Hub URL']", hub).await?;

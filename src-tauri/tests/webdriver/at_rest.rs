@@ -55,25 +55,6 @@ async fn a_home_made_before_encryption_opens_in_the_app_with_its_rooms() -> Resu
     app.finish("encrypted-home", story).await
 }
 
-/// The app on `home`, with no keyring reachable.
-async fn launch_on(home: &Path) -> Result<(Driver, fantoccini::Client)> {
-    use anyhow::Context as _;
-    let home = home.to_str().context("utf-8 temp path")?;
-    Driver::launch(
-        &[
-            ("CONCLAVE_HOME", home),
-            (
-                "DBUS_SESSION_BUS_ADDRESS",
-                "unix:path=/nonexistent/conclave-test",
-            ),
-            ("NO_AT_BRIDGE", "1"),
-        ],
-        &workspace_bin("conclave-desktop")?,
-        &[],
-    )
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: `make test` runs it"]
 async fn a_user_who_chose_a_passphrase_is_asked_for_it_at_every_start() -> Result<()> {
@@ -84,7 +65,7 @@ async fn a_user_who_chose_a_passphrase_is_asked_for_it_at_every_start() -> Resul
 
     // Given alice signing up on a machine without a keyring, who seals her keys under a
     // passphrase, told that a forgotten one cannot be recovered
-    let (driver, web) = launch_on(app_home.path()).await?;
+    let (driver, web) = launch_without_keyring(app_home.path()).await?;
     let story = async {
         fill(&web, "input[aria-label='Hub URL']", &hub.url).await?;
         fill(&web, "input[aria-label='User name']", "alice").await?;
@@ -119,7 +100,7 @@ async fn a_user_who_chose_a_passphrase_is_asked_for_it_at_every_start() -> Resul
     ensure!(!app_home.path().join("keystore.json").exists());
 
     // When the app starts again, it asks for the passphrase; a wrong one is refused
-    let (_driver, web) = launch_on(app_home.path()).await?;
+    let (_driver, web) = launch_without_keyring(app_home.path()).await?;
     let story = async {
         element(&web, "#unlock").await?;
         screenshot(&web, "unlock").await?;

@@ -19,20 +19,7 @@ async fn a_new_user_onboards_without_a_keyring_and_talks_with_a_cli_user() -> Re
 
     // And the app on a fresh data directory, on a machine whose keyring cannot be reached.
     let app_home = tempfile::tempdir()?;
-    let home = app_home.path().to_str().context("utf-8 temp path")?;
-    let (_driver, web) = Driver::launch(
-        &[
-            ("CONCLAVE_HOME", home),
-            (
-                "DBUS_SESSION_BUS_ADDRESS",
-                "unix:path=/nonexistent/conclave-test",
-            ),
-            ("NO_AT_BRIDGE", "1"),
-        ],
-        &workspace_bin("conclave-desktop")?,
-        &[],
-    )
-    .await?;
+    let (_driver, web) = launch_without_keyring(app_home.path()).await?;
 
     let story = async {
         // When alice registers through onboarding…

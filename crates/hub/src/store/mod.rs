@@ -196,7 +196,7 @@ pub fn room_members(conn: &Connection, room: &str) -> Result<Vec<MemberRow>> {
 /// each commit was most of the hub's SQLite time there (BENCHMARKS.md, P3). The stored rows are
 /// the reference (not the group before the commit), so rows an older hub wrote differently are
 /// put right too.
-pub fn update_room_members(conn: &Connection, room: &str, members: &[MemberRow]) -> Result<()> {
+pub fn set_room_members(conn: &Connection, room: &str, members: &[MemberRow]) -> Result<()> {
     let stored: std::collections::HashMap<String, MemberRow> = room_members(conn, room)?
         .into_iter()
         .map(|m| (m.client.clone(), m))
@@ -216,26 +216,6 @@ pub fn update_room_members(conn: &Connection, room: &str, members: &[MemberRow])
     )?;
     for m in members.iter().filter(|m| stored.get(&m.client) != Some(*m)) {
         upsert.execute(params![
-            room,
-            m.client,
-            m.user,
-            m.leaf,
-            m.can_send,
-            m.can_receive
-        ])?;
-    }
-    Ok(())
-}
-
-/// Replaces a room's member rows.
-pub fn set_room_members(conn: &Connection, room: &str, members: &[MemberRow]) -> Result<()> {
-    conn.execute("DELETE FROM room_members WHERE room_uri = ?1", [room])?;
-    let mut st = conn.prepare_cached(
-        "INSERT INTO room_members (room_uri, client_uri, user_uri, leaf_index, can_send, can_receive)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for m in members {
-        st.execute(params![
             room,
             m.client,
             m.user,
@@ -311,7 +291,7 @@ mod tests {
         // b leaves, c is muted, d joins in b's leaf; a is untouched.
         let next = [row("a", 0, true), row("d", 1, true), row("c", 2, false)];
         let changes_before = conn.total_changes();
-        update_room_members(&conn, "r", &next).unwrap();
+        set_room_members(&conn, "r", &next).unwrap();
         assert_eq!(
             conn.total_changes() - changes_before,
             3,
@@ -320,7 +300,7 @@ mod tests {
         assert_eq!(room_members(&conn, "r").unwrap(), next);
         // Nothing changed, nothing written.
         let changes_before = conn.total_changes();
-        update_room_members(&conn, "r", &next).unwrap();
+        set_room_members(&conn, "r", &next).unwrap();
         assert_eq!(conn.total_changes(), changes_before);
     }
 }
