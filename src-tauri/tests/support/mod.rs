@@ -243,7 +243,7 @@ pub async fn fill(web: &WebDriver, css: &str, text: &str) -> Result<()> {
             return Ok(Some(()));
         }
         // Typed now, and again after each second it does not hold the text.
-        if polls % 10 == 0 {
+        if polls.is_multiple_of(10) {
             e.clear().await?;
             e.send_keys(text).await?;
         }
